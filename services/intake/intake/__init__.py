@@ -1,0 +1,1 @@
+"""Parcours intake service: the single window of the export pathway."""

@@ -1,0 +1,80 @@
+"""Intake's use cases: one function per command, each inside one unit of work.
+
+Each function loads what it needs, applies the domain rules and records the events that follow,
+which commit with the state change (outbox).
+"""
+import uuid
+
+from parcours_shared.contracts import utc_now
+from parcours_shared.http import Conflict, NotFound
+
+from . import store
+from .domain import OPEN, Case, CaseClosed, normalise_siren
+
+
+def _case_opened_data(case):
+    return {
+        "case_id": case.id, "siren": case.siren, "company_name": case.company_name,
+        "region_code": case.region_code, "naf_code": case.naf_code, "channel": case.channel,
+        "opened_at": case.opened_at,
+    }
+
+
+def open_case(uow, firm, channel):
+    """Open the firm's case, or return the one it has: one case per firm, whatever the door.
+
+    Returns (case, created).
+    """
+    siren = normalise_siren(firm["siren"])
+    existing = store.case_by_siren(uow.session, siren)
+    if existing is not None:
+        return existing, False
+    case = Case(
+        id=str(uuid.uuid4()), siren=siren, company_name=firm["company_name"],
+        region_code=firm.get("region_code"), naf_code=firm.get("naf_code"),
+        channel=channel, status=OPEN, opened_at=utc_now(),
+    )
+    store.add_case(uow.session, case)
+    uow.publish("case.opened", case.id, _case_opened_data(case))
+    return case, True
+
+
+def refer_firm(uow, referral):
+    """A partner flags a firm (detection): open its case if needed and record the referral."""
+    case, created = open_case(uow, referral, channel="referral")
+    uow.publish("case.referred", case.id, {
+        "case_id": case.id, "siren": case.siren, "referred_by": referral["referred_by"],
+        "reason": referral.get("reason"), "referred_at": utc_now(),
+    })
+    return case, created
+
+
+def get_case(session, case_id):
+    case = store.case_by_id(session, case_id)
+    if case is None:
+        raise NotFound("no case with id {}".format(case_id))
+    return case
+
+
+def assign_case(uow, case_id, advisor, partner):
+    case = get_case(uow.session, case_id)
+    try:
+        case.assign(advisor, partner)
+    except CaseClosed as exc:
+        raise Conflict(str(exc)) from None
+    store.save_case(uow.session, case)
+    uow.publish("case.assigned", case.id, {
+        "case_id": case.id, "advisor": advisor, "partner": partner, "assigned_at": utc_now()})
+    return case
+
+
+def close_case(uow, case_id, reason):
+    case = get_case(uow.session, case_id)
+    try:
+        case.close(reason, at=utc_now())
+    except CaseClosed as exc:
+        raise Conflict(str(exc)) from None
+    store.save_case(uow.session, case)
+    uow.publish("case.closed", case.id, {
+        "case_id": case.id, "reason": reason, "closed_at": case.closed_at})
+    return case

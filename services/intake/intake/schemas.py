@@ -1,0 +1,64 @@
+"""HTTP bodies of the intake API, in and out."""
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from parcours_shared.contracts import INTAKE_CHANNELS
+
+from .domain import REGIONS, InvalidSiren, normalise_siren
+
+NAF_CODE = validate.Regexp(r"^\d{2}\.\d{2}[A-Z]$", error="expected a NAF code like 21.20Z")
+
+
+class FirmFields(Schema):
+    siren = fields.String(required=True)
+    company_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    region_code = fields.String(load_default=None, validate=validate.OneOf(
+        sorted(REGIONS), error="expected an INSEE region code, one of {choices}"))
+    naf_code = fields.String(load_default=None, validate=NAF_CODE)
+
+    @validates("siren")
+    def _check_siren(self, value, **_):
+        try:
+            normalise_siren(value)
+        except InvalidSiren as exc:
+            raise ValidationError("not a valid SIREN: {}".format(exc)) from None
+
+
+class OpenCaseRequest(FirmFields):
+    channel = fields.String(required=True, validate=validate.OneOf(
+        [c for c in INTAKE_CHANNELS if c != "referral"],
+        error="expected one of {choices} (referrals go to POST /referrals)"))
+
+
+class ReferralRequest(FirmFields):
+    referred_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reason = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class AssignmentRequest(Schema):
+    advisor = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    partner = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class ClosureRequest(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class CaseListQuery(Schema):
+    siren = fields.String(load_default=None)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class CaseOut(Schema):
+    id = fields.String()
+    siren = fields.String()
+    company_name = fields.String()
+    region_code = fields.String(allow_none=True)
+    naf_code = fields.String(allow_none=True)
+    channel = fields.String()
+    status = fields.String()
+    advisor = fields.String(allow_none=True)
+    partner = fields.String(allow_none=True)
+    opened_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    closure_reason = fields.String(allow_none=True)

@@ -1,0 +1,73 @@
+"""The intake service: thin HTTP entrypoints over the use cases in ``handlers``."""
+import os
+
+from sqlalchemy.exc import IntegrityError
+
+from parcours_shared.db import Database
+from parcours_shared.http import OperationalEndpoints, api, query_args, read_json
+
+from . import handlers, store
+from .schemas import (
+    AssignmentRequest, CaseListQuery, CaseOut, ClosureRequest, OpenCaseRequest, ReferralRequest,
+)
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+case_out = CaseOut()
+
+
+class IntakeService(OperationalEndpoints):
+    name = "intake"
+
+    db = Database(store.metadata, MIGRATIONS)
+
+    @api("POST", "/cases")
+    def open_case(self, request):
+        command = read_json(request, OpenCaseRequest())
+        case, created = self._open_once(handlers.open_case, command, command["channel"])
+        return (201 if created else 200), dict(case_out.dump(case), created=created)
+
+    @api("POST", "/referrals")
+    def refer_firm(self, request):
+        referral = read_json(request, ReferralRequest())
+        case, created = self._open_once(handlers.refer_firm, referral)
+        return (201 if created else 200), dict(case_out.dump(case), created=created)
+
+    @api("GET", "/cases")
+    def list_cases(self, request):
+        query = query_args(request, CaseListQuery())
+        with self.db.reading() as session:
+            if query["siren"]:
+                case = store.case_by_siren(session, query["siren"].replace(" ", ""))
+                found = [case] if case else []
+            else:
+                found = store.list_cases(session, query["limit"], query["offset"])
+        return {"cases": case_out.dump(found, many=True)}
+
+    @api("GET", "/cases/<case_id>")
+    def get_case(self, request, case_id):
+        with self.db.reading() as session:
+            return case_out.dump(handlers.get_case(session, case_id))
+
+    @api("POST", "/cases/<case_id>/assignment")
+    def assign_case(self, request, case_id):
+        command = read_json(request, AssignmentRequest())
+        with self.db.transaction() as uow:
+            case = handlers.assign_case(uow, case_id, command["advisor"], command["partner"])
+        return case_out.dump(case)
+
+    @api("POST", "/cases/<case_id>/closure")
+    def close_case(self, request, case_id):
+        command = read_json(request, ClosureRequest())
+        with self.db.transaction() as uow:
+            case = handlers.close_case(uow, case_id, command["reason"])
+        return case_out.dump(case)
+
+    def _open_once(self, use_case, *args):
+        """Two requests for the same new firm race on the SIREN's unique key: the loser reads
+        the winner's case instead of failing."""
+        try:
+            with self.db.transaction() as uow:
+                return use_case(uow, *args)
+        except IntegrityError:
+            with self.db.transaction() as uow:
+                return use_case(uow, *args)

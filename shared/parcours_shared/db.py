@@ -1,0 +1,250 @@
+"""Each service's own database: engine, outbox and inbox tables, unit of work, migrations at start.
+
+A service's state change, the events it publishes (outbox rows) and the events it has applied
+(inbox rows) are written in one transaction, so a crash can delay an event but never lose or
+double-apply one.
+"""
+import json
+import logging
+import os
+from contextlib import contextmanager
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    Column, DateTime, Index, Integer, MetaData, String, Table, Text, create_engine, event, insert,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+
+from .contracts import build_envelope, exchange_name, utc_now
+
+log = logging.getLogger(__name__)
+
+DATABASE_URL_CONFIG_KEY = "DATABASE_URL"
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """Events committed with the state change that caused them, waiting for the relay."""
+    table = Table(
+        "outbox", metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("exchange", String(100), nullable=False),
+        Column("routing_key", String(100), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+    )
+    # The relay only ever looks for unsent rows: keep that index small.
+    Index("ix_outbox_unsent", table.c.seq,
+          postgresql_where=table.c.published_at.is_(None),
+          sqlite_where=table.c.published_at.is_(None))
+    return table
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """Ids of the events this service has applied; CloudEvents makes (source, id) unique."""
+    return Table(
+        "inbox", metadata,
+        Column("source", String(100), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("applied_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+def create_db_engine(url):
+    """An engine fit for eventlet: one pooled connection for SQLite, psycopg2 for PostgreSQL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+        # SQLite's own lock busy-waits in C and blocks the eventlet hub; with a single pooled
+        # connection greenlets queue in Python instead (NAMEKO-NOTES, pitfall 10).
+        engine = create_engine(
+            url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() not in (
+            "psycopg2", "pg8000"):
+        # psycopg 3 blocks the whole eventlet hub (NAMEKO-NOTES, pitfall 9).
+        raise ValueError(
+            "use postgresql+psycopg2:// (or postgresql://) in DATABASE_URL; "
+            "{} is not green under eventlet".format(parsed.drivername))
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def upgrade_to_head(engine, migrations_dir):
+    """Apply the service's Alembic migrations; run at start so a fresh database just works."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", migrations_dir)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class UnitOfWork:
+    """One transaction of a service: its session plus the events to publish when it commits."""
+
+    def __init__(self, session: Session, service_name, outbox: Table):
+        self.session = session
+        self.service_name = service_name
+        self._outbox = outbox
+        self.published = []
+
+    def publish(self, type_name, subject, data):
+        """Validate the event against its contract and add it to the outbox of this transaction."""
+        if self._outbox is None:
+            raise RuntimeError("{} has no outbox: it publishes no events".format(self.service_name))
+        envelope = build_envelope(self.service_name, type_name, subject, data)
+        self.session.execute(insert(self._outbox).values(
+            event_id=envelope["id"],
+            exchange=exchange_name(self.service_name),
+            routing_key=type_name,
+            body=json.dumps(envelope, separators=(",", ":")),
+            created_at=utc_now(),
+        ))
+        self.published.append(envelope)
+        return envelope
+
+
+class DatabaseAccess:
+    """What a worker sees as ``self.db``."""
+
+    def __init__(self, provider):
+        self._provider = provider
+
+    @property
+    def engine(self):
+        return self._provider.engine
+
+    @contextmanager
+    def transaction(self):
+        """A unit of work committed at the end of the block (rolled back on error)."""
+        provider = self._provider
+        with Session(provider.engine) as session:
+            uow = UnitOfWork(session, provider.service_name, provider.outbox)
+            with session.begin():
+                yield uow
+        if uow.published and provider.relay is not None:
+            provider.relay.wake()
+
+    @contextmanager
+    def reading(self):
+        """A session for queries only."""
+        with Session(self._provider.engine) as session:
+            yield session
+
+    def apply_once(self, event, handler):
+        """Apply ``handler(uow, event)`` unless this event was applied before.
+
+        The inbox row and the handler's effects commit together. Returns True if applied now,
+        False for a duplicate (a redelivery, a republished copy).
+        """
+        inbox = self._provider.inbox
+        try:
+            with self.transaction() as uow:
+                uow.session.execute(insert(inbox).values(
+                    source=event.source, event_id=event.id, event_type=event.type,
+                    applied_at=utc_now()))
+                # Flush the inbox row first: a duplicate fails here, before any effect.
+                uow.session.flush()
+                handler(uow, event)
+        except IntegrityError as exc:
+            if _is_inbox_conflict(exc):
+                return False
+            raise
+        return True
+
+    def ping(self):
+        with self._provider.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+
+def _is_inbox_conflict(exc):
+    statement = (exc.statement or "").lower()
+    return statement.startswith("insert into inbox")
+
+
+class Database(DependencyProvider):
+    """nameko dependency: the service's own database, migrated at start, with its outbox relay.
+
+    ``publishes``: start an outbox relay in this container (the service emits events).
+    """
+
+    def __init__(self, metadata: MetaData, migrations_dir, publishes=True):
+        self.metadata = metadata
+        self.migrations_dir = migrations_dir
+        self.publishes = publishes
+        self.engine = None
+        self.relay = None
+        self._relay_thread = None
+
+    @property
+    def outbox(self):
+        return self.metadata.tables.get("outbox")
+
+    @property
+    def inbox(self):
+        return self.metadata.tables.get("inbox")
+
+    @property
+    def service_name(self):
+        return self.container.service_name
+
+    def setup(self):
+        from .outbox import OutboxRelay
+
+        url = self.container.config.get(DATABASE_URL_CONFIG_KEY)
+        if not url:
+            raise RuntimeError(
+                "{} needs DATABASE_URL in its config (e.g. sqlite:///data/{}.sqlite3)".format(
+                    self.service_name, self.service_name))
+        self.engine = create_db_engine(url)
+        upgrade_to_head(self.engine, self.migrations_dir)
+        if self.publishes:
+            self.relay = OutboxRelay(
+                service_name=self.service_name,
+                engine=self.engine,
+                outbox=self.outbox,
+                amqp_uri=self.container.config["AMQP_URI"],
+                **self.container.config.get("PARCOURS_RELAY", {}),
+            )
+
+    def start(self):
+        if self.relay is not None:
+            self._relay_thread = self.container.spawn_managed_thread(
+                self.relay.run, identifier="{}.outbox_relay".format(self.service_name))
+
+    def stop(self):
+        self._stop_relay()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def _stop_relay(self):
+        if self.relay is not None:
+            self.relay.stop()
+        if self._relay_thread is not None:
+            self._relay_thread.wait()
+            self._relay_thread = None
+
+    def get_dependency(self, worker_ctx):
+        return DatabaseAccess(self)

@@ -1,0 +1,154 @@
+"""HTTP for every service: JSON in and out, errors mapped to status codes in one place.
+
+Handlers return a dict (200) or ``(status, dict)``; they raise ``NotFound``, ``Conflict`` or
+marshmallow's ``ValidationError``, and the client gets a JSON body saying what to fix:
+
+    400 {"error": "invalid_input", "message": "...", "fields": {"siren": ["..."]}}
+    404 {"error": "not_found", "message": "no case with id ..."}
+"""
+import json
+import logging
+
+from kombu import Connection
+from marshmallow import ValidationError
+from nameko.dependency_providers import Config
+from nameko.exceptions import BadRequest
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from .metrics import HTTP_REQUESTS, render_metrics
+
+log = logging.getLogger(__name__)
+
+
+class ClientError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+class NotFound(ClientError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ClientError):
+    status = 409
+    code = "conflict"
+
+
+EXPECTED_ERRORS = (ClientError, ValidationError, BadRequest)
+
+
+def json_response(status, payload, headers=None):
+    return Response(json.dumps(payload, default=str), status=status,
+                    mimetype="application/json", headers=headers)
+
+
+def error_body(exc):
+    if isinstance(exc, ValidationError):
+        return 400, {"error": "invalid_input",
+                     "message": "the request has invalid fields; see 'fields'",
+                     "fields": exc.messages}
+    if isinstance(exc, ClientError):
+        body = {"error": exc.code, "message": exc.message}
+        if exc.fields:
+            body["fields"] = exc.fields
+        return exc.status, body
+    if isinstance(exc, BadRequest):
+        return 400, {"error": "bad_request", "message": str(exc)}
+    if isinstance(exc, HTTPException):
+        return exc.code, {"error": exc.name.lower().replace(" ", "_"), "message": exc.description}
+    return 500, {"error": "internal",
+                 "message": "unexpected error; the service log has the details"}
+
+
+class JsonHttpHandler(HttpRequestHandler):
+    """nameko's ``http`` entrypoint, speaking JSON and counting requests."""
+
+    def __init__(self, method, url, expected_exceptions=EXPECTED_ERRORS, **kwargs):
+        super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
+
+    def handle_request(self, request):
+        response = super().handle_request(request)
+        HTTP_REQUESTS.labels(self.container.service_name, request.method, self.url,
+                             str(response.status_code)).inc()
+        return response
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        return json_response(status, payload)
+
+    def response_from_exception(self, exc):
+        status, body = error_body(exc)
+        if status >= 500:
+            log.error("%s %s failed: %r", self.method, self.url, exc)
+        return json_response(status, body)
+
+
+api = JsonHttpHandler.decorator
+
+
+def read_json(request, schema):
+    """Parse the request body as JSON and load it with ``schema`` (raises ValidationError)."""
+    raw = request.get_data(as_text=True)
+    try:
+        document = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise ValidationError({"_body": ["the body is not valid JSON: {}".format(exc)]}) from None
+    if not isinstance(document, dict):
+        raise ValidationError({"_body": ["the body must be a JSON object"]})
+    return schema.load(document)
+
+
+def query_args(request, schema):
+    return schema.load(request.args.to_dict())
+
+
+def ping_broker(amqp_uri, timeout=3):
+    with Connection(amqp_uri, connect_timeout=timeout) as connection:
+        connection.ensure_connection(max_retries=1, timeout=timeout)
+
+
+class OperationalEndpoints:
+    """Health and metrics, the same on every service (mixed into each nameko service class).
+
+    ``/health/live``: the process answers (liveness). ``/health``: the database and the broker
+    are reachable (readiness): 503 says which one is not.
+    """
+
+    config = Config()
+
+    @api("GET", "/health/live")
+    def health_live(self, request):
+        return {"status": "alive", "service": self.name}
+
+    @api("GET", "/health")
+    def health(self, request):
+        checks = {
+            "database": _check(self.db.ping),
+            "broker": _check(lambda: ping_broker(self.config["AMQP_URI"])),
+        }
+        healthy = all(result == "ok" for result in checks.values())
+        return (200 if healthy else 503), {
+            "status": "ok" if healthy else "unavailable", "service": self.name, "checks": checks}
+
+    @api("GET", "/metrics")
+    def metrics(self, request):
+        body, content_type = render_metrics()
+        return Response(body, status=200, content_type=content_type)
+
+
+def _check(probe):
+    try:
+        probe()
+    except Exception as exc:
+        return "failing: {}".format(exc)
+    return "ok"

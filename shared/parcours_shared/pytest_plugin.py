@@ -1,0 +1,76 @@
+"""pytest plugin installed with parcours-shared (entry point ``pytest11``).
+
+It applies eventlet's monkey patch before any test module is imported (plain pytest no longer
+does since nameko 2.14; a late patch leaves locks ungreened), and gives every service test a fresh
+database of its own: a SQLite file, or a PostgreSQL schema when ``DATABASE_URL`` is set.
+"""
+import warnings
+
+with warnings.catch_warnings():
+    # eventlet announces its bugfix-only mode at import; the pinned set is tested together.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    import eventlet
+
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+
+import pytest  # noqa: E402
+from nameko.testing.utils import find_free_port  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+# Short delays so retry and dead-letter tests run in well under a second.
+TEST_RETRY = {"max_attempts": 3, "delay_ms": 50, "max_delay_ms": 200}
+TEST_RELAY = {"idle_interval": 0.2, "max_backoff": 1.0}
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """Factory: ``database_url("intake")`` gives a new, empty database for that service."""
+    base = os.environ.get("DATABASE_URL")
+    schemas = []
+
+    def make(service_name):
+        if not base:
+            return "sqlite:///{}".format(tmp_path / "{}.sqlite3".format(service_name))
+        schema = "t_{}_{}".format(uuid.uuid4().hex[:10], service_name)
+        schemas.append(schema)
+        with _admin_engine(base).begin() as connection:
+            connection.execute(text('CREATE SCHEMA "{}"'.format(schema)))
+        url = make_url(base).update_query_dict({"options": "-csearch_path={}".format(schema)})
+        return url.render_as_string(hide_password=False)
+
+    yield make
+    if schemas:
+        with _admin_engine(base).begin() as connection:
+            for schema in schemas:
+                connection.execute(text('DROP SCHEMA IF EXISTS "{}" CASCADE'.format(schema)))
+
+
+_ENGINES = {}
+
+
+def _admin_engine(url):
+    if url not in _ENGINES:
+        _ENGINES[url] = create_engine(url, pool_size=1)
+    return _ENGINES[url]
+
+
+@pytest.fixture
+def service_config(rabbit_config, database_url):
+    """Factory: the config of one service under test, on this test's own vhost and database."""
+
+    def make(service_name, **overrides):
+        config = {
+            "AMQP_URI": rabbit_config["AMQP_URI"],
+            "WEB_SERVER_ADDRESS": "127.0.0.1:{}".format(find_free_port()),
+            "DATABASE_URL": database_url(service_name),
+            "PARCOURS_RETRY": dict(TEST_RETRY),
+            "PARCOURS_RELAY": dict(TEST_RELAY),
+        }
+        config.update(overrides)
+        return config
+
+    return make

@@ -1,0 +1,53 @@
+"""Helpers for tests of Parcours services: wait on a condition with a deadline, never sleep."""
+import json
+import time
+
+import requests
+from kombu import Connection
+
+
+class Timeout(AssertionError):
+    pass
+
+
+def wait_for(probe, timeout=15.0, interval=0.05, what="the condition"):
+    """Call ``probe`` until it returns a truthy value, and return it; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise Timeout("{} did not happen within {}s (last value: {!r})".format(what, timeout, last))
+
+
+class ApiClient:
+    """A tiny JSON client for one service under test."""
+
+    def __init__(self, config):
+        host, port = config["WEB_SERVER_ADDRESS"].rsplit(":", 1)
+        self.base = "http://{}:{}".format(host if host != "0.0.0.0" else "127.0.0.1", port)
+
+    def get(self, path, **kwargs):
+        return requests.get(self.base + path, timeout=10, **kwargs)
+
+    def post(self, path, body=None, **kwargs):
+        return requests.post(self.base + path, json=body, timeout=10, **kwargs)
+
+
+def queue_messages(amqp_uri, queue_name):
+    """Take every message out of a queue and return (body, headers) pairs (dead-letter checks)."""
+    found = []
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        while True:
+            message = channel.basic_get(queue_name, no_ack=True)
+            if message is None:
+                return found
+            body = message.body
+            try:
+                body = json.loads(body)
+            except (TypeError, ValueError):
+                pass
+            found.append((body, message.properties.get("application_headers") or {}))
