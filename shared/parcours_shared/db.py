@@ -184,6 +184,8 @@ def _is_inbox_conflict(exc):
 class Database(DependencyProvider):
     """nameko dependency: the service's own database, migrated at start, with its outbox relay.
 
+    ``migrations_dir``: the service's Alembic folder (None: create the tables as they are, for
+    throwaway services in tests).
     ``publishes``: start an outbox relay in this container (the service emits events).
     """
 
@@ -216,7 +218,10 @@ class Database(DependencyProvider):
                 "{} needs DATABASE_URL in its config (e.g. sqlite:///data/{}.sqlite3)".format(
                     self.service_name, self.service_name))
         self.engine = create_db_engine(url)
-        upgrade_to_head(self.engine, self.migrations_dir)
+        if self.migrations_dir is None:
+            self.metadata.create_all(self.engine)  # throwaway services in tests and tools
+        else:
+            upgrade_to_head(self.engine, self.migrations_dir)
         if self.publishes:
             self.relay = OutboxRelay(
                 service_name=self.service_name,

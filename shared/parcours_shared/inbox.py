@@ -34,6 +34,7 @@ from .metrics import EVENTS_CONSUMED, HANDLER_SECONDS
 log = logging.getLogger(__name__)
 
 RETRY_CONFIG_KEY = "PARCOURS_RETRY"
+DECLARE_EXCHANGES_CONFIG_KEY = "PARCOURS_DECLARE_EXCHANGES"
 ATTEMPTS_HEADER = "x-parcours-attempts"
 ERROR_HEADER = "x-parcours-error"
 QUEUE_HEADER = "x-parcours-queue"
@@ -94,7 +95,11 @@ class InboxHandler(Entrypoint):
     def setup(self):
         queue_name = "evt-{}-{}--{}.{}".format(
             self.source_service, self.event_type, self.container.service_name, self.method_name)
-        exchange = Exchange(exchange_name(self.source_service), type="topic", durable=True)
+        # Declaring the publisher's exchange lets a consumer start first; where the broker's
+        # definitions create exchanges and a service user may not configure others', turn it off.
+        declare = _is_true(self.container.config.get(DECLARE_EXCHANGES_CONFIG_KEY, True))
+        exchange = Exchange(exchange_name(self.source_service), type="topic", durable=True,
+                            no_declare=not declare)
         self.queue = Queue(queue_name, exchange=exchange, routing_key=self.event_type,
                            durable=True)
         self.retry = dict(DEFAULT_RETRY, **self.container.config.get(RETRY_CONFIG_KEY, {}))
@@ -202,6 +207,10 @@ class InboxHandler(Entrypoint):
                 retry=True,
                 retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
             )
+
+
+def _is_true(value):
+    return value is True or str(value).strip().lower() in ("true", "1", "yes", "on")
 
 
 inbox_handler = InboxHandler.decorator

@@ -51,3 +51,19 @@ def queue_messages(amqp_uri, queue_name):
             except (TypeError, ValueError):
                 pass
             found.append((body, message.properties.get("application_headers") or {}))
+
+
+def queue_depth(amqp_uri, queue_name):
+    """Messages ready in a queue (the queue must exist)."""
+    with Connection(amqp_uri) as connection:
+        return connection.channel().queue_declare(queue_name, passive=True).message_count
+
+
+def publish_raw(amqp_uri, exchange, routing_key, body, content_type="application/json"):
+    """Publish bytes as any AMQP client could: to test what consumers do with them."""
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    with Connection(amqp_uri) as connection:
+        producer = connection.Producer()
+        producer.publish(body, exchange=exchange, routing_key=routing_key,
+                         content_type=content_type, content_encoding="utf-8", delivery_mode=2)

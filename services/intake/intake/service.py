@@ -4,7 +4,8 @@ import os
 from sqlalchemy.exc import IntegrityError
 
 from parcours_shared.db import Database
-from parcours_shared.http import OperationalEndpoints, api, query_args, read_json
+from parcours_shared import http as parcours_http
+from parcours_shared.http import api, query_args, read_json
 
 from . import handlers, store
 from .schemas import (
@@ -15,7 +16,9 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 case_out = CaseOut()
 
 
-class IntakeService(OperationalEndpoints):
+# The mixin is reached through its module so that `nameko run <name>.service` finds only
+# this class in the module (it runs every class with entrypoints it finds).
+class IntakeService(parcours_http.OperationalEndpoints):
     name = "intake"
 
     db = Database(store.metadata, MIGRATIONS)
@@ -48,14 +51,14 @@ class IntakeService(OperationalEndpoints):
         with self.db.reading() as session:
             return case_out.dump(handlers.get_case(session, case_id))
 
-    @api("POST", "/cases/<case_id>/assignment")
+    @api("POST", "/cases/<case_id>/assign")
     def assign_case(self, request, case_id):
         command = read_json(request, AssignmentRequest())
         with self.db.transaction() as uow:
             case = handlers.assign_case(uow, case_id, command["advisor"], command["partner"])
         return case_out.dump(case)
 
-    @api("POST", "/cases/<case_id>/closure")
+    @api("POST", "/cases/<case_id>/close")
     def close_case(self, request, case_id):
         command = read_json(request, ClosureRequest())
         with self.db.transaction() as uow:

@@ -57,9 +57,9 @@ def test_unknown_case_is_a_404(intake):
 def test_closed_case_cannot_be_assigned(intake):
     case = intake.post("/cases", {"siren": VALID_SIREN, "company_name": "Ateliers Durand",
                                   "channel": "phone"}).json()
-    closed = intake.post("/cases/{}/closure".format(case["id"]), {"reason": "no export project"})
+    closed = intake.post("/cases/{}/close".format(case["id"]), {"reason": "no export project"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
-    refused = intake.post("/cases/{}/assignment".format(case["id"]),
+    refused = intake.post("/cases/{}/assign".format(case["id"]),
                           {"advisor": "A. Martin", "partner": "CCI International"})
     assert refused.status_code == 409
 

@@ -1,0 +1,167 @@
+"""A small demo network, loaded through the services' own HTTP APIs so it flows over the bus.
+
+Programmes of several partners, then three dozen firms that enter through the single window (some
+walk in, some are referred by a cluster, a foreign-trade adviser or the bank) and stop at various
+stages of the pathway: diagnostic pending, diagnosed, proposed, enrolled, done with an outcome.
+"""
+import random
+import sys
+import time
+from datetime import date, timedelta
+
+import requests
+from stdnum import luhn
+
+PROGRAMMES = [
+    ("CCI International", "Parcours préparation export", "preparation",
+     ["not_ready", "first_time_exporter"], [(20, None, "Lyon", 12), (45, None, "Marseille", 12)]),
+    ("Bpifrance", "Assurance prospection", "financing",
+     ["first_time_exporter", "occasional_exporter"], [(15, None, "Paris", 30)]),
+    ("Business France", "Prospection Allemagne", "targeted_market",
+     ["first_time_exporter", "occasional_exporter"], [(60, "DE", "Düsseldorf", 8)]),
+    ("Business France", "Pavillon France – Arab Health", "trade_fair_pavilion",
+     ["occasional_exporter", "experienced_exporter"], [(90, "AE", "Dubaï", 15)]),
+    ("Pacte PME", "Co-export grands groupes", "co_export",
+     ["occasional_exporter", "experienced_exporter"], [(30, None, "Paris", 10)]),
+    ("Business France", "Volontariat international en entreprise", "international_volunteer",
+     ["experienced_exporter"], [(120, None, "Paris", 20)]),
+]
+
+NAMES = ["Ateliers", "Biotech", "Chocolaterie", "Cosmétiques", "Distillerie", "Électronique",
+         "Fonderie", "Granits", "Horlogerie", "Instruments", "Jouets", "Laboratoires"]
+PLACES = ["du Rhône", "de Bretagne", "d'Occitanie", "du Nord", "de Provence", "d'Alsace"]
+REGIONS = ["84", "53", "76", "32", "93", "44", "11", "75", "52", "28"]
+NAF_CODES = ["21.20Z", "10.82Z", "20.42Z", "11.01Z", "26.51B", "24.51Z", "32.12Z", "32.40Z"]
+REFERRERS = ["Medicen Paris Region", "Pôle Mer Méditerranée", "CCE Occitanie", "Bpifrance"]
+
+# answer profiles -> the maturity they lead to
+PROFILES = {
+    "not_ready": dict(domestic_success=False, export_share_percent=0, export_staff=0,
+                      languages=[], financial_capacity="low", product_adapted=False,
+                      target_markets=[], countries_exported_to=0),
+    "first_time_exporter": dict(domestic_success=True, export_share_percent=0, export_staff=1,
+                                languages=["en"], financial_capacity="medium",
+                                product_adapted=True, target_markets=["DE"],
+                                countries_exported_to=0),
+    "occasional_exporter": dict(domestic_success=True, export_share_percent=12, export_staff=2,
+                                languages=["en", "es"], financial_capacity="medium",
+                                product_adapted=True, target_markets=["DE", "ES"],
+                                countries_exported_to=3),
+    "experienced_exporter": dict(domestic_success=True, export_share_percent=40, export_staff=4,
+                                 languages=["en", "de", "zh"], financial_capacity="high",
+                                 product_adapted=True, target_markets=["AE", "US", "CN"],
+                                 countries_exported_to=9),
+}
+
+# how far each demo firm goes (36 firms)
+JOURNEYS = (["opened"] * 6 + ["diagnosed"] * 6 + ["proposed"] * 8 + ["confirmed"] * 8
+            + ["completed"] * 5 + ["outcome"] * 3)
+OUTCOMES = ["contract_signed", "market_entered", "financing_obtained", "export_staff_hired"]
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def siren_numbers(seed):
+    rng = random.Random(seed)
+    while True:
+        prefix = str(rng.randrange(30000000, 99999999))
+        yield prefix + luhn.calc_check_digit(prefix)
+
+
+def _call(method, url, body=None, expect=(200, 201)):
+    response = requests.request(method, url, json=body, timeout=15)
+    if response.status_code not in expect:
+        raise DemoError("{} {} answered {}: {}".format(method, url, response.status_code,
+                                                       response.text))
+    return response.json()
+
+
+def _wait(probe, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise DemoError("{} did not happen within {}s: are all four services running? "
+                    "(see data/logs/)".format(what, timeout))
+
+
+def is_empty(urls):
+    return not _call("GET", urls["intake"] + "/cases?limit=1")["cases"]
+
+
+def load(urls, progress=print, seed=2016):
+    """Load the demo network; ``urls`` maps service name to base URL."""
+    rng = random.Random(seed)
+    progress("demo: creating {} programmes".format(len(PROGRAMMES)))
+    for partner, name, kind, levels, sessions in PROGRAMMES:
+        programme = _call("POST", urls["programmes"] + "/programmes", {
+            "partner": partner, "name": name, "kind": kind, "maturity_levels": levels})
+        for days, market, place, capacity in sessions:
+            _call("POST", "{}/programmes/{}/sessions".format(urls["programmes"], programme["id"]),
+                  {"starts_on": (date.today() + timedelta(days=days)).isoformat(),
+                   "market": market, "place": place, "capacity": capacity})
+
+    sirens = siren_numbers(seed)
+    firms = []
+    for number, journey in enumerate(JOURNEYS, start=1):
+        firm = {"siren": next(sirens),
+                "company_name": "{} {}".format(rng.choice(NAMES), rng.choice(PLACES)),
+                "region_code": rng.choice(REGIONS), "naf_code": rng.choice(NAF_CODES)}
+        if number % 4 == 0:
+            case = _call("POST", urls["intake"] + "/referrals", dict(
+                firm, referred_by=rng.choice(REFERRERS), reason="export potential detected"))
+        else:
+            case = _call("POST", urls["intake"] + "/cases",
+                         dict(firm, channel=rng.choice(["walk_in", "web", "phone"])))
+        firms.append((case, journey))
+        progress("demo: opened case {}/{}".format(number, len(JOURNEYS)), end="\r")
+    progress("")
+
+    diagnosed = [(case, journey) for case, journey in firms if journey != "opened"]
+    for number, (case, journey) in enumerate(diagnosed, start=1):
+        diagnostic = _wait(lambda: _call("GET", "{}/diagnostics?case_id={}".format(
+            urls["diagnostic"], case["id"]))["diagnostics"],
+            "the diagnostic of case {}".format(case["id"]))[0]
+        # firms that go further are ready for something; the others are a mix
+        maturity = (rng.choice(list(PROFILES)) if journey == "diagnosed"
+                    else rng.choice(["first_time_exporter", "occasional_exporter",
+                                     "experienced_exporter"]))
+        _call("POST", "{}/diagnostics/{}/answers".format(urls["diagnostic"], diagnostic["id"]),
+              PROFILES[maturity])
+        progress("demo: diagnostic {}/{} completed".format(number, len(diagnosed)), end="\r")
+    progress("")
+
+    enrolled = [(case, journey) for case, journey in diagnosed if journey != "diagnosed"]
+    for number, (case, journey) in enumerate(enrolled, start=1):
+        enrolment = _wait(lambda: _call("GET", "{}/enrolments?case_id={}".format(
+            urls["programmes"], case["id"]))["enrolments"],
+            "an enrolment proposal for case {}".format(case["id"]))[0]
+        if journey in ("confirmed", "completed", "outcome"):
+            _call("POST", "{}/enrolments/{}/confirm".format(urls["programmes"], enrolment["id"]))
+        if journey in ("completed", "outcome"):
+            _call("POST", "{}/enrolments/{}/complete".format(urls["programmes"], enrolment["id"]),
+                  expect=(200, 409))  # a waitlisted firm cannot complete yet
+        if journey == "outcome":
+            _call("POST", urls["programmes"] + "/outcomes", {
+                "case_id": case["id"], "enrolment_id": enrolment["id"],
+                "kind": rng.choice(OUTCOMES), "amount_eur": rng.choice([None, 150000, 400000])})
+        progress("demo: enrolment {}/{} handled".format(number, len(enrolled)), end="\r")
+    progress("")
+    progress("demo: {} firms loaded; waiting for reporting to count them".format(len(firms)))
+    _wait(lambda: _call("GET", urls["reporting"] + "/funnel")["stages"][0]["cases"] == len(firms),
+          "reporting to count every case")
+
+
+def main():
+    base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1"
+    urls = {name: "{}:{}".format(base, port) for name, port in
+            (("intake", 8001), ("diagnostic", 8002), ("programmes", 8003), ("reporting", 8004))}
+    load(urls)
+
+
+if __name__ == "__main__":
+    main()

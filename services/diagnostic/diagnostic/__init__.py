@@ -1,0 +1,1 @@
+"""Parcours diagnostic service: the export-readiness assessment."""

@@ -1,0 +1,69 @@
+"""Export readiness: from the advisor's answers to a score, a maturity level and recommendations.
+
+The articles' rule of thumb comes first: a firm must succeed at home before it goes abroad.
+Then staff, languages, finances, norms, product fit and target markets.
+"""
+from dataclasses import dataclass
+
+SCHEDULED, COMPLETED = "scheduled", "completed"
+FINANCIAL_CAPACITY_POINTS = {"low": 0, "medium": 10, "high": 20}
+
+
+class AlreadyCompleted(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Assessment:
+    score: int
+    maturity: str
+    recommendations: list
+
+
+def assess(answers):
+    """Score (0-100), maturity level and recommendations for one firm's answers."""
+    staff = answers["export_staff"]
+    languages = len(set(answers["languages"]))
+    countries = answers["countries_exported_to"]
+    score = (
+        (20 if answers["domestic_success"] else 0)
+        + FINANCIAL_CAPACITY_POINTS[answers["financial_capacity"]]
+        + 5 * min(staff, 3)
+        + 5 * min(languages, 3)
+        + (10 if answers["product_adapted"] else 0)
+        + (5 if answers["target_markets"] else 0)
+        + (0 if countries == 0 else 8 if countries < 3 else 15)
+    )
+    return Assessment(score, _maturity(answers, score), _recommendations(answers))
+
+
+def _maturity(answers, score):
+    countries = answers["countries_exported_to"]
+    if not answers["domestic_success"] or score < 35:
+        return "not_ready"
+    if countries == 0:
+        return "first_time_exporter"
+    if countries < 5 or answers["export_share_percent"] < 20:
+        return "occasional_exporter"
+    return "experienced_exporter"
+
+
+def _recommendations(answers):
+    advice = []
+    if not answers["domestic_success"]:
+        advice.append("consolidate_domestic_market")
+    if answers["export_staff"] == 0:
+        advice.append("dedicate_staff_to_export")
+    if not answers["languages"]:
+        advice.append("language_training")
+    if answers["financial_capacity"] == "low":
+        advice.append("export_financing_and_insurance")
+    if not answers["product_adapted"]:
+        advice.append("adapt_product_to_target_norms")
+    if not answers["target_markets"]:
+        advice.append("select_target_markets")
+    elif answers["domestic_success"]:
+        advice.append("trade_fair_pavilion")
+    if answers["countries_exported_to"] >= 3:
+        advice.append("co_export_with_large_group")
+    return advice

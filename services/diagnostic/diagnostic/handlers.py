@@ -1,0 +1,50 @@
+"""Diagnostic's use cases: one function per command or consumed event."""
+import uuid
+
+from parcours_shared.contracts import utc_now
+from parcours_shared.http import Conflict, NotFound
+
+from . import store
+from .domain import COMPLETED, SCHEDULED, assess
+
+
+def schedule_diagnostic(uow, event):
+    """case.opened: every new case gets an in-depth diagnostic to schedule with an advisor."""
+    case = event.data
+    if store.diagnostic_for_case(uow.session, case["case_id"]) is not None:
+        return  # the case already has one (e.g. the case was opened again upstream)
+    diagnostic = {
+        "id": str(uuid.uuid4()), "case_id": case["case_id"], "siren": case["siren"],
+        "company_name": case["company_name"], "region_code": case["region_code"],
+        "status": SCHEDULED, "scheduled_at": utc_now(),
+    }
+    store.add_diagnostic(uow.session, diagnostic)
+    uow.publish("diagnostic.scheduled", case["case_id"], {
+        "diagnostic_id": diagnostic["id"], "case_id": case["case_id"],
+        "scheduled_at": diagnostic["scheduled_at"]})
+
+
+def get_diagnostic(session, diagnostic_id):
+    diagnostic = store.diagnostic_by_id(session, diagnostic_id)
+    if diagnostic is None:
+        raise NotFound("no diagnostic with id {}".format(diagnostic_id))
+    return diagnostic
+
+
+def complete_diagnostic(uow, diagnostic_id, answers):
+    """The advisor records the answers: score, maturity and recommendations follow."""
+    diagnostic = get_diagnostic(uow.session, diagnostic_id)
+    if diagnostic["status"] == COMPLETED:
+        raise Conflict("diagnostic {} was completed on {}".format(
+            diagnostic_id, diagnostic["completed_at"]))
+    assessment = assess(answers)
+    completed = dict(
+        status=COMPLETED, completed_at=utc_now(), answers=answers, score=assessment.score,
+        maturity=assessment.maturity, recommendations=assessment.recommendations)
+    store.update_diagnostic(uow.session, diagnostic_id, **completed)
+    diagnostic.update(completed)
+    uow.publish("diagnostic.completed", diagnostic["case_id"], {
+        "diagnostic_id": diagnostic_id, "case_id": diagnostic["case_id"],
+        "maturity": assessment.maturity, "score": assessment.score,
+        "recommendations": assessment.recommendations, "completed_at": completed["completed_at"]})
+    return diagnostic

@@ -1,0 +1,43 @@
+"""HTTP bodies of the diagnostic API, in and out."""
+from marshmallow import Schema, fields, validate
+
+from parcours_shared.contracts import MATURITY_LEVELS
+
+from .domain import COMPLETED, FINANCIAL_CAPACITY_POINTS, SCHEDULED
+
+
+class AnswersRequest(Schema):
+    """The advisor's findings during the in-depth diagnostic."""
+    domestic_success = fields.Boolean(required=True)
+    export_share_percent = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    export_staff = fields.Integer(required=True, validate=validate.Range(min=0, max=10000))
+    languages = fields.List(fields.String(validate=validate.Length(min=2, max=30)),
+                            required=True)
+    financial_capacity = fields.String(required=True, validate=validate.OneOf(
+        sorted(FINANCIAL_CAPACITY_POINTS)))
+    product_adapted = fields.Boolean(required=True)
+    target_markets = fields.List(fields.String(validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="expected an ISO 3166 alpha-2 country code")), required=True)
+    countries_exported_to = fields.Integer(required=True, validate=validate.Range(min=0, max=250))
+
+
+class DiagnosticListQuery(Schema):
+    case_id = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf([SCHEDULED, COMPLETED]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class DiagnosticOut(Schema):
+    id = fields.String()
+    case_id = fields.String()
+    siren = fields.String()
+    company_name = fields.String()
+    region_code = fields.String(allow_none=True)
+    status = fields.String()
+    scheduled_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    answers = fields.Dict(allow_none=True)
+    score = fields.Integer(allow_none=True)
+    maturity = fields.String(allow_none=True, validate=validate.OneOf(MATURITY_LEVELS))
+    recommendations = fields.List(fields.String(), allow_none=True)

@@ -1,0 +1,49 @@
+"""The diagnostic service: thin entrypoints over the use cases in ``handlers``."""
+import os
+
+from parcours_shared.db import Database
+from parcours_shared import http as parcours_http
+from parcours_shared.http import api, query_args, read_json
+from parcours_shared.inbox import inbox_handler
+
+from . import handlers, store
+from .schemas import AnswersRequest, DiagnosticListQuery, DiagnosticOut
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+diagnostic_out = DiagnosticOut()
+
+
+# The mixin is reached through its module so that `nameko run <name>.service` finds only
+# this class in the module (it runs every class with entrypoints it finds).
+class DiagnosticService(parcours_http.OperationalEndpoints):
+    name = "diagnostic"
+
+    db = Database(store.metadata, MIGRATIONS)
+
+    @inbox_handler("intake", "case.opened")
+    def on_case_opened(self, event):
+        return self.db.apply_once(event, handlers.schedule_diagnostic)
+
+    @api("GET", "/diagnostics")
+    def list_diagnostics(self, request):
+        query = query_args(request, DiagnosticListQuery())
+        with self.db.reading() as session:
+            if query["case_id"]:
+                found = store.diagnostic_for_case(session, query["case_id"])
+                diagnostics = [found] if found else []
+            else:
+                diagnostics = store.list_diagnostics(
+                    session, query["status"], query["limit"], query["offset"])
+        return {"diagnostics": diagnostic_out.dump(diagnostics, many=True)}
+
+    @api("GET", "/diagnostics/<diagnostic_id>")
+    def get_diagnostic(self, request, diagnostic_id):
+        with self.db.reading() as session:
+            return diagnostic_out.dump(handlers.get_diagnostic(session, diagnostic_id))
+
+    @api("POST", "/diagnostics/<diagnostic_id>/answers")
+    def record_answers(self, request, diagnostic_id):
+        answers = read_json(request, AnswersRequest())
+        with self.db.transaction() as uow:
+            diagnostic = handlers.complete_diagnostic(uow, diagnostic_id, answers)
+        return diagnostic_out.dump(diagnostic)

@@ -1,0 +1,50 @@
+"""Diagnostic's tables and queries. Nothing outside this service reads them."""
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, insert, select, update
+
+from parcours_shared.db import inbox_table, outbox_table
+
+metadata = MetaData()
+
+diagnostics = Table(
+    "diagnostics", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, unique=True),  # one diagnostic per case
+    Column("siren", String(9), nullable=False),
+    Column("company_name", String(200), nullable=False),
+    Column("region_code", String(3)),
+    Column("status", String(20), nullable=False),
+    Column("scheduled_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("answers", JSON),
+    Column("score", Integer),
+    Column("maturity", String(30)),
+    Column("recommendations", JSON),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+
+def diagnostic_by_id(session, diagnostic_id):
+    row = session.execute(select(diagnostics).where(diagnostics.c.id == diagnostic_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def diagnostic_for_case(session, case_id):
+    row = session.execute(select(diagnostics).where(diagnostics.c.case_id == case_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def list_diagnostics(session, status, limit, offset):
+    query = select(diagnostics).order_by(diagnostics.c.scheduled_at, diagnostics.c.id)
+    if status:
+        query = query.where(diagnostics.c.status == status)
+    return [dict(row._mapping) for row in session.execute(query.limit(limit).offset(offset))]
+
+
+def add_diagnostic(session, diagnostic):
+    session.execute(insert(diagnostics).values(**diagnostic))
+
+
+def update_diagnostic(session, diagnostic_id, **values):
+    session.execute(update(diagnostics).where(diagnostics.c.id == diagnostic_id).values(**values))

@@ -1,0 +1,1 @@
+"""Parcours programmes service: support offers, sessions, enrolments and outcomes."""

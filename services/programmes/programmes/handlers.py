@@ -1,0 +1,136 @@
+"""Programmes' use cases: one function per command or consumed event."""
+import logging
+import uuid
+
+from parcours_shared.contracts import utc_now
+from parcours_shared.http import Conflict, NotFound
+
+from . import store
+from .domain import (
+    COMPLETED, PROPOSED, WITHDRAWN, TransitionRefused, best_session, check_transition,
+    status_on_confirmation,
+)
+
+log = logging.getLogger(__name__)
+
+
+def create_programme(uow, programme):
+    if store.programme_by_name(uow.session, programme["name"]) is not None:
+        raise Conflict("a programme named {!r} exists already".format(programme["name"]))
+    programme = dict(programme, id=str(uuid.uuid4()))
+    store.add(uow.session, store.programmes, programme)
+    return programme
+
+
+def get_programme(session, programme_id):
+    programme = store.programme_by_id(session, programme_id)
+    if programme is None:
+        raise NotFound("no programme with id {}".format(programme_id))
+    return programme
+
+
+def add_session(uow, programme_id, session_fields):
+    get_programme(uow.session, programme_id)
+    programme_session = dict(session_fields, id=str(uuid.uuid4()), programme_id=programme_id)
+    store.add(uow.session, store.sessions, programme_session)
+    return programme_session
+
+
+def catalogue(session):
+    """Programmes with their sessions and seats left: "who does what", by maturity."""
+    by_programme = {}
+    for programme_session, seats_left in store.sessions_with_seats(session):
+        by_programme.setdefault(programme_session["programme_id"], []).append(
+            dict(programme_session, seats_left=seats_left))
+    return [dict(programme, sessions=by_programme.get(programme["id"], []))
+            for programme in store.list_programmes(session)]
+
+
+def _enrolment_data(enrolment, programme, at):
+    return {
+        "enrolment_id": enrolment["id"], "case_id": enrolment["case_id"],
+        "session_id": enrolment["session_id"], "programme_id": programme["id"],
+        "programme_name": programme["name"], "at": at,
+    }
+
+
+def propose_enrolment(uow, event):
+    """diagnostic.completed: propose the earliest open session of a programme for that maturity."""
+    result = event.data
+    if store.enrolments_for_case(uow.session, result["case_id"]):
+        return  # a proposal was already made for this case
+    suitable = [p["id"] for p in store.list_programmes(uow.session)
+                if result["maturity"] in p["maturity_levels"]]
+    chosen = best_session(store.sessions_with_seats(
+        uow.session, programme_ids=suitable, from_date=utc_now().date()))
+    if chosen is None:
+        log.info("no open session suits maturity %s (case %s): nothing proposed",
+                 result["maturity"], result["case_id"])
+        return
+    now = utc_now()
+    enrolment = {
+        "id": str(uuid.uuid4()), "case_id": result["case_id"], "session_id": chosen["id"],
+        "programme_id": chosen["programme_id"], "status": PROPOSED, "proposed_at": now,
+        "updated_at": now,
+    }
+    store.add(uow.session, store.enrolments, enrolment)
+    programme = store.programme_by_id(uow.session, chosen["programme_id"])
+    uow.publish("enrolment.proposed", enrolment["case_id"],
+                _enrolment_data(enrolment, programme, now))
+
+
+def get_enrolment(session, enrolment_id):
+    enrolment = store.enrolment_by_id(session, enrolment_id)
+    if enrolment is None:
+        raise NotFound("no enrolment with id {}".format(enrolment_id))
+    return enrolment
+
+
+def _move(uow, enrolment_id, move, new_status, **extra):
+    enrolment = get_enrolment(uow.session, enrolment_id)
+    try:
+        check_transition(enrolment, move)
+    except TransitionRefused as exc:
+        raise Conflict(str(exc)) from None
+    now = utc_now()
+    store.update_enrolment(uow.session, enrolment_id, status=new_status, updated_at=now, **extra)
+    enrolment.update(status=new_status, updated_at=now, **extra)
+    programme = store.programme_by_id(uow.session, enrolment["programme_id"])
+    data = _enrolment_data(enrolment, programme, now)
+    if new_status == WITHDRAWN:
+        data["reason"] = extra.get("withdrawal_reason")
+    uow.publish("enrolment." + new_status, enrolment["case_id"], data)
+    return enrolment
+
+
+def confirm_enrolment(uow, enrolment_id):
+    """The firm says yes: it takes a seat if one is left, otherwise it is waitlisted."""
+    enrolment = get_enrolment(uow.session, enrolment_id)
+    store.session_for_update(uow.session, enrolment["session_id"])
+    new_status = status_on_confirmation(store.seats_left(uow.session, enrolment["session_id"]))
+    return _move(uow, enrolment_id, "confirm", new_status)
+
+
+def complete_enrolment(uow, enrolment_id):
+    return _move(uow, enrolment_id, "complete", COMPLETED)
+
+
+def withdraw_enrolment(uow, enrolment_id, reason):
+    return _move(uow, enrolment_id, "withdraw", WITHDRAWN, withdrawal_reason=reason)
+
+
+def record_outcome(uow, outcome):
+    """What came of the support: recorded against an enrolment of the case."""
+    if not store.enrolments_for_case(uow.session, outcome["case_id"]):
+        raise NotFound("case {} has no enrolment in a programme here".format(outcome["case_id"]))
+    if outcome.get("enrolment_id"):
+        enrolment = get_enrolment(uow.session, outcome["enrolment_id"])
+        if enrolment["case_id"] != outcome["case_id"]:
+            raise Conflict("enrolment {} belongs to another case".format(enrolment["id"]))
+    outcome = dict(outcome, id=str(uuid.uuid4()), recorded_at=utc_now())
+    store.add(uow.session, store.outcomes, outcome)
+    uow.publish("outcome.recorded", outcome["case_id"], {
+        "outcome_id": outcome["id"], "case_id": outcome["case_id"],
+        "enrolment_id": outcome.get("enrolment_id"), "kind": outcome["kind"],
+        "amount_eur": outcome.get("amount_eur"), "recorded_at": outcome["recorded_at"]})
+    return outcome

@@ -1,0 +1,82 @@
+"""HTTP bodies of the programmes API, in and out."""
+from marshmallow import Schema, fields, validate
+
+from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS
+
+from .domain import ACTIVE, COMPLETED, PROGRAMME_KINDS, WITHDRAWN
+
+
+class ProgrammeRequest(Schema):
+    partner = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(PROGRAMME_KINDS))
+    maturity_levels = fields.List(fields.String(validate=validate.OneOf(MATURITY_LEVELS)),
+                                  required=True, validate=validate.Length(min=1))
+    description = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class SessionRequest(Schema):
+    starts_on = fields.Date(required=True)
+    market = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="expected an ISO 3166 alpha-2 country code"))
+    place = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=10000))
+
+
+class WithdrawalRequest(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class OutcomeRequest(Schema):
+    case_id = fields.String(required=True)
+    enrolment_id = fields.String(load_default=None)
+    kind = fields.String(required=True, validate=validate.OneOf(OUTCOME_KINDS))
+    amount_eur = fields.Integer(load_default=None, validate=validate.Range(min=0))
+
+
+class EnrolmentListQuery(Schema):
+    case_id = fields.String(load_default=None)
+    status = fields.String(load_default=None,
+                           validate=validate.OneOf(list(ACTIVE) + [COMPLETED, WITHDRAWN]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class SessionOut(Schema):
+    id = fields.String()
+    programme_id = fields.String()
+    starts_on = fields.Date()
+    market = fields.String(allow_none=True)
+    place = fields.String()
+    capacity = fields.Integer()
+    seats_left = fields.Integer()
+
+
+class ProgrammeOut(Schema):
+    id = fields.String()
+    partner = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    maturity_levels = fields.List(fields.String())
+    description = fields.String(allow_none=True)
+    sessions = fields.List(fields.Nested(SessionOut))
+
+
+class EnrolmentOut(Schema):
+    id = fields.String()
+    case_id = fields.String()
+    session_id = fields.String()
+    programme_id = fields.String()
+    status = fields.String()
+    proposed_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    withdrawal_reason = fields.String(allow_none=True)
+
+
+class OutcomeOut(Schema):
+    id = fields.String()
+    case_id = fields.String()
+    enrolment_id = fields.String(allow_none=True)
+    kind = fields.String()
+    amount_eur = fields.Integer(allow_none=True)
+    recorded_at = fields.DateTime()

@@ -1,0 +1,87 @@
+"""The programmes service: thin entrypoints over the use cases in ``handlers``."""
+import os
+
+from parcours_shared.db import Database
+from parcours_shared import http as parcours_http
+from parcours_shared.http import api, query_args, read_json
+from parcours_shared.inbox import inbox_handler
+
+from . import handlers, store
+from .schemas import (
+    EnrolmentListQuery, EnrolmentOut, OutcomeOut, OutcomeRequest, ProgrammeOut, ProgrammeRequest,
+    SessionOut, SessionRequest, WithdrawalRequest,
+)
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+programme_out, session_out = ProgrammeOut(), SessionOut()
+enrolment_out, outcome_out = EnrolmentOut(), OutcomeOut()
+
+
+# The mixin is reached through its module so that `nameko run <name>.service` finds only
+# this class in the module (it runs every class with entrypoints it finds).
+class ProgrammesService(parcours_http.OperationalEndpoints):
+    name = "programmes"
+
+    db = Database(store.metadata, MIGRATIONS)
+
+    @inbox_handler("diagnostic", "diagnostic.completed")
+    def on_diagnostic_completed(self, event):
+        return self.db.apply_once(event, handlers.propose_enrolment)
+
+    @api("POST", "/programmes")
+    def create_programme(self, request):
+        command = read_json(request, ProgrammeRequest())
+        with self.db.transaction() as uow:
+            programme = handlers.create_programme(uow, command)
+        return 201, programme_out.dump(dict(programme, sessions=[]))
+
+    @api("GET", "/programmes")
+    def list_programmes(self, request):
+        with self.db.reading() as session:
+            return {"programmes": programme_out.dump(handlers.catalogue(session), many=True)}
+
+    @api("POST", "/programmes/<programme_id>/sessions")
+    def add_session(self, request, programme_id):
+        command = read_json(request, SessionRequest())
+        with self.db.transaction() as uow:
+            programme_session = handlers.add_session(uow, programme_id, command)
+        return 201, session_out.dump(dict(programme_session, seats_left=command["capacity"]))
+
+    @api("GET", "/enrolments")
+    def list_enrolments(self, request):
+        query = query_args(request, EnrolmentListQuery())
+        with self.db.reading() as session:
+            if query["case_id"]:
+                found = store.enrolments_for_case(session, query["case_id"])
+            else:
+                found = store.list_enrolments(
+                    session, query["status"], query["limit"], query["offset"])
+        return {"enrolments": enrolment_out.dump(found, many=True)}
+
+    @api("GET", "/enrolments/<enrolment_id>")
+    def get_enrolment(self, request, enrolment_id):
+        with self.db.reading() as session:
+            return enrolment_out.dump(handlers.get_enrolment(session, enrolment_id))
+
+    @api("POST", "/enrolments/<enrolment_id>/confirm")
+    def confirm_enrolment(self, request, enrolment_id):
+        with self.db.transaction() as uow:
+            return enrolment_out.dump(handlers.confirm_enrolment(uow, enrolment_id))
+
+    @api("POST", "/enrolments/<enrolment_id>/complete")
+    def complete_enrolment(self, request, enrolment_id):
+        with self.db.transaction() as uow:
+            return enrolment_out.dump(handlers.complete_enrolment(uow, enrolment_id))
+
+    @api("POST", "/enrolments/<enrolment_id>/withdraw")
+    def withdraw_enrolment(self, request, enrolment_id):
+        command = read_json(request, WithdrawalRequest())
+        with self.db.transaction() as uow:
+            return enrolment_out.dump(
+                handlers.withdraw_enrolment(uow, enrolment_id, command["reason"]))
+
+    @api("POST", "/outcomes")
+    def record_outcome(self, request):
+        command = read_json(request, OutcomeRequest())
+        with self.db.transaction() as uow:
+            return 201, outcome_out.dump(handlers.record_outcome(uow, command))

@@ -1,0 +1,131 @@
+"""Programmes' tables and queries. Nothing outside this service reads them."""
+from sqlalchemy import (
+    JSON, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint,
+    func, insert, select, update,
+)
+
+from parcours_shared.db import inbox_table, outbox_table
+
+from .domain import CONFIRMED
+
+metadata = MetaData()
+
+programmes = Table(
+    "programmes", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("partner", String(100), nullable=False),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("maturity_levels", JSON, nullable=False),
+    Column("description", String(1000)),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("programme_id", String(36), ForeignKey("programmes.id"), nullable=False, index=True),
+    Column("starts_on", Date, nullable=False),
+    Column("market", String(2)),
+    Column("place", String(200), nullable=False),
+    Column("capacity", Integer, nullable=False),
+)
+
+enrolments = Table(
+    "enrolments", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("session_id", String(36), ForeignKey("sessions.id"), nullable=False),
+    Column("programme_id", String(36), ForeignKey("programmes.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawal_reason", String(500)),
+    UniqueConstraint("case_id", "session_id", name="uq_enrolment_case_session"),
+)
+
+outcomes = Table(
+    "outcomes", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("enrolment_id", String(36), ForeignKey("enrolments.id")),
+    Column("kind", String(40), nullable=False),
+    Column("amount_eur", Integer),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+
+def _one(session, query):
+    row = session.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def _all(session, query):
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def add(session, table, values):
+    session.execute(insert(table).values(**values))
+
+
+def programme_by_id(session, programme_id):
+    return _one(session, select(programmes).where(programmes.c.id == programme_id))
+
+
+def programme_by_name(session, name):
+    return _one(session, select(programmes).where(programmes.c.name == name))
+
+
+def list_programmes(session):
+    return _all(session, select(programmes).order_by(programmes.c.name))
+
+
+def confirmed_count():
+    return (select(func.count()).select_from(enrolments)
+            .where(enrolments.c.session_id == sessions.c.id, enrolments.c.status == CONFIRMED)
+            .scalar_subquery())
+
+
+def sessions_with_seats(session, programme_ids=None, from_date=None):
+    """(session, seats_left) pairs, optionally for some programmes and from a date on."""
+    query = select(sessions, (sessions.c.capacity - confirmed_count()).label("seats_left"))
+    if programme_ids is not None:
+        query = query.where(sessions.c.programme_id.in_(programme_ids))
+    if from_date is not None:
+        query = query.where(sessions.c.starts_on >= from_date)
+    rows = session.execute(query.order_by(sessions.c.starts_on, sessions.c.id))
+    return [({k: v for k, v in row._mapping.items() if k != "seats_left"}, row.seats_left)
+            for row in rows]
+
+
+def session_for_update(session, session_id):
+    """The session row, locked on PostgreSQL so two confirmations cannot both take the last seat."""
+    return _one(session, select(sessions).where(sessions.c.id == session_id).with_for_update())
+
+
+def seats_left(session, session_id):
+    row = session.execute(select(sessions.c.capacity, confirmed_count().label("taken"))
+                          .where(sessions.c.id == session_id)).one()
+    return row.capacity - row.taken
+
+
+def enrolment_by_id(session, enrolment_id):
+    return _one(session, select(enrolments).where(enrolments.c.id == enrolment_id))
+
+
+def enrolments_for_case(session, case_id):
+    return _all(session, select(enrolments).where(enrolments.c.case_id == case_id)
+                .order_by(enrolments.c.proposed_at))
+
+
+def list_enrolments(session, status, limit, offset):
+    query = select(enrolments).order_by(enrolments.c.proposed_at, enrolments.c.id)
+    if status:
+        query = query.where(enrolments.c.status == status)
+    return _all(session, query.limit(limit).offset(offset))
+
+
+def update_enrolment(session, enrolment_id, **values):
+    session.execute(update(enrolments).where(enrolments.c.id == enrolment_id).values(**values))

@@ -1,0 +1,1 @@
+"""Parcours reporting service: the steering committee's figures, built from case events."""

@@ -1,0 +1,68 @@
+"""The event contracts: strict when publishing, tolerant of additions when consuming."""
+from datetime import datetime, timezone
+
+import pytest
+
+from parcours_shared.contracts import (
+    EVENT_TYPES, ContractViolation, build_envelope, parse_envelope,
+)
+
+CASE_OPENED = {
+    "case_id": "c-1", "siren": "732829320", "company_name": "Ateliers Durand",
+    "region_code": "84", "naf_code": "21.20Z", "channel": "web",
+    "opened_at": datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc),
+}
+
+
+def test_envelope_is_cloudevents_1_0_with_a_versioned_dataschema():
+    envelope = build_envelope("intake", "case.opened", "c-1", CASE_OPENED)
+    assert envelope["specversion"] == "1.0"
+    assert envelope["source"] == "/parcours/intake"
+    assert envelope["type"] == "case.opened" and envelope["subject"] == "c-1"
+    assert envelope["datacontenttype"] == "application/json"
+    assert envelope["dataschema"] == "urn:parcours:schema:case.opened:v1"
+    assert envelope["data"]["opened_at"] == "2026-11-23T09:30:00+00:00"
+    assert datetime.fromisoformat(envelope["time"]).tzinfo is not None
+
+    event = parse_envelope(envelope)
+    assert event.data["opened_at"] == CASE_OPENED["opened_at"]
+    assert event.id == envelope["id"]
+
+
+def test_publishing_invalid_data_is_refused_field_by_field():
+    with pytest.raises(ContractViolation) as refused:
+        build_envelope("intake", "case.opened", "c-1", dict(CASE_OPENED, siren="12", channel="fax"))
+    assert set(refused.value.errors) == {"siren", "channel"}
+
+
+def test_a_service_publishes_only_its_own_event_types():
+    with pytest.raises(ContractViolation, match="intake publishes"):
+        build_envelope("diagnostic", "case.opened", "c-1", CASE_OPENED)
+
+
+def test_consumers_ignore_unknown_fields_but_reject_a_wrong_schema_version():
+    envelope = build_envelope("intake", "case.opened", "c-1", CASE_OPENED)
+    envelope["data"]["added_in_a_later_minor"] = True
+    envelope["partnerextension"] = "crm-42"  # CloudEvents extension attribute
+    assert "added_in_a_later_minor" not in parse_envelope(envelope).data
+
+    envelope["dataschema"] = "urn:parcours:schema:case.opened:v9"
+    with pytest.raises(ContractViolation, match="unsupported dataschema"):
+        parse_envelope(envelope)
+
+
+def test_an_envelope_missing_attributes_is_rejected_with_each_one_named():
+    with pytest.raises(ContractViolation) as rejected:
+        parse_envelope({"specversion": "0.3", "type": "case.opened", "data": {}})
+    assert {"specversion", "id", "source", "subject", "time", "datacontenttype",
+            "dataschema"} <= set(rejected.value.errors)
+
+
+def test_every_event_type_has_a_schema_and_a_publisher():
+    assert set(EVENT_TYPES) == {
+        "case.opened", "case.referred", "case.assigned", "case.closed",
+        "diagnostic.scheduled", "diagnostic.completed",
+        "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",
+        "enrolment.completed", "enrolment.withdrawn", "outcome.recorded"}
+    assert {t.source_service for t in EVENT_TYPES.values()} == {
+        "intake", "diagnostic", "programmes"}

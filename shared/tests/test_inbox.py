@@ -1,0 +1,116 @@
+"""The inbox entrypoint against the real broker: apply once, retry, dead-letter, keep flowing.
+
+The handler here is deliberately not idempotent (it appends a row per call), so only the inbox
+stands between a redelivery and a double count.
+"""
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
+from parcours_shared.contracts import build_envelope
+from parcours_shared.db import Database, inbox_table
+from parcours_shared.inbox import dead_letter_queue_name, inbox_handler
+from parcours_shared.metrics import EVENTS_CONSUMED
+from parcours_shared.testing import publish_raw, queue_depth, queue_messages, wait_for
+
+metadata = MetaData()
+inbox_table(metadata)
+applied = Table("applied", metadata,
+                Column("n", Integer, primary_key=True, autoincrement=True),
+                Column("case_id", String(36), nullable=False))
+
+QUEUE = "evt-intake-case.opened--listener.on_case_opened"
+
+
+def count_firm(uow, event):
+    if event.data["company_name"] == "POISON":
+        raise RuntimeError("cannot apply this firm")
+    uow.session.execute(insert(applied).values(case_id=event.data["case_id"]))
+
+
+class Listener:
+    name = "listener"
+    db = Database(metadata, migrations_dir=None, publishes=False)
+
+    @inbox_handler("intake", "case.opened")
+    def on_case_opened(self, event):
+        return self.db.apply_once(event, count_firm)
+
+
+def case_opened(company_name="Ateliers Durand"):
+    case_id = str(uuid.uuid4())
+    return build_envelope("intake", "case.opened", case_id, {
+        "case_id": case_id, "siren": "732829320", "company_name": company_name,
+        "channel": "web", "opened_at": datetime.now(timezone.utc)})
+
+
+@pytest.fixture
+def listener(container_factory, service_config):
+    config = service_config("listener")
+    container = container_factory(Listener, config)
+    container.start()
+    dependency = next(d for d in container.dependencies if isinstance(d, Database))
+
+    def rows_for(case_id):
+        with dependency.engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(applied)
+                                      .where(applied.c.case_id == case_id)).scalar_one()
+
+    def publish(body, content_type="application/json"):
+        publish_raw(config["AMQP_URI"], "intake.events", "case.opened", body, content_type)
+
+    container.rows_for, container.publish, container.amqp_uri = rows_for, publish, config["AMQP_URI"]
+    return container
+
+
+def consumed(outcome):
+    return EVENTS_CONSUMED.labels("listener", "case.opened", outcome)._value.get()
+
+
+def test_a_redelivered_event_is_applied_once(listener):
+    duplicates_before = consumed("duplicate")
+    event = case_opened()
+    for _ in range(3):
+        listener.publish(event)
+
+    wait_for(lambda: consumed("duplicate") - duplicates_before == 2, what="two duplicates seen")
+    assert listener.rows_for(event["data"]["case_id"]) == 1
+
+
+def test_a_poison_message_is_retried_then_dead_lettered_and_the_queue_keeps_flowing(listener):
+    poison, good = case_opened("POISON"), case_opened()
+    listener.publish(poison)
+    listener.publish(good)
+
+    wait_for(lambda: listener.rows_for(good["data"]["case_id"]) == 1, what="the good event applied")
+    dlq = dead_letter_queue_name(QUEUE)
+    wait_for(lambda: queue_depth(listener.amqp_uri, dlq) == 1, what="the poison dead-lettered")
+    [(body, headers)] = queue_messages(listener.amqp_uri, dlq)
+    assert body["id"] == poison["id"]
+    assert headers["x-parcours-attempts"] == 3
+    assert "cannot apply this firm" in headers["x-parcours-error"]
+    assert headers["x-parcours-queue"] == QUEUE
+    assert listener.rows_for(poison["data"]["case_id"]) == 0
+
+
+def test_invalid_messages_go_straight_to_the_dead_letter_queue_with_the_reason(listener):
+    broken = case_opened()
+    del broken["data"]["siren"]
+    listener.publish(b"\x00 not json at all", content_type="application/json")
+    listener.publish(broken)
+    listener.publish(b"plain words", content_type="text/plain")
+    good = case_opened()
+    listener.publish(good)
+
+    wait_for(lambda: listener.rows_for(good["data"]["case_id"]) == 1, what="the good event applied")
+    dlq = dead_letter_queue_name(QUEUE)
+    wait_for(lambda: queue_depth(listener.amqp_uri, dlq) == 3, what="three messages dead-lettered")
+    dead = queue_messages(listener.amqp_uri, dlq)
+    reasons = [headers["x-parcours-error"] for _, headers in dead]
+    assert any("not valid JSON" in reason for reason in reasons)
+    assert any("siren" in reason and "Missing data" in reason for reason in reasons)
+    assert any("unsupported content type 'text/plain'" in reason for reason in reasons)
+    # never handed to the handler, so never retried
+    assert [headers["x-parcours-attempts"] for _, headers in dead] == [0, 0, 0]

@@ -1,0 +1,57 @@
+"""Driving one firm along the pathway over HTTP, as a partner's staff would."""
+import itertools
+from datetime import date, timedelta
+
+from parcours_shared.testing import wait_for
+
+READY_ANSWERS = {
+    "domestic_success": True, "export_share_percent": 5, "export_staff": 1,
+    "languages": ["en"], "financial_capacity": "medium", "product_adapted": True,
+    "target_markets": ["DE"], "countries_exported_to": 0,
+}
+
+
+def luhn_valid_sirens(start=100000000):
+    """Luhn-valid 9-digit SIRENs, in order (test firms)."""
+    from stdnum import luhn
+    for prefix in itertools.count(start // 10):
+        yield str(prefix) + luhn.calc_check_digit(str(prefix))
+
+
+def add_programme(network, maturity_levels, capacity=10, name="Prospection Allemagne"):
+    programme = network.programmes.post("/programmes", {
+        "partner": "Business France", "name": name, "kind": "targeted_market",
+        "maturity_levels": maturity_levels})
+    assert programme.status_code == 201, programme.text
+    session = network.programmes.post(
+        "/programmes/{}/sessions".format(programme.json()["id"]),
+        {"starts_on": (date.today() + timedelta(days=30)).isoformat(), "market": "DE",
+         "place": "Düsseldorf", "capacity": capacity})
+    assert session.status_code == 201, session.text
+    return programme.json(), session.json()
+
+
+def open_case(network, siren, name="Ateliers Durand"):
+    response = network.intake.post("/cases", {
+        "siren": siren, "company_name": name, "region_code": "84", "channel": "web"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def scheduled_diagnostic(network, case_id):
+    return wait_for(
+        lambda: (network.diagnostic.get("/diagnostics", params={"case_id": case_id})
+                 .json()["diagnostics"] or [None])[0],
+        what="a diagnostic scheduled for case {}".format(case_id))
+
+
+def proposed_enrolment(network, case_id):
+    return wait_for(
+        lambda: (network.programmes.get("/enrolments", params={"case_id": case_id})
+                 .json()["enrolments"] or [None])[0],
+        what="an enrolment proposed for case {}".format(case_id))
+
+
+def funnel_counts(network):
+    stages = network.reporting.get("/funnel").json()["stages"]
+    return {stage["stage"]: stage["cases"] for stage in stages}

@@ -1,0 +1,53 @@
+"""(c) An event committed while the broker is unreachable is published once it is back."""
+import pytest
+from sqlalchemy import select
+
+from parcours_shared.db import Database
+from parcours_shared.metrics import RELAY_ERRORS
+from parcours_shared.testing import ApiClient, wait_for
+
+from broker_link import BrokerLink
+from conftest import SERVICES
+from pathway import funnel_counts, luhn_valid_sirens, open_case
+from intake.store import outbox
+
+
+@pytest.fixture
+def link(rabbit_config):
+    link = BrokerLink(rabbit_config["AMQP_URI"])
+    yield link
+    link.close()
+
+
+def test_an_event_committed_during_an_outage_is_published_when_the_broker_returns(
+        container_factory, service_config, link):
+    class Network:
+        pass
+    network = Network()
+    reporting_config = service_config("reporting")  # reporting reaches the broker directly
+    container_factory(SERVICES["reporting"], reporting_config).start()
+    network.reporting = ApiClient(reporting_config)
+    intake_config = service_config("intake", AMQP_URI=link.amqp_uri)
+    intake = container_factory(SERVICES["intake"], intake_config)
+    intake.start()
+    network.intake = ApiClient(intake_config)
+    intake_db = next(d for d in intake.dependencies if isinstance(d, Database))
+
+    def unsent():
+        with intake_db.engine.connect() as connection:
+            return connection.execute(select(outbox.c.routing_key)
+                                      .where(outbox.c.published_at.is_(None))).scalars().all()
+
+    link.cut()
+    errors_before = RELAY_ERRORS.labels("intake")._value.get()
+    open_case(network, next(luhn_valid_sirens()))  # the firm's case is opened all the same
+    assert network.intake.get("/health").json()["checks"]["broker"].startswith("failing")
+
+    wait_for(lambda: RELAY_ERRORS.labels("intake")._value.get() > errors_before,
+             what="the relay to try and fail")
+    assert unsent() == ["case.opened"]
+    assert funnel_counts(network)["opened"] == 0
+
+    link.restore()
+    wait_for(lambda: funnel_counts(network)["opened"] == 1, what="reporting to see the case")
+    assert unsent() == []

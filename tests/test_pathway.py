@@ -1,0 +1,51 @@
+"""The thin pathway end to end, over HTTP and the real broker: intake -> diagnostic ->
+programmes -> reporting."""
+from parcours_shared.testing import wait_for
+
+from pathway import (
+    READY_ANSWERS, add_programme, funnel_counts, luhn_valid_sirens, open_case,
+    proposed_enrolment, scheduled_diagnostic,
+)
+
+
+def test_a_case_travels_the_pathway_and_reporting_counts_each_stage(network):
+    _, session = add_programme(network, ["first_time_exporter"])
+    case = open_case(network, next(luhn_valid_sirens()))
+
+    diagnostic = scheduled_diagnostic(network, case["id"])
+    assert diagnostic["status"] == "scheduled" and diagnostic["siren"] == case["siren"]
+
+    completed = network.diagnostic.post(
+        "/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["maturity"] == "first_time_exporter"
+
+    enrolment = proposed_enrolment(network, case["id"])
+    assert enrolment["session_id"] == session["id"] and enrolment["status"] == "proposed"
+
+    confirmed = network.programmes.post("/enrolments/{}/confirm".format(enrolment["id"]))
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+
+    expected = {"opened": 1, "diagnostic_scheduled": 1, "diagnostic_completed": 1,
+                "enrolment_proposed": 1, "enrolment_confirmed": 1,
+                "enrolment_completed": 0, "outcome_recorded": 0}
+    wait_for(lambda: funnel_counts(network) == expected, what="the funnel to count the case")
+
+
+def test_a_full_session_waitlists_the_next_firm(network):
+    add_programme(network, ["first_time_exporter"], capacity=1)
+    sirens = luhn_valid_sirens()
+    enrolments = []
+    for name in ("Premier", "Second"):
+        case = open_case(network, next(sirens), name)
+        diagnostic = scheduled_diagnostic(network, case["id"])
+        network.diagnostic.post("/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+        enrolments.append(proposed_enrolment(network, case["id"]))
+    # Both were proposed while the one seat was free; the second confirmation finds it taken.
+    statuses = [network.programmes.post("/enrolments/{}/confirm".format(e["id"])).json()["status"]
+                for e in enrolments]
+    assert statuses == ["confirmed", "waitlisted"]
+
+    # With the session full, a third firm of the same maturity gets no proposal.
+    catalogue = network.programmes.get("/programmes").json()["programmes"]
+    assert catalogue[0]["sessions"][0]["seats_left"] == 0
