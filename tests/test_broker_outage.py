@@ -1,4 +1,5 @@
-"""(c) An event committed while the broker is unreachable is published once it is back."""
+"""(c) An event committed while the broker is unreachable, or just before a crash, is published
+once the broker or the service is back."""
 import pytest
 from sqlalchemy import select
 
@@ -51,3 +52,29 @@ def test_an_event_committed_during_an_outage_is_published_when_the_broker_return
     link.restore()
     wait_for(lambda: funnel_counts(network)["opened"] == 1, what="reporting to see the case")
     assert unsent() == []
+
+
+def test_events_stranded_by_a_crash_after_commit_are_published_at_restart(
+        container_factory, service_config):
+    """intake committed a case and its event, then died before its relay ran."""
+    from sqlalchemy.orm import Session
+
+    from intake import handlers, service as intake_service
+    from parcours_shared.db import UnitOfWork, create_db_engine, upgrade_to_head
+
+    reporting_config = service_config("reporting")
+    container_factory(SERVICES["reporting"], reporting_config).start()
+    intake_config = service_config("intake")
+    engine = create_db_engine(intake_config["DATABASE_URL"])
+    upgrade_to_head(engine, intake_service.MIGRATIONS)
+    with Session(engine) as session, session.begin():
+        handlers.open_case(UnitOfWork(session, "intake", outbox),
+                           {"siren": next(luhn_valid_sirens()), "company_name": "Verrerie"},
+                           channel="walk_in")
+    engine.dispose()
+
+    class Network:
+        reporting = ApiClient(reporting_config)
+    assert funnel_counts(Network)["opened"] == 0
+    container_factory(SERVICES["intake"], intake_config).start()  # the restart
+    wait_for(lambda: funnel_counts(Network)["opened"] == 1, what="the stranded event delivered")

@@ -29,7 +29,7 @@ from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
 from .contracts import ContractViolation, exchange_name, parse_envelope, utc_now
-from .metrics import EVENTS_CONSUMED, HANDLER_SECONDS
+from .metrics import EVENT_LAG, EVENTS_CONSUMED, HANDLER_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -135,16 +135,19 @@ class InboxHandler(Entrypoint):
         try:
             self.container.spawn_worker(
                 self, (event,), {}, context_data={},
-                handle_result=partial(self.handle_result, message, started))
+                handle_result=partial(self.handle_result, message, event, started))
         except ContainerBeingKilled:
             self.consumer.requeue_message(message)
 
-    def handle_result(self, message, started, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message, event, started, worker_ctx, result=None, exc_info=None):
         service = self.container.service_name
         HANDLER_SECONDS.labels(service, self.event_type).observe(time.monotonic() - started)
         if exc_info is None:
             self.consumer.ack_message(message)
             outcome = "duplicate" if result is False else "applied"
+            if outcome == "applied":
+                lag = (utc_now() - event.time).total_seconds()
+                EVENT_LAG.labels(service, self.event_type).observe(max(lag, 0.0))
         else:
             attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
