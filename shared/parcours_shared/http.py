@@ -14,6 +14,8 @@ from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.exceptions import BadRequest
 from nameko.web.handlers import HttpRequestHandler
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -62,6 +64,9 @@ def error_body(exc):
         return exc.status, body
     if isinstance(exc, BadRequest):
         return 400, {"error": "bad_request", "message": str(exc)}
+    if isinstance(exc, (DatabaseUnavailable, PoolTimeout)):
+        return 503, {"error": "unavailable",
+                     "message": "the service's database is unreachable; retry shortly"}
     if isinstance(exc, HTTPException):
         return exc.code, {"error": exc.name.lower().replace(" ", "_"), "message": exc.description}
     return 500, {"error": "internal",

@@ -9,6 +9,9 @@ but nothing is lost or looped forever.
 - A handler that raises has its message republished to ``<queue>.retry``, whose messages expire
   back into the queue after a growing delay; after ``max_attempts`` the message goes to
   ``<queue>.dlq`` with the error.
+- An infrastructure failure (the database unreachable, a broken connection) is not the
+  message's fault: it is retried with a capped delay for as long as it lasts, without using up
+  attempts, so an outage never dead-letters good events.
 - The message is acked only once the handler's transaction committed, or once its retry or
   dead-letter copy is confirmed by the broker.
 
@@ -23,6 +26,10 @@ import traceback
 from functools import partial
 
 from kombu import Exchange, Queue
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from sqlalchemy.exc import DisconnectionError, InterfaceError
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from nameko.amqp.publish import get_producer
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
@@ -33,6 +40,9 @@ from .metrics import EVENT_LAG, EVENTS_CONSUMED, HANDLER_SECONDS
 
 log = logging.getLogger(__name__)
 
+TRANSIENT_ERRORS = (DatabaseUnavailable, InterfaceError, DisconnectionError, PoolTimeout,
+                    BrokerUnavailable, ConnectionError)
+
 RETRY_CONFIG_KEY = "PARCOURS_RETRY"
 DECLARE_EXCHANGES_CONFIG_KEY = "PARCOURS_DECLARE_EXCHANGES"
 ATTEMPTS_HEADER = "x-parcours-attempts"
@@ -40,7 +50,9 @@ ERROR_HEADER = "x-parcours-error"
 QUEUE_HEADER = "x-parcours-queue"
 FAILED_AT_HEADER = "x-parcours-failed-at"
 ACCEPTED_CONTENT_TYPES = ("application/json", "application/cloudevents+json")
-DEFAULT_RETRY = {"max_attempts": 5, "delay_ms": 1000, "max_delay_ms": 60000}
+TRANSIENT_HEADER = "x-parcours-transient-retries"
+DEFAULT_RETRY = {"max_attempts": 5, "delay_ms": 1000, "max_delay_ms": 60000,
+                 "transient_max_delay_ms": 5000}
 
 
 def retry_queue_name(queue_name):
@@ -149,9 +161,16 @@ class InboxHandler(Entrypoint):
                 lag = (utc_now() - event.time).total_seconds()
                 EVENT_LAG.labels(service, self.event_type).observe(max(lag, 0.0))
         else:
-            attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+            headers = message.headers or {}
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-            if attempts >= self.retry["max_attempts"]:
+            attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+            if is_transient(exc_info[1]):
+                waited = int(headers.get(TRANSIENT_HEADER, 0)) + 1
+                log.warning("%s: infrastructure unavailable (%s); retry %d, attempts unchanged",
+                            self.queue.name, error, waited)
+                self._settle(message, self._schedule_transient_retry, message, error, waited)
+                outcome = "retried"
+            elif attempts >= self.retry["max_attempts"]:
                 log.error("%s: giving up after %d attempts, dead-lettering: %s",
                           self.queue.name, attempts, error)
                 self._settle(message, self._dead_letter, message, error, attempts)
@@ -177,6 +196,14 @@ class InboxHandler(Entrypoint):
     def _schedule_retry(self, message, error, attempts):
         delay_ms = min(self.retry["max_delay_ms"], self.retry["delay_ms"] * 2 ** (attempts - 1))
         headers = dict(message.headers or {}, **{ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:1000]})
+        self._republish(message, retry_queue_name(self.queue.name), headers,
+                        expiration=delay_ms / 1000.0)
+
+    def _schedule_transient_retry(self, message, error, waited):
+        delay_ms = min(self.retry["transient_max_delay_ms"],
+                       self.retry["delay_ms"] * 2 ** min(waited - 1, 16))
+        headers = dict(message.headers or {}, **{TRANSIENT_HEADER: waited,
+                                                 ERROR_HEADER: error[:1000]})
         self._republish(message, retry_queue_name(self.queue.name), headers,
                         expiration=delay_ms / 1000.0)
 
@@ -210,6 +237,11 @@ class InboxHandler(Entrypoint):
                 retry=True,
                 retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
             )
+
+
+def is_transient(exc):
+    """Failures of the infrastructure rather than of the event: retry them without limit."""
+    return isinstance(exc, TRANSIENT_ERRORS)
 
 
 def _is_true(value):

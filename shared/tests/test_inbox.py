@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.exc import OperationalError
 
 from parcours_shared.contracts import build_envelope
 from parcours_shared.db import Database, inbox_table
@@ -24,9 +25,15 @@ applied = Table("applied", metadata,
 QUEUE = "evt-intake-case.opened--listener.on_case_opened"
 
 
+DATABASE_OUTAGE = {"failures_left": 0}
+
+
 def count_firm(uow, event):
     if event.data["company_name"] == "POISON":
         raise RuntimeError("cannot apply this firm")
+    if event.data["company_name"] == "DURING OUTAGE" and DATABASE_OUTAGE["failures_left"] > 0:
+        DATABASE_OUTAGE["failures_left"] -= 1
+        raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
     uow.session.execute(insert(applied).values(case_id=event.data["case_id"]))
 
 
@@ -114,3 +121,16 @@ def test_invalid_messages_go_straight_to_the_dead_letter_queue_with_the_reason(l
     assert any("unsupported content type 'text/plain'" in reason for reason in reasons)
     # never handed to the handler, so never retried
     assert [headers["x-parcours-attempts"] for _, headers in dead] == [0, 0, 0]
+
+
+def test_a_database_outage_longer_than_the_retry_budget_dead_letters_nothing(listener):
+    """Regression (fault suite): infrastructure errors used to consume attempts, so an outage
+    longer than the retry budget dead-lettered good events."""
+    DATABASE_OUTAGE["failures_left"] = 6  # twice max_attempts
+    event = case_opened("DURING OUTAGE")
+    listener.publish(event)
+
+    wait_for(lambda: listener.rows_for(event["data"]["case_id"]) == 1,
+             what="the event applied once the database is back")
+    assert DATABASE_OUTAGE["failures_left"] == 0
+    assert queue_depth(listener.amqp_uri, dead_letter_queue_name(QUEUE)) == 0
