@@ -30,5 +30,20 @@ run: setup broker
 test: setup broker
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Throughput and latency against the raw broker (bench/README.md); writes bench/RESULTS.md.
+bench: setup broker
+	$(BIN)/python bench/run.py
+
+# The fault-injection suite at full size: a thousand cases per fault, against PostgreSQL; the
+# results table goes into tests/faults/README.md. (`make test` runs it with 20 cases.)
+FAULTS_DATABASE_URL ?= $(or $(DATABASE_URL),postgresql://postgres@127.0.0.1:5432/test)
+FAULT_CASES ?= 1000
+test-faults: setup broker
+	@rm -f tests/faults/results.jsonl
+	DATABASE_URL=$(FAULTS_DATABASE_URL) PARCOURS_FAULT_CASES=$(FAULT_CASES) \
+	  PARCOURS_FAULT_RESULTS=tests/faults/results.jsonl \
+	  $(BIN)/python -m pytest tests/faults -v -s $(PYTEST_ARGS)
+	$(BIN)/python tests/faults/report.py tests/faults/results.jsonl tests/faults/README.md
+
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache tests/faults/results.jsonl

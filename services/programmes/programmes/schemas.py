@@ -20,7 +20,7 @@ class SessionRequest(Schema):
     market = fields.String(load_default=None, validate=validate.Regexp(
         r"^[A-Z]{2}$", error="expected an ISO 3166 alpha-2 country code"))
     place = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=10000))
+    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=1000000))
 
 
 class WithdrawalRequest(Schema):

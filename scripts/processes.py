@@ -1,0 +1,101 @@
+"""A Parcours service as an operating-system process: start, health, stop, kill -9, pause.
+
+Used by `make run`, the fault-injection suite and the benchmarks, so all three run the services
+exactly as a partner would (``nameko run`` with the service's own config.yaml).
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVICE_CLASSES = {"intake": "IntakeService", "diagnostic": "DiagnosticService",
+                   "programmes": "ProgrammesService", "reporting": "ReportingService"}
+DEFAULT_PORTS = {"intake": 8001, "diagnostic": 8002, "programmes": 8003, "reporting": 8004}
+# consumers first, so that their queues exist before events flow
+START_ORDER = ("reporting", "programmes", "diagnostic", "intake")
+
+
+class ServiceFailed(RuntimeError):
+    pass
+
+
+class ServiceProcess:
+    def __init__(self, name, port, log_dir, env=None):
+        self.name = name
+        self.port = port
+        self.url = "http://127.0.0.1:{}".format(port)
+        self.log_path = os.path.join(log_dir, name + ".log")
+        self.env = env or {}
+        self.process = None
+
+    def start(self):
+        env = dict(os.environ)
+        env.pop("DATABASE_URL", None)  # one database per service: never share one by accident
+        env["WEB_SERVER_ADDRESS"] = "127.0.0.1:{}".format(self.port)
+        # nameko 2.14's CLI imports pkg_resources and eventlet, both announce deprecation
+        env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning,ignore::UserWarning")
+        env.update(self.env)
+        nameko = os.path.join(os.path.dirname(sys.executable), "nameko")
+        command = [nameko, "run", "--config",
+                   os.path.join(ROOT, "services", self.name, "config.yaml"),
+                   "{}.service:{}".format(self.name, SERVICE_CLASSES[self.name])]
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        return self
+
+    def healthy(self):
+        try:
+            return requests.get(self.url + "/health", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait_healthy(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServiceFailed("{} stopped while starting (exit code {}); its log, {}, "
+                                    "ends with:\n{}".format(self.name, self.process.returncode,
+                                                            self.log_path, self.log_tail()))
+            if self.healthy():
+                return self
+            time.sleep(0.2)
+        raise ServiceFailed("{} was not healthy after {}s; see {} (is port {} free?)".format(
+            self.name, timeout, self.log_path, self.port))
+
+    def running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def terminate(self, timeout=15):
+        """Graceful stop (nameko finishes its workers on SIGTERM); kill after ``timeout``."""
+        if not self.running():
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self):
+        """kill -9: no cleanup, no acks, no goodbye to the broker."""
+        if self.running():
+            self.process.kill()
+            self.process.wait()
+
+    def pause(self):
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
+    def log_tail(self, lines=25):
+        try:
+            with open(self.log_path, errors="replace") as log:
+                return "".join(log.readlines()[-lines:])
+        except OSError:
+            return "(no log)"

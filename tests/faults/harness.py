@@ -1,0 +1,459 @@
+"""Fault-injection harness: the four services as real processes, on the real broker and
+PostgreSQL, driven along the pathway over HTTP while a fault is injected, then checked against
+the publishers' own records.
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import requests
+from kombu import Connection
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from stdnum import luhn
+
+from parcours_shared.inbox import InboxHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+from processes import START_ORDER, ServiceProcess  # noqa: E402
+
+PUBLISHERS = ("intake", "diagnostic", "programmes")
+RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+AMQP_BASE = "pyamqp://guest:guest@127.0.0.1:5672"
+READY_ANSWERS = {
+    "domestic_success": True, "export_share_percent": 5, "export_staff": 1,
+    "languages": ["en"], "financial_capacity": "medium", "product_adapted": True,
+    "target_markets": ["DE"], "countries_exported_to": 0,
+}
+# Short delays so retries and the relay's polling do not dominate the measured recovery.
+SERVICE_ENV = {
+    "PARCOURS_RETRY_MAX_ATTEMPTS": "3",
+    "PARCOURS_RETRY_DELAY_MS": "100",
+    "PARCOURS_RETRY_TRANSIENT_MAX_DELAY_MS": "1000",
+    "PARCOURS_RELAY_IDLE_INTERVAL": "0.2",
+}
+
+
+def subscriptions():
+    """(source service, event type) -> consuming services, read from the service classes."""
+    from diagnostic.service import DiagnosticService
+    from programmes.service import ProgrammesService
+    from reporting.service import ReportingService
+
+    found = {}
+    for service_cls in (DiagnosticService, ProgrammesService, ReportingService):
+        for attribute in dir(service_cls):
+            for extension in getattr(getattr(service_cls, attribute), ENTRYPOINT_EXTENSIONS_ATTR,
+                                     ()):
+                if isinstance(extension, InboxHandler):
+                    found.setdefault((extension.source_service, extension.event_type), []).append(
+                        (service_cls.name, attribute))
+    return found
+
+
+def queue_name(source, event_type, service, method):
+    return "evt-{}-{}--{}.{}".format(source, event_type, service, method)
+
+
+class RabbitAdmin:
+    """The management API, for vhosts and queue figures (it is down while the broker is)."""
+
+    def __init__(self, base=RABBIT_API):
+        self.base = base
+
+    def _url(self, path):
+        return "{}/api/{}".format(self.base, path)
+
+    def create_vhost(self, vhost):
+        requests.put(self._url("vhosts/" + quote(vhost, safe="")), timeout=10).raise_for_status()
+        requests.put(self._url("permissions/{}/guest".format(quote(vhost, safe=""))),
+                     json={"configure": ".*", "write": ".*", "read": ".*"},
+                     timeout=10).raise_for_status()
+
+    def delete_vhost(self, vhost):
+        requests.delete(self._url("vhosts/" + quote(vhost, safe="")), timeout=30)
+
+    def queues(self, vhost):
+        """{queue name: (ready + unacked messages, consumers)}, or None while unreachable."""
+        try:
+            response = requests.get(self._url("queues/" + quote(vhost, safe="")), timeout=5,
+                                    params={"columns": "name,messages,consumers"})
+            response.raise_for_status()
+        except requests.RequestException:
+            return None
+        return {q["name"]: (q.get("messages", 0), q.get("consumers", 0))
+                for q in response.json()}
+
+
+class FaultNetwork:
+    """The four services as processes, each with its own PostgreSQL database, on a new vhost."""
+
+    def __init__(self, workdir, database_url):
+        self.token = uuid.uuid4().hex[:8]
+        self.admin = RabbitAdmin()
+        self.vhost = "parcours_faults_" + self.token
+        self.admin.create_vhost(self.vhost)
+        self.amqp_uri = "{}/{}".format(AMQP_BASE, self.vhost)
+        self._server = make_url(database_url)
+        self.database_urls = {}
+        with self._admin_engine().connect() as connection:
+            for name in START_ORDER:
+                database = "faults_{}_{}".format(self.token, name)
+                connection.execute(text('CREATE DATABASE "{}"'.format(database)))
+                self.database_urls[name] = self._server.set(database=database).render_as_string(
+                    hide_password=False)
+        self.engines = {name: create_engine(url, pool_size=2) for name, url
+                        in self.database_urls.items()}
+        ports = _free_ports(len(START_ORDER))
+        self.services = {
+            name: ServiceProcess(name, port, workdir, env=dict(
+                SERVICE_ENV, DATABASE_URL=self.database_urls[name], AMQP_URI=self.amqp_uri))
+            for name, port in zip(START_ORDER, ports)}
+
+    def _admin_engine(self):
+        return create_engine(self._server, isolation_level="AUTOCOMMIT", pool_size=1)
+
+    def start(self):
+        for name in START_ORDER:
+            self.services[name].start().wait_healthy()
+
+    def restart(self, name):
+        self.services[name].start().wait_healthy()
+
+    def all_healthy(self):
+        return all(service.healthy() for service in self.services.values())
+
+    def url(self, name):
+        return self.services[name].url
+
+    def close(self):
+        for service in self.services.values():
+            service.kill()
+        for engine in self.engines.values():
+            engine.dispose()
+        with self._admin_engine().connect() as connection:
+            for url in self.database_urls.values():
+                database = make_url(url).database
+                connection.execute(text('ALTER DATABASE "{}" ALLOW_CONNECTIONS true'.format(
+                    database)))
+                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE datname = :db"), {"db": database})
+                connection.execute(text('DROP DATABASE IF EXISTS "{}"'.format(database)))
+        self.admin.delete_vhost(self.vhost)
+
+    # --- faults on the database -----------------------------------------------------------------
+
+    def cut_database(self, name):
+        database = make_url(self.database_urls[name]).database
+        with self._admin_engine().connect() as connection:
+            connection.execute(text('ALTER DATABASE "{}" ALLOW_CONNECTIONS false'.format(database)))
+            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE datname = :db AND pid <> pg_backend_pid()"),
+                               {"db": database})
+
+    def restore_database(self, name):
+        database = make_url(self.database_urls[name]).database
+        with self._admin_engine().connect() as connection:
+            connection.execute(text('ALTER DATABASE "{}" ALLOW_CONNECTIONS true'.format(database)))
+
+    # --- what the oracle reads -------------------------------------------------------------------
+
+    def rows(self, name, query, **params):
+        with self.engines[name].connect() as connection:
+            return connection.execute(text(query), params).all()
+
+    def consumer_queues(self):
+        return [queue_name(source, event_type, service, method)
+                for (source, event_type), consumers in subscriptions().items()
+                for service, method in consumers]
+
+
+def _free_ports(count):
+    import socket
+    sockets, ports = [], []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sockets.append(sock)
+        ports.append(sock.getsockname()[1])
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+# --- the driver ----------------------------------------------------------------------------------
+
+class PathwayDriver:
+    """Drives N firms along the pathway over HTTP as partners' staff would, riding out outages:
+    a call that fails (connection refused, 503) is tried again."""
+
+    def __init__(self, network, cases, seed=7, openers=4):
+        self.network = network
+        self.cases = cases
+        self.openers = openers
+        rng = random.Random(seed)
+        self.sirens = []
+        while len(self.sirens) < cases:
+            prefix = str(rng.randrange(10000000, 99999999))
+            siren = prefix + luhn.calc_check_digit(prefix)
+            if siren not in self.sirens:
+                self.sirens.append(siren)
+        self.opened, self.diagnosed, self.confirmed = set(), set(), set()
+        self.errors = []
+        self._stop = threading.Event()
+
+    def _call(self, method, service, path, body=None, ok=(200, 201)):
+        """Try until the service answers one of ``ok`` (or 409: it was done already)."""
+        while not self._stop.is_set():
+            try:
+                response = requests.request(method, self.network.url(service) + path, json=body,
+                                            timeout=10)
+                if response.status_code in ok or response.status_code == 409:
+                    return response
+                if response.status_code < 500:
+                    raise AssertionError("{} {}{} answered {}: {}".format(
+                        method, service, path, response.status_code, response.text))
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise InterruptedError("driver stopped")
+
+    def setup(self):
+        programme = self._call("POST", "programmes", "/programmes", {
+            "partner": "Business France", "name": "Prospection Allemagne",
+            "kind": "targeted_market", "maturity_levels": ["first_time_exporter"]}).json()
+        self._call("POST", "programmes", "/programmes/{}/sessions".format(programme["id"]), {
+            "starts_on": "2099-01-15", "market": "DE", "place": "Düsseldorf",
+            "capacity": 1000000})
+
+    def run(self, timeout):
+        self.setup()
+        workers = [threading.Thread(target=self._guard(self._open_cases, i), daemon=True)
+                   for i in range(self.openers)]
+        workers += [threading.Thread(target=self._guard(self._answer_diagnostics), daemon=True),
+                    threading.Thread(target=self._guard(self._confirm_enrolments), daemon=True)]
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + timeout
+        next_report = time.monotonic() + 5
+        while len(self.confirmed) < self.cases and not self.errors:
+            if time.monotonic() > next_report:  # long runs show where they are
+                print("  driving: {} opened, {} diagnosed, {} confirmed of {}".format(
+                    len(self.opened), len(self.diagnosed), len(self.confirmed), self.cases),
+                    flush=True)
+                next_report += 5
+            if time.monotonic() > deadline:
+                self._stop.set()
+                raise AssertionError("the pathway did not complete within {}s: {} opened, {} "
+                                     "diagnosed, {} confirmed of {}".format(
+                                         timeout, len(self.opened), len(self.diagnosed),
+                                         len(self.confirmed), self.cases))
+            time.sleep(0.1)
+        self._stop.set()
+        if self.errors:
+            raise self.errors[0]
+
+    def _guard(self, work, *args):
+        def run():
+            try:
+                work(*args)
+            except InterruptedError:
+                pass
+            except Exception as exc:  # surfaced by run()
+                self.errors.append(exc)
+        return run
+
+    def _open_cases(self, worker):
+        for siren in self.sirens[worker::self.openers]:
+            self._call("POST", "intake", "/cases", {
+                "siren": siren, "company_name": "Firme " + siren, "region_code": "84",
+                "channel": "web"})
+            self.opened.add(siren)
+
+    def _answer_diagnostics(self):
+        while len(self.diagnosed) < self.cases and not self._stop.is_set():
+            scheduled = self._call("GET", "diagnostic",
+                                   "/diagnostics?status=scheduled&limit=200").json()["diagnostics"]
+            for diagnostic in scheduled:
+                self._call("POST", "diagnostic",
+                           "/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+                self.diagnosed.add(diagnostic["case_id"])
+            if not scheduled:
+                time.sleep(0.1)
+
+    def _confirm_enrolments(self):
+        while len(self.confirmed) < self.cases and not self._stop.is_set():
+            proposed = self._call("GET", "programmes",
+                                  "/enrolments?status=proposed&limit=200").json()["enrolments"]
+            for enrolment in proposed:
+                self._call("POST", "programmes", "/enrolments/{}/confirm".format(enrolment["id"]))
+                self.confirmed.add(enrolment["case_id"])
+            if not proposed:
+                time.sleep(0.1)
+
+
+# --- injecting events as any AMQP client could -----------------------------------------------
+
+def republish(amqp_uri, messages, headers=None):
+    """Publish (exchange, routing key, body, content type) tuples, persistent."""
+    with Connection(amqp_uri) as connection:
+        producer = connection.Producer()
+        for exchange, routing_key, body, content_type in messages:
+            producer.publish(body, exchange=exchange, routing_key=routing_key,
+                             content_type=content_type, content_encoding="utf-8",
+                             delivery_mode=2, headers=dict(headers or {}), retry=True)
+
+
+def published_events(network):
+    """Every event in every publisher's outbox: (exchange, routing key, body)."""
+    events = []
+    for name in PUBLISHERS:
+        events += [tuple(row) for row in network.rows(
+            name, "SELECT exchange, routing_key, body FROM outbox ORDER BY seq")]
+    return events
+
+
+# --- the oracle ------------------------------------------------------------------------------
+
+@dataclass
+class Verdict:
+    events: int = 0
+    lost: int = 0
+    double_applied: int = 0
+    unsent: int = 0
+    backlog: int = 0
+    reporting: dict = field(default_factory=dict)
+    recomputed: dict = field(default_factory=dict)
+    dead_letters: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+    @property
+    def holds(self):
+        return not self.problems
+
+
+def recompute_funnel(network):
+    """The funnel as the sources' own records say it should be."""
+    def count(name, query):
+        return network.rows(name, query)[0][0]
+    return {
+        "opened": count("intake", "SELECT count(*) FROM cases"),
+        "diagnostic_scheduled": count("diagnostic", "SELECT count(*) FROM diagnostics"),
+        "diagnostic_completed": count(
+            "diagnostic", "SELECT count(*) FROM diagnostics WHERE status = 'completed'"),
+        "enrolment_proposed": count("programmes", "SELECT count(DISTINCT case_id) FROM enrolments"),
+        "enrolment_confirmed": count(
+            "programmes", "SELECT count(DISTINCT case_id) FROM enrolments "
+                          "WHERE status IN ('confirmed', 'completed')"),
+        "enrolment_completed": count(
+            "programmes", "SELECT count(DISTINCT case_id) FROM enrolments "
+                          "WHERE status = 'completed'"),
+        "outcome_recorded": count("programmes", "SELECT count(DISTINCT case_id) FROM outcomes"),
+    }
+
+
+def judge(network, expected_dead_letters):
+    """Check the invariants once. ``expected_dead_letters``: {queue: count of poison messages}."""
+    verdict = Verdict()
+    published = {}
+    for name in PUBLISHERS:
+        for event_id, event_type, sent in network.rows(
+                name, "SELECT event_id, routing_key, published_at IS NOT NULL FROM outbox"):
+            published.setdefault((name, event_type), set()).add(event_id)
+            verdict.unsent += 0 if sent else 1
+    verdict.events = sum(len(ids) for ids in published.values())
+
+    for (source, event_type), consumers in subscriptions().items():
+        for service, _method in consumers:
+            applied = {row[0] for row in network.rows(
+                service, "SELECT event_id FROM inbox WHERE source = :source AND event_type = :type",
+                source="/parcours/" + source, type=event_type)}
+            missing = published.get((source, event_type), set()) - applied
+            verdict.lost += len(missing)
+            if missing:
+                verdict.problems.append("{} has not applied {} {} event(s)".format(
+                    service, len(missing), event_type))
+
+    # double effects: the sources' own rows, one per case, and reporting never above them
+    for service, query in (
+            ("diagnostic", "SELECT count(*) - count(DISTINCT case_id) FROM diagnostics"),
+            ("programmes", "SELECT count(*) - count(DISTINCT case_id) FROM enrolments")):
+        verdict.double_applied += network.rows(service, query)[0][0]
+    verdict.recomputed = recompute_funnel(network)
+    try:
+        stages = requests.get(network.url("reporting") + "/funnel", timeout=5).json()["stages"]
+        verdict.reporting = {s["stage"]: s["cases"] for s in stages}
+    except requests.RequestException as exc:
+        verdict.problems.append("reporting does not answer: {}".format(exc))
+    verdict.double_applied += sum(max(0, verdict.reporting.get(k, 0) - v)
+                                  for k, v in verdict.recomputed.items())
+    if verdict.reporting != verdict.recomputed:
+        verdict.problems.append("reporting {} != recomputed {}".format(
+            verdict.reporting, verdict.recomputed))
+    if verdict.double_applied:
+        verdict.problems.append("{} effect(s) applied twice".format(verdict.double_applied))
+    if verdict.unsent:
+        verdict.problems.append("{} event(s) still in an outbox".format(verdict.unsent))
+
+    queues = network.admin.queues(network.vhost) or {}
+    verdict.dead_letters = {name: depth for name, (depth, _) in queues.items()
+                            if name.endswith(".dlq") and depth}
+    verdict.backlog = sum(depth for name, (depth, _) in queues.items()
+                          if not name.endswith(".dlq"))
+    if verdict.backlog:
+        verdict.problems.append("{} message(s) still queued".format(verdict.backlog))
+    if verdict.dead_letters != expected_dead_letters:
+        verdict.problems.append("dead-letter queues hold {}, expected {}".format(
+            verdict.dead_letters, expected_dead_letters))
+    return verdict
+
+
+def converge(network, expected_dead_letters, timeout):
+    """Judge until the invariants hold or ``timeout`` passes; return the last verdict."""
+    deadline = time.monotonic() + timeout
+    while True:
+        verdict = judge(network, expected_dead_letters)
+        if verdict.holds or time.monotonic() > deadline:
+            return verdict
+        time.sleep(0.5)
+
+
+def dead_letter_poison_ids(network):
+    """Take every dead-lettered message and return {queue: sorted poison ids} from its headers."""
+    found = {}
+    with Connection(network.amqp_uri) as connection:
+        channel = connection.channel()
+        for queue in network.consumer_queues():
+            while True:
+                message = channel.basic_get(queue + ".dlq", no_ack=True)
+                if message is None:
+                    break
+                headers = message.properties.get("application_headers") or {}
+                found.setdefault(queue, []).append(headers.get("x-fault-poison", "NOT POISON"))
+    return {queue: sorted(ids) for queue, ids in found.items()}
+
+
+def wait_until(probe, timeout, interval=0.05):
+    """Seconds it took ``probe`` to become true, or None if it did not within ``timeout``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if probe():
+            return time.monotonic() - started
+        time.sleep(interval)
+    return None
+
+
+def rabbitmqctl(*args):
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+
+def json_dumps(value):
+    return json.dumps(value, sort_keys=True)
