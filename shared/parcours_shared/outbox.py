@@ -5,7 +5,6 @@ acks of the whole batch (a confirm per message costs ten times the throughput). 
 are marked sent; a nack, a timeout or a lost connection leaves rows unsent, to be published again
 (consumers are idempotent, so a copy is harmless; a loss would not be).
 """
-import json
 import logging
 import socket
 import threading
@@ -98,8 +97,8 @@ class OutboxRelay:
 
     def relay_batch(self):
         """Publish up to ``batch_size`` unsent rows; return how many were confirmed."""
-        query = (select(self.outbox.c.seq, self.outbox.c.exchange, self.outbox.c.routing_key,
-                        self.outbox.c.body)
+        query = (select(self.outbox.c.seq, self.outbox.c.event_id, self.outbox.c.exchange,
+                        self.outbox.c.routing_key, self.outbox.c.body)
                  .where(self.outbox.c.published_at.is_(None))
                  .order_by(self.outbox.c.seq)
                  .limit(self.batch_size))
@@ -136,14 +135,13 @@ class OutboxRelay:
         self._nacked = 0
         for row in rows:
             self._declare_exchange(channel, row.exchange)
-            envelope = json.loads(row.body)
             message = amqp.Message(
                 row.body,
                 content_type="application/json",
                 content_encoding="utf-8",
                 delivery_mode=2,
-                message_id=envelope["id"],
-                type=envelope["type"],
+                message_id=row.event_id,
+                type=row.routing_key,  # the routing key is the event type
                 app_id=self.service_name,
                 timestamp=int(time.time()),
             )
