@@ -164,6 +164,8 @@ _TYPES = [
 ]
 EVENT_TYPES = {t.name: t for t in _TYPES}
 _BY_DATASCHEMA = {t.dataschema: t for t in _TYPES}
+# Schemas keep no state between calls: build each once (building one costs more than using it).
+_DATA_SCHEMAS = {t.name: t.schema() for t in _TYPES}
 
 
 def event_type(name):
@@ -199,6 +201,9 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(required=True)
 
 
+_ENVELOPE_SCHEMA = EnvelopeSchema()
+
+
 @dataclass(frozen=True)
 class Event:
     """A validated event as a consumer's handler receives it (``data`` already deserialised)."""
@@ -225,7 +230,7 @@ def build_envelope(service_name, type_name, subject, data, event_id=None, time=N
     if etype.source_service != service_name:
         raise ContractViolation(
             "{} publishes {!r}, not {}".format(etype.source_service, type_name, service_name))
-    schema = etype.schema()
+    schema = _DATA_SCHEMAS[type_name]
     json_data = schema.dump(data)
     try:
         schema.load(json_data, unknown="raise")
@@ -252,7 +257,7 @@ def parse_envelope(body):
     if not isinstance(body, dict):
         raise ContractViolation("the message body is not a JSON object")
     try:
-        envelope = EnvelopeSchema().load(body)
+        envelope = _ENVELOPE_SCHEMA.load(body)
     except ValidationError as exc:
         raise ContractViolation("invalid CloudEvents envelope", exc.messages) from None
     etype = _BY_DATASCHEMA.get(envelope["dataschema"])
@@ -261,7 +266,7 @@ def parse_envelope(body):
             "unsupported dataschema {!r} for type {!r}".format(
                 envelope["dataschema"], envelope["type"]))
     try:
-        data = etype.schema().load(envelope["data"])
+        data = _DATA_SCHEMAS[etype.name].load(envelope["data"])
     except ValidationError as exc:
         raise ContractViolation("invalid {} data".format(etype.name), exc.messages) from None
     return Event(

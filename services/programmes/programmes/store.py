@@ -1,6 +1,7 @@
 """Programmes' tables and queries. Nothing outside this service reads them."""
 from sqlalchemy import (
-    JSON, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint,
+    JSON, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
+    UniqueConstraint,
     func, insert, select, update,
 )
 
@@ -41,6 +42,8 @@ enrolments = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("withdrawal_reason", String(500)),
     UniqueConstraint("case_id", "session_id", name="uq_enrolment_case_session"),
+    # seats taken = confirmed enrolments of a session, counted at every proposal and confirmation
+    Index("ix_enrolments_session_status", "session_id", "status"),
 )
 
 outcomes = Table(

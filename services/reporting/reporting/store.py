@@ -1,6 +1,8 @@
 """Reporting's tables and queries: one row per case, a column per stage reached, and running
 totals per stage (overall and per region) so the funnel reads a few rows whatever the volume."""
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select, update
+from collections import Counter
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -19,10 +21,10 @@ case_progress = Table(
     *[Column(stage + "_at", DateTime(timezone=True), index=True) for stage in STAGES],
 )
 
-ALL_REGIONS = "*"
+UNKNOWN_REGION = ""  # stages of cases whose region (it comes with case.opened) is not known yet
 
-# How many cases reached each stage, overall (region "*") and per region; kept in step with
-# case_progress in the same transaction.
+# How many cases reached each stage, per region; kept in step with case_progress in the same
+# transaction. The overall funnel is their sum (a few dozen rows whatever the number of cases).
 stage_totals = Table(
     "stage_totals", metadata,
     Column("region_code", String(3), primary_key=True),
@@ -40,15 +42,10 @@ def _dialect_insert(session):
 def record_stage(session, case_id, stage, at, attributes):
     """Note that the case reached ``stage`` at ``at`` (the earliest time wins), and count it.
 
-    Events arrive in any order: the region comes with case.opened, possibly after later stages,
-    so the stages reached before it are counted for the region when it arrives.
+    Events arrive in any order: a stage reached before the region is known is counted under
+    UNKNOWN_REGION, and moved to the region when case.opened brings it.
     """
-    insert = _dialect_insert(session)
-    session.execute(insert(case_progress).values(case_id=case_id)
-                    .on_conflict_do_nothing(index_elements=["case_id"]))
-    # lock the case's row (PostgreSQL) so two of its events cannot both count a first arrival
-    case = session.execute(select(case_progress).where(case_progress.c.case_id == case_id)
-                           .with_for_update()).one()._mapping
+    case = _case_for_update(session, case_id)
     reached_before = {s for s in STAGES if case[s + "_at"] is not None}
     changes = {name: value for name, value in attributes.items()
                if name != "region_code" or case["region_code"] is None}
@@ -59,22 +56,40 @@ def record_stage(session, case_id, stage, at, attributes):
         session.execute(update(case_progress).where(case_progress.c.case_id == case_id)
                         .values(**changes))
 
-    counted = []
+    region = changes.get("region_code") or case["region_code"] or UNKNOWN_REGION
+    deltas = Counter()
     if stage not in reached_before:
-        counted.append((ALL_REGIONS, stage))
-        if case["region_code"]:
-            counted.append((case["region_code"], stage))
-    new_region = changes.get("region_code")
-    if new_region:
-        counted += [(new_region, s) for s in reached_before | {stage}]
-    for region_code, counted_stage in counted:
-        session.execute(insert(stage_totals)
-                        .values(region_code=region_code, stage=counted_stage, cases=1)
-                        .on_conflict_do_update(index_elements=["region_code", "stage"],
-                                               set_={"cases": stage_totals.c.cases + 1}))
+        deltas[region, stage] += 1
+    if region != UNKNOWN_REGION and case["region_code"] is None:
+        for earlier in reached_before:  # the region has just arrived
+            deltas[UNKNOWN_REGION, earlier] -= 1
+            deltas[region, earlier] += 1
+    insert = _dialect_insert(session)
+    for (region_code, counted_stage), delta in deltas.items():
+        if delta:
+            session.execute(insert(stage_totals)
+                            .values(region_code=region_code, stage=counted_stage, cases=delta)
+                            .on_conflict_do_update(index_elements=["region_code", "stage"],
+                                                   set_={"cases": stage_totals.c.cases + delta}))
+
+
+def _case_for_update(session, case_id):
+    """The case's progress row, created if new, locked (PostgreSQL) so that two of its events
+    cannot both count a first arrival."""
+    query = select(case_progress).where(case_progress.c.case_id == case_id).with_for_update()
+    case = session.execute(query).first()
+    if case is None:
+        session.execute(_dialect_insert(session)(case_progress).values(case_id=case_id)
+                        .on_conflict_do_nothing(index_elements=["case_id"]))
+        case = session.execute(query).one()
+    return case._mapping
 
 
 def stage_counts(session, region_code=None):
-    rows = session.execute(select(stage_totals.c.stage, stage_totals.c.cases)
-                           .where(stage_totals.c.region_code == (region_code or ALL_REGIONS)))
-    return dict(rows.all())
+    if region_code:
+        query = (select(stage_totals.c.stage, stage_totals.c.cases)
+                 .where(stage_totals.c.region_code == region_code))
+    else:
+        query = select(stage_totals.c.stage, func.sum(stage_totals.c.cases)).group_by(
+            stage_totals.c.stage)
+    return {stage: int(cases) for stage, cases in session.execute(query)}

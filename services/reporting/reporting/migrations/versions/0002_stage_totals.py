@@ -23,15 +23,12 @@ def upgrade():
         sa.Column('cases', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('region_code', 'stage'),
     )
-    # backfill from the cases already recorded
+    # backfill from the cases already recorded ('' = region not known yet)
     for stage in STAGES:
         op.execute(
             "INSERT INTO stage_totals (region_code, stage, cases) "
-            "SELECT '*', '{0}', count({0}_at) FROM case_progress".format(stage))
-        op.execute(
-            "INSERT INTO stage_totals (region_code, stage, cases) "
-            "SELECT region_code, '{0}', count({0}_at) FROM case_progress "
-            "WHERE region_code IS NOT NULL GROUP BY region_code".format(stage))
+            "SELECT coalesce(region_code, ''), '{0}', count({0}_at) FROM case_progress "
+            "GROUP BY coalesce(region_code, '')".format(stage))
 
 
 def downgrade():
