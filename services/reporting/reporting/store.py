@@ -64,13 +64,22 @@ def record_stage(session, case_id, stage, at, attributes):
         for earlier in reached_before:  # the region has just arrived
             deltas[UNKNOWN_REGION, earlier] -= 1
             deltas[region, earlier] += 1
-    insert = _dialect_insert(session)
     for (region_code, counted_stage), delta in deltas.items():
         if delta:
-            session.execute(insert(stage_totals)
-                            .values(region_code=region_code, stage=counted_stage, cases=delta)
-                            .on_conflict_do_update(index_elements=["region_code", "stage"],
-                                                   set_={"cases": stage_totals.c.cases + delta}))
+            _add_to_total(session, region_code, counted_stage, delta)
+
+
+def _add_to_total(session, region_code, stage, delta):
+    # A plain UPDATE first: SQLAlchemy caches it, while INSERT ... ON CONFLICT is compiled anew
+    # at every call. The upsert only runs the first time a (region, stage) pair is counted.
+    row = (stage_totals.c.region_code == region_code) & (stage_totals.c.stage == stage)
+    updated = session.execute(update(stage_totals).where(row)
+                              .values(cases=stage_totals.c.cases + delta))
+    if updated.rowcount == 0:
+        session.execute(_dialect_insert(session)(stage_totals)
+                        .values(region_code=region_code, stage=stage, cases=delta)
+                        .on_conflict_do_update(index_elements=["region_code", "stage"],
+                                               set_={"cases": stage_totals.c.cases + delta}))
 
 
 def _case_for_update(session, case_id):
