@@ -12,7 +12,8 @@ import time
 
 import amqp
 from kombu import Connection
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, any_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql
 
 from .contracts import utc_now
 from .metrics import EVENTS_PUBLISHED, OUTBOX_PENDING, RELAY_ERRORS
@@ -122,9 +123,15 @@ class OutboxRelay:
         return len(confirmed)
 
     def _mark_sent(self, connection, seqs):
-        if seqs:
-            connection.execute(update(self.outbox).where(self.outbox.c.seq.in_(seqs))
-                               .values(published_at=utc_now()))
+        if not seqs:
+            return
+        if self._lock_rows:
+            # one array parameter rather than an IN list of up to batch_size parameters
+            sent = self.outbox.c.seq == any_(bindparam("seqs", value=sorted(seqs),
+                                                       type_=postgresql.ARRAY(Integer)))
+        else:
+            sent = self.outbox.c.seq.in_(seqs)
+        connection.execute(update(self.outbox).where(sent).values(published_at=utc_now()))
 
     def _publish(self, rows):
         if not rows:
