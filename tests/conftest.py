@@ -39,3 +39,8 @@ def network(container_factory, service_config):
         container.start()
         running.add(name, container, config)
     return running
+
+
+def pytest_collection_modifyitems(items):
+    """The fault suite restarts the broker: run it after every other test (stable sort)."""
+    items.sort(key=lambda item: item.get_closest_marker("faults") is not None)
