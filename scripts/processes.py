@@ -73,13 +73,7 @@ class ServiceProcess:
 
     def terminate(self, timeout=15):
         """Graceful stop (nameko finishes its workers on SIGTERM); kill after ``timeout``."""
-        if not self.running():
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_all([self], timeout)
 
     def kill(self):
         """kill -9: no cleanup, no acks, no goodbye to the broker."""
@@ -99,3 +93,18 @@ class ServiceProcess:
                 return "".join(log.readlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+def stop_all(services, timeout=15):
+    """Ask every service to stop at once (SIGTERM), then wait; kill what is left after
+    ``timeout`` seconds."""
+    running = [service for service in services if service.running()]
+    for service in running:
+        service.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for service in running:
+        try:
+            service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print("{} did not stop within {}s: killing it".format(service.name, timeout))
+            service.kill()
