@@ -156,6 +156,22 @@ class Stopwatch:
         return (self.stopped or time.perf_counter()) - self.started
 
 
+def insert_in_chunks(engine, table, rows, chunk_size):
+    """Bulk-insert an iterable of rows, ``chunk_size`` per transaction (keeps memory flat)."""
+    from sqlalchemy import insert
+
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == chunk_size:
+            with engine.begin() as connection:
+                connection.execute(insert(table), chunk)
+            chunk = []
+    if chunk:
+        with engine.begin() as connection:
+            connection.execute(insert(table), chunk)
+
+
 def per_second(count, seconds):
     return round(count / seconds, 1) if seconds > 0 else None
 

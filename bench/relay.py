@@ -12,7 +12,7 @@ import uuid
 
 import psycopg2
 from kombu import Connection, Exchange, Queue
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from intake.service import MIGRATIONS as INTAKE_MIGRATIONS
 from intake.store import outbox
@@ -20,8 +20,10 @@ from parcours_shared.contracts import exchange_name, utc_now
 from parcours_shared.db import create_db_engine, upgrade_to_head
 from parcours_shared.outbox import OutboxRelay
 
-from common import PG_BASE, Progress, Stopwatch, case_opened_envelopes, per_second, to_json, \
-    wait_queue_depth
+from common import (
+    PG_BASE, Progress, Stopwatch, case_opened_envelopes, insert_in_chunks, per_second, to_json,
+    wait_queue_depth,
+)
 
 BATCH_SIZE = 500  # services/*/config.yaml: PARCOURS_RELAY.batch_size
 VERIFY_QUEUE = "bench.relay.all-intake-events"
@@ -99,20 +101,8 @@ def fill_outbox(engine, events, progress):
              "routing_key": envelope["type"], "body": to_json(envelope),
              "created_at": utc_now()}
             for envelope in case_opened_envelopes(events))
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == INSERT_CHUNK:
-            _insert(engine, chunk)
-            chunk = []
-    if chunk:
-        _insert(engine, chunk)
+    insert_in_chunks(engine, outbox, rows, INSERT_CHUNK)
     progress.say("outbox filled with {} events".format(_pending(engine)))
-
-
-def _insert(engine, rows):
-    with engine.begin() as connection:
-        connection.execute(insert(outbox), rows)
 
 
 def drain(relay, events, progress, profiler=None):

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from parcours_shared.db import create_db_engine
@@ -30,7 +29,7 @@ from reporting.handlers import pathway_funnel
 from reporting.service import MIGRATIONS as REPORTING_MIGRATIONS
 from reporting.store import case_progress
 
-from common import Progress
+from common import Progress, insert_in_chunks
 
 # Share of opened cases that reach each stage (a funnel seen on export-support schemes).
 REACHED = {
@@ -72,17 +71,15 @@ def load_cases(engine, size):
     _migrate(engine, "first")
     rng = random.Random(42)
     reached = dict.fromkeys(STAGES, 0)
-    chunk = []
-    for _ in range(size):
-        row = _case_row(rng)
-        for stage in STAGES:
-            reached[stage] += row[stage + "_at"] is not None
-        chunk.append(row)
-        if len(chunk) == INSERT_CHUNK:
-            _insert(engine, chunk)
-            chunk = []
-    if chunk:
-        _insert(engine, chunk)
+
+    def rows():
+        for _ in range(size):
+            row = _case_row(rng)
+            for stage in STAGES:
+                reached[stage] += row[stage + "_at"] is not None
+            yield row
+
+    insert_in_chunks(engine, case_progress, rows(), INSERT_CHUNK)
     _migrate(engine, "head")
     return reached
 
@@ -96,11 +93,6 @@ def _migrate(engine, revision):
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-
-
-def _insert(engine, rows):
-    with engine.begin() as connection:
-        connection.execute(insert(case_progress), rows)
 
 
 def _case_row(rng):

@@ -273,6 +273,12 @@ def write_results(results, machine, errors, output_dir):
         out.write("\n")
     with open(os.path.join(output_dir, "RESULTS.md"), "w") as out:
         out.write(results_markdown(results, machine, errors))
+        # Targets not met come with the profiles that show where the time goes (written by
+        # hand from py-spy and cProfile runs: see the file).
+        analysis = os.path.join(BENCH_DIR, "WHERE-TIME-GOES.md")
+        if os.path.exists(analysis):
+            with open(analysis) as text:
+                out.write("\n" + text.read())
     print("==> wrote {} and {}".format(os.path.join(output_dir, "results.json"),
                                        os.path.join(output_dir, "RESULTS.md")), flush=True)
 

@@ -25,6 +25,7 @@ import time
 import traceback
 from functools import partial
 
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Exchange, Queue
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy.exc import DisconnectionError, InterfaceError
@@ -80,6 +81,18 @@ def decode_event(message):
 
 class InboxConsumer(QueueConsumer):
     """nameko's queue consumer (connection, reconnection, graceful stop), fed raw messages."""
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except CONNECTION_GONE as exc:
+            _log_lost_settlement("ack", message, exc)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except CONNECTION_GONE as exc:
+            _log_lost_settlement("requeue", message, exc)
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
@@ -237,6 +250,17 @@ class InboxHandler(Entrypoint):
                 retry=True,
                 retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
             )
+
+
+# nameko 2.14 guards acks against amqp's ConnectionError only; after a broker restart the socket
+# raises ConnectionResetError or BrokenPipeError, which escaped, failed the worker and killed the
+# whole container (found by the fault suite).
+CONNECTION_GONE = (AmqpConnectionError, OSError)
+
+
+def _log_lost_settlement(action, message, exc):
+    log.warning("could not %s a message (%s): the connection is gone, so the broker will "
+                "deliver it again and the inbox will discard the copy", action, exc)
 
 
 def is_transient(exc):

@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.exc import OperationalError
 
+from eventlet.event import Event as GreenEvent
+
+from parcours_shared.broker_link import BrokerLink
 from parcours_shared.contracts import build_envelope
 from parcours_shared.db import Database, inbox_table
-from parcours_shared.inbox import dead_letter_queue_name, inbox_handler
+from parcours_shared.inbox import InboxConsumer, dead_letter_queue_name, inbox_handler
 from parcours_shared.metrics import EVENTS_CONSUMED
 from parcours_shared.testing import publish_raw, queue_depth, queue_messages, wait_for
 
@@ -26,9 +29,13 @@ QUEUE = "evt-intake-case.opened--listener.on_case_opened"
 
 
 DATABASE_OUTAGE = {"failures_left": 0}
+IN_FLIGHT = {"entered": 0, "gate": None}
 
 
 def count_firm(uow, event):
+    if event.data["company_name"] == "IN FLIGHT":
+        IN_FLIGHT["entered"] += 1
+        IN_FLIGHT["gate"].wait()  # held here until the test has cut the connection
     if event.data["company_name"] == "POISON":
         raise RuntimeError("cannot apply this firm")
     if event.data["company_name"] == "DURING OUTAGE" and DATABASE_OUTAGE["failures_left"] > 0:
@@ -55,7 +62,10 @@ def case_opened(company_name="Ateliers Durand"):
 
 @pytest.fixture
 def listener(container_factory, service_config):
-    config = service_config("listener")
+    return start_listener(container_factory, service_config("listener"))
+
+
+def start_listener(container_factory, config):
     container = container_factory(Listener, config)
     container.start()
     dependency = next(d for d in container.dependencies if isinstance(d, Database))
@@ -134,3 +144,50 @@ def test_a_database_outage_longer_than_the_retry_budget_dead_letters_nothing(lis
              what="the event applied once the database is back")
     assert DATABASE_OUTAGE["failures_left"] == 0
     assert queue_depth(listener.amqp_uri, dead_letter_queue_name(QUEUE)) == 0
+
+
+def test_an_ack_on_a_reset_socket_is_dropped_for_the_broker_to_redeliver():
+    """Regression (fault suite, broker restart): a worker acked on a connection whose socket the
+    restart had reset, before the consumer thread noticed; nameko 2.14 does not catch
+    ConnectionResetError there, the worker failed and the whole container died."""
+    class ChannelStillLooksOpen:
+        connection = object()
+
+    class MessageOnAResetSocket:
+        channel = ChannelStillLooksOpen()
+
+        def ack(self):
+            raise ConnectionResetError(104, "Connection reset by peer")
+
+        def requeue(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    consumer = InboxConsumer()
+    consumer.ack_message(MessageOnAResetSocket())      # logged, not raised
+    consumer.requeue_message(MessageOnAResetSocket())
+
+
+def test_a_connection_lost_while_a_handler_runs_neither_kills_the_service_nor_counts_twice(
+        container_factory, service_config, rabbit_config):
+    """The handler commits after the connection is gone: its message comes back once the
+    service has reconnected, and the inbox discards the copy."""
+    link = BrokerLink(rabbit_config["AMQP_URI"])
+    try:
+        listener = start_listener(container_factory,
+                                  service_config("listener", AMQP_URI=link.amqp_uri))
+        IN_FLIGHT.update(entered=0, gate=GreenEvent())
+        duplicates_before = consumed("duplicate")
+        event = case_opened("IN FLIGHT")
+        publish_raw(rabbit_config["AMQP_URI"], "intake.events", "case.opened", event)
+
+        wait_for(lambda: IN_FLIGHT["entered"] == 1, what="the handler in flight")
+        link.cut()
+        IN_FLIGHT["gate"].send()  # the handler commits; its ack meets a dead connection
+        link.restore()
+
+        wait_for(lambda: consumed("duplicate") > duplicates_before,
+                 what="the redelivered copy discarded by the inbox")
+        assert not listener._died.ready(), "the service died"
+        assert listener.rows_for(event["data"]["case_id"]) == 1
+    finally:
+        link.close()
