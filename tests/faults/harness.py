@@ -244,7 +244,9 @@ class PathwayDriver:
             worker.start()
         deadline = time.monotonic() + timeout
         next_report = time.monotonic() + 5
+        dead_since = {}
         while len(self.confirmed) < self.cases and not self.errors:
+            self._check_alive(dead_since)
             if time.monotonic() > next_report:  # long runs show where they are
                 print("  driving: {} opened, {} diagnosed, {} confirmed of {}".format(
                     len(self.opened), len(self.diagnosed), len(self.confirmed), self.cases),
@@ -260,6 +262,19 @@ class PathwayDriver:
         self._stop.set()
         if self.errors:
             raise self.errors[0]
+
+    def _check_alive(self, dead_since):
+        """A service dead for longer than any fault keeps one down died by itself: fail now,
+        with its log, rather than at the timeout."""
+        now = time.monotonic()
+        for name, service in self.network.services.items():
+            if service.running():
+                dead_since.pop(name, None)
+            elif now - dead_since.setdefault(name, now) > 10:
+                self._stop.set()
+                raise AssertionError("{} died (exit code {}) and stayed down; its log ends "
+                                     "with:\n{}".format(name, service.process.returncode,
+                                                        service.log_tail(40)))
 
     def _guard(self, work, *args):
         def run():
