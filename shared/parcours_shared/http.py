@@ -10,7 +10,7 @@ import json
 import logging
 
 from kombu import Connection
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 from nameko.dependency_providers import Config
 from nameko.exceptions import BadRequest
 from nameko.web.handlers import HttpRequestHandler
@@ -111,6 +111,12 @@ def read_json(request, schema):
     if not isinstance(document, dict):
         raise ValidationError({"_body": ["the body must be a JSON object"]})
     return schema.load(document)
+
+
+class PageQuery(Schema):
+    """``?limit=&offset=`` of every list endpoint."""
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 def query_args(request, schema):

@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from parcours_shared.contracts import MATURITY_LEVELS
+from parcours_shared.http import PageQuery
 
 from .domain import COMPLETED, FINANCIAL_CAPACITY_POINTS, SCHEDULED
 
@@ -21,11 +22,9 @@ class AnswersRequest(Schema):
     countries_exported_to = fields.Integer(required=True, validate=validate.Range(min=0, max=250))
 
 
-class DiagnosticListQuery(Schema):
+class DiagnosticListQuery(PageQuery):
     case_id = fields.String(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf([SCHEDULED, COMPLETED]))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class DiagnosticOut(Schema):

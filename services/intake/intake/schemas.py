@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from parcours_shared.contracts import INTAKE_CHANNELS
+from parcours_shared.http import PageQuery
 
 from .domain import REGIONS, InvalidSiren, normalise_siren
 
@@ -43,10 +44,8 @@ class ClosureRequest(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class CaseListQuery(Schema):
+class CaseListQuery(PageQuery):
     siren = fields.String(load_default=None)
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class CaseOut(Schema):

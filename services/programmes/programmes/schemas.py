@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS
+from parcours_shared.http import PageQuery
 
 from .domain import ACTIVE, COMPLETED, PROGRAMME_KINDS, WITHDRAWN
 
@@ -34,12 +35,10 @@ class OutcomeRequest(Schema):
     amount_eur = fields.Integer(load_default=None, validate=validate.Range(min=0))
 
 
-class EnrolmentListQuery(Schema):
+class EnrolmentListQuery(PageQuery):
     case_id = fields.String(load_default=None)
     status = fields.String(load_default=None,
                            validate=validate.OneOf(list(ACTIVE) + [COMPLETED, WITHDRAWN]))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class SessionOut(Schema):
