@@ -7,9 +7,9 @@ import uuid
 
 import requests
 from kombu import Connection
-from stdnum import luhn
 
 from parcours_shared.contracts import build_envelope, utc_now
+from parcours_shared.testing import luhn_valid_sirens
 
 MANAGEMENT_API = "http://127.0.0.1:15672/api"
 BROKER_AUTH = ("guest", "guest")
@@ -112,15 +112,6 @@ def case_opened_envelopes(count):
 def to_json(envelope):
     """The body as the outbox stores it (compact JSON, as UnitOfWork.publish writes it)."""
     return json.dumps(envelope, separators=(",", ":"))
-
-
-def luhn_valid_sirens(first_prefix):
-    """Luhn-valid 9-digit SIRENs: an 8-digit prefix and its check digit, prefixes counting up."""
-    prefix = first_prefix
-    while True:
-        digits = "{:08d}".format(prefix)
-        yield digits + luhn.calc_check_digit(digits)
-        prefix += 1
 
 
 # --- progress and timing -------------------------------------------------------------------------

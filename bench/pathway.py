@@ -23,7 +23,9 @@ import requests
 from eventlet.queue import Empty, LightQueue
 from prometheus_client.parser import text_string_to_metric_families
 
-from common import Progress, Stopwatch, luhn_valid_sirens, per_second
+from parcours_shared.testing import luhn_valid_sirens
+
+from common import Progress, Stopwatch, per_second
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))

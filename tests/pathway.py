@@ -1,5 +1,4 @@
 """Driving one firm along the pathway over HTTP, as a partner's staff would."""
-import itertools
 from datetime import date, timedelta
 
 from parcours_shared.testing import wait_for
@@ -9,13 +8,6 @@ READY_ANSWERS = {
     "languages": ["en"], "financial_capacity": "medium", "product_adapted": True,
     "target_markets": ["DE"], "countries_exported_to": 0,
 }
-
-
-def luhn_valid_sirens(start=100000000):
-    """Luhn-valid 9-digit SIRENs, in order (test firms)."""
-    from stdnum import luhn
-    for prefix in itertools.count(start // 10):
-        yield str(prefix) + luhn.calc_check_digit(str(prefix))
 
 
 def add_programme(network, maturity_levels, capacity=10, name="Prospection Allemagne"):

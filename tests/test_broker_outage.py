@@ -5,11 +5,11 @@ from sqlalchemy import select
 
 from parcours_shared.db import Database
 from parcours_shared.metrics import RELAY_ERRORS
-from parcours_shared.testing import ApiClient, wait_for
+from parcours_shared.testing import ApiClient, luhn_valid_sirens, wait_for
 
 from parcours_shared.broker_link import BrokerLink
 from conftest import SERVICES
-from pathway import funnel_counts, luhn_valid_sirens, open_case
+from pathway import funnel_counts, open_case
 from intake.store import outbox
 
 

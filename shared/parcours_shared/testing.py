@@ -4,6 +4,7 @@ import time
 
 import requests
 from kombu import Connection
+from stdnum import luhn
 
 
 class Timeout(AssertionError):
@@ -20,6 +21,16 @@ def wait_for(probe, timeout=15.0, interval=0.05, what="the condition"):
             return last
         time.sleep(interval)
     raise Timeout("{} did not happen within {}s (last value: {!r})".format(what, timeout, last))
+
+
+def luhn_valid_sirens(first_prefix=10000000):
+    """Luhn-valid 9-digit SIRENs for test firms: an 8-digit prefix and its check digit, the
+    prefixes counting up from ``first_prefix`` (so never twice the same)."""
+    prefix = first_prefix
+    while True:
+        digits = "{:08d}".format(prefix)
+        yield digits + luhn.calc_check_digit(digits)
+        prefix += 1
 
 
 class ApiClient:

@@ -2,6 +2,7 @@
 PostgreSQL, driven along the pathway over HTTP while a fault is injected, then checked against
 the publishers' own records.
 """
+import itertools
 import json
 import os
 import random
@@ -18,9 +19,10 @@ from kombu import Connection
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from stdnum import luhn
 
 from parcours_shared.inbox import InboxHandler
+from parcours_shared.testing import luhn_valid_sirens
+from pathway import READY_ANSWERS  # the cross-service tests' ready-to-export diagnostic
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 from processes import START_ORDER, ServiceProcess  # noqa: E402
@@ -28,11 +30,6 @@ from processes import START_ORDER, ServiceProcess  # noqa: E402
 PUBLISHERS = ("intake", "diagnostic", "programmes")
 RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 AMQP_BASE = "pyamqp://guest:guest@127.0.0.1:5672"
-READY_ANSWERS = {
-    "domestic_success": True, "export_share_percent": 5, "export_staff": 1,
-    "languages": ["en"], "financial_capacity": "medium", "product_adapted": True,
-    "target_markets": ["DE"], "countries_exported_to": 0,
-}
 # Short delays so retries and the relay's polling do not dominate the measured recovery.
 SERVICE_ENV = {
     "PARCOURS_RETRY_MAX_ATTEMPTS": "3",
@@ -199,13 +196,8 @@ class PathwayDriver:
         self.network = network
         self.cases = cases
         self.openers = openers
-        rng = random.Random(seed)
-        self.sirens = []
-        while len(self.sirens) < cases:
-            prefix = str(rng.randrange(10000000, 99999999))
-            siren = prefix + luhn.calc_check_digit(prefix)
-            if siren not in self.sirens:
-                self.sirens.append(siren)
+        first_prefix = random.Random(seed).randrange(10000000, 90000000)
+        self.sirens = list(itertools.islice(luhn_valid_sirens(first_prefix), cases))
         self.opened, self.diagnosed, self.confirmed = set(), set(), set()
         self.errors = []
         self._stop = threading.Event()
