@@ -16,11 +16,10 @@ from urllib.parse import quote
 
 import requests
 from kombu import Connection
-from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from parcours_shared.inbox import InboxHandler
+from parcours_shared import topology
 from parcours_shared.testing import luhn_valid_sirens
 from pathway import READY_ANSWERS  # the cross-service tests' ready-to-export diagnostic
 
@@ -40,24 +39,19 @@ SERVICE_ENV = {
 
 
 def subscriptions():
-    """(source service, event type) -> consuming services, read from the service classes."""
+    """(source service, event type) -> [(consuming service, method)], from the service classes."""
     from diagnostic.service import DiagnosticService
     from programmes.service import ProgrammesService
     from reporting.service import ReportingService
 
     found = {}
-    for service_cls in (DiagnosticService, ProgrammesService, ReportingService):
-        for attribute in dir(service_cls):
-            for extension in getattr(getattr(service_cls, attribute), ENTRYPOINT_EXTENSIONS_ATTR,
-                                     ()):
-                if isinstance(extension, InboxHandler):
-                    found.setdefault((extension.source_service, extension.event_type), []).append(
-                        (service_cls.name, attribute))
+    for s in topology.subscriptions([DiagnosticService, ProgrammesService, ReportingService]):
+        found.setdefault((s.source_service, s.event_type), []).append((s.service, s.method))
     return found
 
 
 def queue_name(source, event_type, service, method):
-    return "evt-{}-{}--{}.{}".format(source, event_type, service, method)
+    return topology.Subscription(source, event_type, service, method).queue
 
 
 class RabbitAdmin:
