@@ -15,7 +15,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -24,6 +25,10 @@ from .contracts import build_envelope, exchange_name, utc_now
 log = logging.getLogger(__name__)
 
 DATABASE_URL_CONFIG_KEY = "DATABASE_URL"
+
+# The database is unreachable (refused, dropped, pool exhausted): nothing wrong with the request
+# or the event, try again later. HTTP answers 503; consumers retry without using up attempts.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 def outbox_table(metadata: MetaData) -> Table:

@@ -14,11 +14,10 @@ from marshmallow import Schema, ValidationError, fields, validate
 from nameko.dependency_providers import Config
 from nameko.exceptions import BadRequest
 from nameko.web.handlers import HttpRequestHandler
-from sqlalchemy.exc import OperationalError as DatabaseUnavailable
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from .db import DATABASE_UNAVAILABLE
 from .metrics import HTTP_REQUESTS, render_metrics
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ def error_body(exc):
         return exc.status, body
     if isinstance(exc, BadRequest):
         return 400, {"error": "bad_request", "message": str(exc)}
-    if isinstance(exc, (DatabaseUnavailable, PoolTimeout)):
+    if isinstance(exc, DATABASE_UNAVAILABLE):
         return 503, {"error": "unavailable",
                      "message": "the service's database is unreachable; retry shortly"}
     if isinstance(exc, HTTPException):

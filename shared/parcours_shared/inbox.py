@@ -28,21 +28,18 @@ from functools import partial
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Exchange, Queue
 from kombu.exceptions import OperationalError as BrokerUnavailable
-from sqlalchemy.exc import DisconnectionError, InterfaceError
-from sqlalchemy.exc import OperationalError as DatabaseUnavailable
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from nameko.amqp.publish import get_producer
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
 from .contracts import ContractViolation, exchange_name, parse_envelope, utc_now
+from .db import DATABASE_UNAVAILABLE
 from .metrics import EVENT_LAG, EVENTS_CONSUMED, HANDLER_SECONDS
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS = (DatabaseUnavailable, InterfaceError, DisconnectionError, PoolTimeout,
-                    BrokerUnavailable, ConnectionError)
+TRANSIENT_ERRORS = DATABASE_UNAVAILABLE + (BrokerUnavailable, ConnectionError)
 
 RETRY_CONFIG_KEY = "PARCOURS_RETRY"
 DECLARE_EXCHANGES_CONFIG_KEY = "PARCOURS_DECLARE_EXCHANGES"
@@ -181,7 +178,8 @@ class InboxHandler(Entrypoint):
                 waited = int(headers.get(TRANSIENT_HEADER, 0)) + 1
                 log.warning("%s: infrastructure unavailable (%s); retry %d, attempts unchanged",
                             self.queue.name, error, waited)
-                self._settle(message, self._schedule_transient_retry, message, error, waited)
+                self._settle(message, self._schedule_retry, message, error, TRANSIENT_HEADER,
+                             waited, self.retry["transient_max_delay_ms"])
                 outcome = "retried"
             elif attempts >= self.retry["max_attempts"]:
                 log.error("%s: giving up after %d attempts, dead-lettering: %s",
@@ -190,7 +188,8 @@ class InboxHandler(Entrypoint):
                 outcome = "dead_lettered"
             else:
                 log.warning("%s: attempt %d failed, retrying: %s", self.queue.name, attempts, error)
-                self._settle(message, self._schedule_retry, message, error, attempts)
+                self._settle(message, self._schedule_retry, message, error, ATTEMPTS_HEADER,
+                             attempts, self.retry["max_delay_ms"])
                 outcome = "retried"
         EVENTS_CONSUMED.labels(service, self.event_type, outcome).inc()
         return result, exc_info
@@ -206,16 +205,11 @@ class InboxHandler(Entrypoint):
             return
         self.consumer.ack_message(message)
 
-    def _schedule_retry(self, message, error, attempts):
-        delay_ms = min(self.retry["max_delay_ms"], self.retry["delay_ms"] * 2 ** (attempts - 1))
-        headers = dict(message.headers or {}, **{ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:1000]})
-        self._republish(message, retry_queue_name(self.queue.name), headers,
-                        expiration=delay_ms / 1000.0)
-
-    def _schedule_transient_retry(self, message, error, waited):
-        delay_ms = min(self.retry["transient_max_delay_ms"],
-                       self.retry["delay_ms"] * 2 ** min(waited - 1, 16))
-        headers = dict(message.headers or {}, **{TRANSIENT_HEADER: waited,
+    def _schedule_retry(self, message, error, counter_header, count, max_delay_ms):
+        """Back into the queue through ``<queue>.retry``, after a delay that doubles with
+        ``count`` (kept in ``counter_header``) up to ``max_delay_ms``."""
+        delay_ms = min(max_delay_ms, self.retry["delay_ms"] * 2 ** min(count - 1, 16))
+        headers = dict(message.headers or {}, **{counter_header: count,
                                                  ERROR_HEADER: error[:1000]})
         self._republish(message, retry_queue_name(self.queue.name), headers,
                         expiration=delay_ms / 1000.0)
