@@ -6,10 +6,9 @@ import time
 import uuid
 
 import requests
-from kombu import Connection
 
 from parcours_shared.contracts import build_envelope, utc_now
-from parcours_shared.testing import luhn_valid_sirens
+from parcours_shared.testing import luhn_valid_sirens, queue_depth
 
 MANAGEMENT_API = "http://127.0.0.1:15672/api"
 BROKER_AUTH = ("guest", "guest")
@@ -64,11 +63,6 @@ def _management(method, path, body=None, ok_statuses=(200, 201, 204), patience=6
 def broker_versions():
     overview = _management("GET", "/overview").json()
     return overview.get("rabbitmq_version"), overview.get("erlang_version")
-
-
-def queue_depth(amqp_uri, queue_name):
-    with Connection(amqp_uri) as connection:
-        return connection.channel().queue_declare(queue_name, passive=True).message_count
 
 
 def wait_queue_depth(amqp_uri, queue_name, expected, timeout=30.0):

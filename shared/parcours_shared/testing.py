@@ -72,9 +72,17 @@ def queue_depth(amqp_uri, queue_name):
 
 def publish_raw(amqp_uri, exchange, routing_key, body, content_type="application/json"):
     """Publish bytes as any AMQP client could: to test what consumers do with them."""
-    if isinstance(body, dict):
-        body = json.dumps(body)
+    publish_messages(amqp_uri, [(exchange, routing_key, body, content_type)])
+
+
+def publish_messages(amqp_uri, messages, headers=None):
+    """Publish (exchange, routing key, body, content type) tuples, persistent, on one
+    connection; a dict body is sent as JSON."""
     with Connection(amqp_uri) as connection:
         producer = connection.Producer()
-        producer.publish(body, exchange=exchange, routing_key=routing_key,
-                         content_type=content_type, content_encoding="utf-8", delivery_mode=2)
+        for exchange, routing_key, body, content_type in messages:
+            if isinstance(body, dict):
+                body = json.dumps(body)
+            producer.publish(body, exchange=exchange, routing_key=routing_key,
+                             content_type=content_type, content_encoding="utf-8",
+                             delivery_mode=2, headers=dict(headers or {}), retry=True)

@@ -301,17 +301,7 @@ class PathwayDriver:
                 time.sleep(0.1)
 
 
-# --- injecting events as any AMQP client could -----------------------------------------------
-
-def republish(amqp_uri, messages, headers=None):
-    """Publish (exchange, routing key, body, content type) tuples, persistent."""
-    with Connection(amqp_uri) as connection:
-        producer = connection.Producer()
-        for exchange, routing_key, body, content_type in messages:
-            producer.publish(body, exchange=exchange, routing_key=routing_key,
-                             content_type=content_type, content_encoding="utf-8",
-                             delivery_mode=2, headers=dict(headers or {}), retry=True)
-
+# --- what the publishers published ----------------------------------------------------------
 
 def published_events(network):
     """Every event in every publisher's outbox: (exchange, routing key, body)."""

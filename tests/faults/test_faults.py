@@ -22,9 +22,11 @@ import uuid
 import pytest
 import requests
 
+from parcours_shared.testing import publish_messages
+
 from harness import (
     FaultNetwork, PathwayDriver, converge, dead_letter_poison_ids, judge, published_events,
-    queue_name, rabbitmqctl, republish, subscriptions, wait_until,
+    queue_name, rabbitmqctl, subscriptions, wait_until,
 )
 
 CASES = int(os.environ.get("PARCOURS_FAULT_CASES", "30"))
@@ -90,8 +92,8 @@ def duplicates_and_reordering(network, driver):
     when(driver, 0.5)
     events = published_events(network)
     random.Random(3).shuffle(events)
-    republish(network.amqp_uri, [(exchange, key, body, "application/json")
-                                 for exchange, key, body in events])
+    publish_messages(network.amqp_uri, [(exchange, key, body, "application/json")
+                                        for exchange, key, body in events])
     subscribers = subscriptions()
     copies = sum(len(subscribers.get((exchange.split(".")[0], key), []))
                  for exchange, key, _ in events)
@@ -139,8 +141,9 @@ def poison_messages(network, driver):
             ]
             for body, content_type in kinds:
                 poison_id = str(uuid.uuid4())
-                republish(network.amqp_uri, [(source + ".events", event_type, body, content_type)],
-                          headers={"x-fault-poison": poison_id})
+                publish_messages(network.amqp_uri,
+                                 [(source + ".events", event_type, body, content_type)],
+                                 headers={"x-fault-poison": poison_id})
                 published += 1
                 for service, method in subscriptions()[(source, event_type)]:
                     expected.setdefault(queue_name(source, event_type, service, method),
