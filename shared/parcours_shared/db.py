@@ -14,6 +14,8 @@ from sqlalchemy import (
     Column, DateTime, Index, Integer, MetaData, String, Table, Text, create_engine, event, insert,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -176,9 +178,64 @@ class DatabaseAccess:
             raise
         return True
 
+    def apply_each_once(self, events, handler):
+        """Apply ``handler(uow, event)`` to each event not applied before, in one transaction.
+
+        Returns one outcome per event, in order: True (applied now), False (a duplicate), or
+        the exception the event raised. If the batch fails, it is rolled back and each event is
+        applied in a transaction of its own, so that one bad event cannot hold back the others
+        (nor be retried with them). An unreachable database fails the whole batch: that raises.
+        """
+        if len(events) == 1:
+            return [self._apply_alone(events[0], handler)]
+        try:
+            with self.transaction() as uow:
+                new = self._claim_in_inbox(uow.session, events)
+                outcomes = []
+                for event in events:
+                    key = (event.source, event.id)
+                    outcomes.append(key in new)
+                    if key in new:
+                        new.discard(key)  # a second copy in the same batch is a duplicate
+                        handler(uow, event)
+                return outcomes
+        except DATABASE_UNAVAILABLE:
+            raise
+        except Exception as exc:
+            log.info("a batch of %d events failed (%s): applying them one at a time",
+                     len(events), exc)
+        return [self._apply_alone(event, handler) for event in events]
+
+    def _apply_alone(self, event, handler):
+        try:
+            return self.apply_once(event, handler)
+        except DATABASE_UNAVAILABLE:
+            raise
+        except Exception as exc:
+            return exc
+
+    def _claim_in_inbox(self, session, events):
+        """Insert the batch's inbox rows in one statement; the (source, id) pairs inserted are
+        the events new to this service (the others were applied before)."""
+        inbox = self._provider.inbox
+        now = utc_now()
+        rows = {(event.source, event.id): event.type for event in events}
+        statement = (dialect_insert(session)(inbox)
+                     .values([{"source": source, "event_id": event_id, "event_type": event_type,
+                               "applied_at": now}
+                              for (source, event_id), event_type in rows.items()])
+                     .on_conflict_do_nothing(index_elements=["source", "event_id"])
+                     .returning(inbox.c.source, inbox.c.event_id))
+        return {(source, event_id) for source, event_id in session.execute(statement)}
+
     def ping(self):
         with self._provider.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+
+def dialect_insert(session):
+    """INSERT with ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
+    return (postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)
 
 
 def _is_inbox_conflict(exc):

@@ -15,6 +15,13 @@ but nothing is lost or looped forever.
 - The message is acked only once the handler's transaction committed, or once its retry or
   dead-letter copy is confirmed by the broker.
 
+Events are handed over in batches: while a batch is being applied, the messages that arrive
+wait, and the next worker takes all of them (up to ``batch_size``). At low load a batch is one
+event, so nothing waits for a batch to fill; under a burst, one transaction and one commit serve
+many events. The handler method receives the list and returns, for each event, True (applied),
+False (a duplicate) or the exception that event raised; ``DatabaseAccess.apply_each_once``
+does that, and isolates a failing event by applying the others without it.
+
 Messages are taken raw (kombu ``on_message``) rather than decoded by kombu, because nameko's
 queue consumer lets a decoding error escape and kill the container: an integrator's bad message
 must not stop a partner's service.
@@ -26,6 +33,8 @@ import traceback
 from functools import partial
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
+from eventlet.event import Event as GreenEvent
+from eventlet.queue import Empty, LightQueue
 from kombu import Exchange, Queue
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from nameko.amqp.publish import get_producer
@@ -35,13 +44,14 @@ from nameko.messaging import QueueConsumer
 
 from .contracts import ContractViolation, exchange_name, parse_envelope, utc_now
 from .db import DATABASE_UNAVAILABLE
-from .metrics import EVENT_LAG, EVENTS_CONSUMED, HANDLER_SECONDS
+from .metrics import BATCH_EVENTS, EVENT_LAG, EVENTS_CONSUMED, HANDLER_SECONDS
 
 log = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = DATABASE_UNAVAILABLE + (BrokerUnavailable, ConnectionError)
 
 RETRY_CONFIG_KEY = "PARCOURS_RETRY"
+INBOX_CONFIG_KEY = "PARCOURS_INBOX"
 DECLARE_EXCHANGES_CONFIG_KEY = "PARCOURS_DECLARE_EXCHANGES"
 ATTEMPTS_HEADER = "x-parcours-attempts"
 ERROR_HEADER = "x-parcours-error"
@@ -51,6 +61,10 @@ ACCEPTED_CONTENT_TYPES = ("application/json", "application/cloudevents+json")
 TRANSIENT_HEADER = "x-parcours-transient-retries"
 DEFAULT_RETRY = {"max_attempts": 5, "delay_ms": 1000, "max_delay_ms": 60000,
                  "transient_max_delay_ms": 5000}
+# prefetch: messages the broker may have delivered and not yet had acked, per queue. Twice the
+# batch size lets the next batch gather while one is being applied.
+DEFAULT_INBOX = {"batch_size": 100, "prefetch": 200}
+_STOP = object()
 
 
 def retry_queue_name(queue_name):
@@ -79,6 +93,11 @@ def decode_event(message):
 class InboxConsumer(QueueConsumer):
     """nameko's queue consumer (connection, reconnection, graceful stop), fed raw messages."""
 
+    @property
+    def prefetch_count(self):
+        settings = dict(DEFAULT_INBOX, **self.container.config.get(INBOX_CONFIG_KEY, {}))
+        return int(settings["prefetch"])
+
     def ack_message(self, message):
         try:
             super().ack_message(message)
@@ -94,10 +113,9 @@ class InboxConsumer(QueueConsumer):
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
             provider.declare_retry_queues(channel)
-            consumer = consumer_cls(
-                queues=[provider.queue],
-                on_message=partial(self.handle_message, provider, None),
-            )
+            # Called in the consumer's own thread: the provider only decodes and queues the
+            # message (no thread per message); the slow paths spawn their own.
+            consumer = consumer_cls(queues=[provider.queue], on_message=provider.receive)
             consumer.qos(prefetch_count=self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
@@ -110,6 +128,9 @@ class InboxHandler(Entrypoint):
         self.source_service = source_service
         self.event_type = event_type
         self.queue = None
+        self.batch_size = None
+        self._waiting = LightQueue()   # (message, event) received, not yet handed to a worker
+        self._dispatcher = None
         super().__init__(**kwargs)
 
     # --- nameko lifecycle ----------------------------------------------------------------------
@@ -125,10 +146,20 @@ class InboxHandler(Entrypoint):
         self.queue = Queue(queue_name, exchange=exchange, routing_key=self.event_type,
                            durable=True)
         self.retry = dict(DEFAULT_RETRY, **self.container.config.get(RETRY_CONFIG_KEY, {}))
+        inbox = dict(DEFAULT_INBOX, **self.container.config.get(INBOX_CONFIG_KEY, {}))
+        self.batch_size = max(1, int(inbox["batch_size"]))
         self.consumer.register_provider(self)
 
+    def start(self):
+        self._dispatcher = self.container.spawn_managed_thread(
+            self._dispatch_batches, identifier="{}.batches".format(self.queue.name))
+
     def stop(self):
+        # No more deliveries, then apply what was received before stopping.
         self.consumer.unregister_provider(self)
+        self._waiting.put(_STOP)
+        if self._dispatcher is not None:
+            self._dispatcher.wait()
         super().stop()
 
     def declare_retry_queues(self, channel):
@@ -142,57 +173,118 @@ class InboxHandler(Entrypoint):
         channel.queue_declare(queue=dead_letter_queue_name(self.queue.name), durable=True,
                               auto_delete=False)
 
-    # --- one message ---------------------------------------------------------------------------
+    # --- receiving, batching ---------------------------------------------------------------------
 
-    def handle_message(self, _body, message):
+    def receive(self, message):
+        """kombu's on_message, in the consumer thread: decode, then queue for the next batch."""
         try:
             event = decode_event(message)
         except ContractViolation as exc:
-            log.warning("%s: dead-lettering an invalid message: %s", self.queue.name, exc)
-            self._settle(message, self._dead_letter, message, str(exc), attempts=0)
-            EVENTS_CONSUMED.labels(self.container.service_name, self.event_type,
-                                   "dead_lettered").inc()
+            self.container.spawn_managed_thread(
+                partial(self._reject_invalid, message, exc),
+                identifier="{}.dead_letter".format(self.queue.name))
             return
-        started = time.monotonic()
+        self._waiting.put((message, event))
+
+    def _reject_invalid(self, message, exc):
+        log.warning("%s: dead-lettering an invalid message: %s", self.queue.name, exc)
+        self._settle(message, self._dead_letter, message, str(exc), attempts=0)
+        EVENTS_CONSUMED.labels(self.container.service_name, self.event_type,
+                               "dead_lettered").inc()
+
+    def _dispatch_batches(self):
+        """One batch at a time per queue: take what has arrived, have a worker apply it, wait."""
+        stopping = False
+        while not stopping:
+            received = self._waiting.get()
+            if received is _STOP:
+                break
+            batch = [received]
+            while len(batch) < self.batch_size:
+                try:
+                    received = self._waiting.get_nowait()
+                except Empty:
+                    break
+                if received is _STOP:
+                    stopping = True
+                    break
+                batch.append(received)
+            try:
+                self._apply_batch(batch)
+            except Exception:  # never let the dispatcher die: the messages are redelivered
+                log.exception("%s: could not hand a batch of %d events to a worker",
+                              self.queue.name, len(batch))
+
+    def _apply_batch(self, batch):
+        messages = [message for message, _ in batch]
+        events = [event for _, event in batch]
+        BATCH_EVENTS.labels(self.container.service_name, self.event_type).observe(len(batch))
+        applied = GreenEvent()
         try:
             self.container.spawn_worker(
-                self, (event,), {}, context_data={},
-                handle_result=partial(self.handle_result, message, event, started))
+                self, (events,), {}, context_data={},
+                handle_result=partial(self.handle_result, messages, events, time.monotonic(),
+                                      applied))
         except ContainerBeingKilled:
-            self.consumer.requeue_message(message)
+            for message in messages:
+                self.consumer.requeue_message(message)
+            return
+        applied.wait()
 
-    def handle_result(self, message, event, started, worker_ctx, result=None, exc_info=None):
-        service = self.container.service_name
-        HANDLER_SECONDS.labels(service, self.event_type).observe(time.monotonic() - started)
-        if exc_info is None:
-            self.consumer.ack_message(message)
-            outcome = "duplicate" if result is False else "applied"
-            if outcome == "applied":
-                lag = (utc_now() - event.time).total_seconds()
-                EVENT_LAG.labels(service, self.event_type).observe(max(lag, 0.0))
-        else:
-            headers = message.headers or {}
-            error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-            attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
-            if is_transient(exc_info[1]):
-                waited = int(headers.get(TRANSIENT_HEADER, 0)) + 1
-                log.warning("%s: infrastructure unavailable (%s); retry %d, attempts unchanged",
-                            self.queue.name, error, waited)
-                self._settle(message, self._schedule_retry, message, error, TRANSIENT_HEADER,
-                             waited, self.retry["transient_max_delay_ms"])
-                outcome = "retried"
-            elif attempts >= self.retry["max_attempts"]:
-                log.error("%s: giving up after %d attempts, dead-lettering: %s",
-                          self.queue.name, attempts, error)
-                self._settle(message, self._dead_letter, message, error, attempts)
-                outcome = "dead_lettered"
+    # --- settling each message ----------------------------------------------------------------
+
+    def handle_result(self, messages, events, started, applied, worker_ctx, result=None,
+                      exc_info=None):
+        try:
+            HANDLER_SECONDS.labels(self.container.service_name, self.event_type).observe(
+                time.monotonic() - started)
+            if exc_info is not None:  # the whole batch failed (e.g. the database is down)
+                outcomes = [exc_info[1]] * len(messages)
+            elif isinstance(result, (list, tuple)) and len(result) == len(messages):
+                outcomes = result
             else:
-                log.warning("%s: attempt %d failed, retrying: %s", self.queue.name, attempts, error)
-                self._settle(message, self._schedule_retry, message, error, ATTEMPTS_HEADER,
-                             attempts, self.retry["max_delay_ms"])
-                outcome = "retried"
-        EVENTS_CONSUMED.labels(service, self.event_type, outcome).inc()
+                raise TypeError("{} returned {!r}: an inbox handler returns one outcome per "
+                                "event (True, False or an exception)".format(
+                                    self.method_name, result))
+            now = utc_now()
+            for message, event, outcome in zip(messages, events, outcomes):
+                self._settle_one(message, event, outcome, now)
+        finally:
+            applied.send()
         return result, exc_info
+
+    def _settle_one(self, message, event, outcome, now):
+        service = self.container.service_name
+        if not isinstance(outcome, BaseException):
+            self.consumer.ack_message(message)
+            if outcome is False:
+                EVENTS_CONSUMED.labels(service, self.event_type, "duplicate").inc()
+            else:
+                EVENTS_CONSUMED.labels(service, self.event_type, "applied").inc()
+                EVENT_LAG.labels(service, self.event_type).observe(
+                    max((now - event.time).total_seconds(), 0.0))
+            return
+        headers = message.headers or {}
+        error = "".join(traceback.format_exception_only(type(outcome), outcome)).strip()
+        attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+        if is_transient(outcome):
+            waited = int(headers.get(TRANSIENT_HEADER, 0)) + 1
+            log.warning("%s: infrastructure unavailable (%s); retry %d, attempts unchanged",
+                        self.queue.name, error, waited)
+            self._settle(message, self._schedule_retry, message, error, TRANSIENT_HEADER,
+                         waited, self.retry["transient_max_delay_ms"])
+            outcome_name = "retried"
+        elif attempts >= self.retry["max_attempts"]:
+            log.error("%s: giving up after %d attempts, dead-lettering: %s",
+                      self.queue.name, attempts, error)
+            self._settle(message, self._dead_letter, message, error, attempts)
+            outcome_name = "dead_lettered"
+        else:
+            log.warning("%s: attempt %d failed, retrying: %s", self.queue.name, attempts, error)
+            self._settle(message, self._schedule_retry, message, error, ATTEMPTS_HEADER,
+                         attempts, self.retry["max_delay_ms"])
+            outcome_name = "retried"
+        EVENTS_CONSUMED.labels(service, self.event_type, outcome_name).inc()
 
     def _settle(self, message, republish, *args, **kwargs):
         """Ack only once the copy is safely with the broker; otherwise let the broker redeliver."""

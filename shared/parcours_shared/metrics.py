@@ -17,8 +17,14 @@ EVENTS_CONSUMED = Counter(
 )
 HANDLER_SECONDS = Histogram(
     "parcours_handler_seconds",
-    "Time spent applying one consumed event (handler and commit).",
+    "Time spent applying one batch of consumed events (handler and commit).",
     ["service", "type"],
+)
+BATCH_EVENTS = Histogram(
+    "parcours_inbox_batch_events",
+    "Events applied together in one transaction by a consumer (1 at low load).",
+    ["service", "type"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
 )
 EVENT_LAG = Histogram(
     "parcours_event_lag_seconds",

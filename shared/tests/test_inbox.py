@@ -13,10 +13,10 @@ from sqlalchemy.exc import OperationalError
 from eventlet.event import Event as GreenEvent
 
 from parcours_shared.broker_link import BrokerLink
-from parcours_shared.contracts import build_envelope
-from parcours_shared.db import Database, inbox_table
+from parcours_shared.contracts import build_envelope, parse_envelope
+from parcours_shared.db import Database, DatabaseAccess, inbox_table
 from parcours_shared.inbox import InboxConsumer, dead_letter_queue_name, inbox_handler
-from parcours_shared.metrics import EVENTS_CONSUMED
+from parcours_shared.metrics import BATCH_EVENTS, EVENTS_CONSUMED
 from parcours_shared.testing import publish_raw, queue_depth, queue_messages, wait_for
 
 metadata = MetaData()
@@ -49,8 +49,8 @@ class Listener:
     db = Database(metadata, migrations_dir=None, publishes=False)
 
     @inbox_handler("intake", "case.opened")
-    def on_case_opened(self, event):
-        return self.db.apply_once(event, count_firm)
+    def on_case_opened(self, events):
+        return self.db.apply_each_once(events, count_firm)
 
 
 def case_opened(company_name="Ateliers Durand"):
@@ -79,6 +79,7 @@ def start_listener(container_factory, config):
         publish_raw(config["AMQP_URI"], "intake.events", "case.opened", body, content_type)
 
     container.rows_for, container.publish, container.amqp_uri = rows_for, publish, config["AMQP_URI"]
+    container.db = DatabaseAccess(dependency)
     return container
 
 
@@ -110,6 +111,56 @@ def test_a_poison_message_is_retried_then_dead_lettered_and_the_queue_keeps_flow
     assert "cannot apply this firm" in headers["x-parcours-error"]
     assert headers["x-parcours-queue"] == QUEUE
     assert listener.rows_for(poison["data"]["case_id"]) == 0
+
+
+def test_a_batch_applies_each_new_event_once_and_isolates_the_one_that_fails(listener):
+    first, poison, second = case_opened(), case_opened("POISON"), case_opened()
+    listener.db.apply_each_once([parse_envelope(first)], count_firm)  # applied before
+    batch = [parse_envelope(envelope) for envelope in (first, poison, second, second)]
+
+    outcomes = listener.db.apply_each_once(batch, count_firm)
+
+    assert outcomes[0] is False  # applied before: a duplicate
+    assert isinstance(outcomes[1], RuntimeError) and "cannot apply" in str(outcomes[1])
+    assert outcomes[2:] == [True, False]  # the second copy in the same batch is a duplicate
+    assert [listener.rows_for(envelope["data"]["case_id"])
+            for envelope in (first, poison, second)] == [1, 0, 1]
+
+
+def test_events_that_arrive_during_a_batch_are_applied_together_in_the_next(listener):
+    """The second batch holds everything received while the first was held in its handler,
+    and the poison message among them is dead-lettered alone."""
+    IN_FLIGHT.update(entered=0, gate=GreenEvent())
+    big_batches_before = _batches_of_more_than(20)
+    holder = case_opened("IN FLIGHT")
+    listener.publish(holder)
+    wait_for(lambda: IN_FLIGHT["entered"] == 1, what="the first batch in its handler")
+
+    goods = [case_opened() for _ in range(30)]
+    poison = case_opened("POISON")
+    for envelope in goods[:15] + [poison] + goods[15:]:
+        listener.publish(envelope)
+    [entrypoint] = [e for e in listener.entrypoints if e.method_name == "on_case_opened"]
+    wait_for(lambda: entrypoint._waiting.qsize() == 31, what="31 events waiting for a batch")
+    IN_FLIGHT["gate"].send()
+
+    wait_for(lambda: all(listener.rows_for(g["data"]["case_id"]) == 1 for g in goods),
+             what="the 30 good events applied")
+    assert _batches_of_more_than(20) == big_batches_before + 1  # the 31, in one batch
+    assert listener.rows_for(holder["data"]["case_id"]) == 1
+    wait_for(lambda: queue_depth(listener.amqp_uri, dead_letter_queue_name(QUEUE)) == 1,
+             what="the poison dead-lettered")
+    [(body, _)] = queue_messages(listener.amqp_uri, dead_letter_queue_name(QUEUE))
+    assert body["id"] == poison["id"]
+
+
+def _batches_of_more_than(size):
+    samples = [sample for metric in BATCH_EVENTS.collect() for sample in metric.samples
+               if sample.labels.get("service") == "listener"]
+    count = next(s.value for s in samples if s.name.endswith("_count"))
+    at_most = next(s.value for s in samples
+                   if s.name.endswith("_bucket") and float(s.labels["le"]) == size)
+    return count - at_most
 
 
 def test_invalid_messages_go_straight_to_the_dead_letter_queue_with_the_reason(listener):

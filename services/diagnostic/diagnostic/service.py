@@ -21,8 +21,8 @@ class DiagnosticService(parcours_http.OperationalEndpoints):
     db = Database(store.metadata, MIGRATIONS)
 
     @inbox_handler("intake", "case.opened")
-    def on_case_opened(self, event):
-        return self.db.apply_once(event, handlers.schedule_diagnostic)
+    def on_case_opened(self, events):
+        return self.db.apply_each_once(events, handlers.schedule_diagnostic)
 
     @api("GET", "/diagnostics")
     def list_diagnostics(self, request):

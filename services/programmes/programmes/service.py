@@ -25,8 +25,8 @@ class ProgrammesService(parcours_http.OperationalEndpoints):
     db = Database(store.metadata, MIGRATIONS)
 
     @inbox_handler("diagnostic", "diagnostic.completed")
-    def on_diagnostic_completed(self, event):
-        return self.db.apply_once(event, handlers.propose_enrolment)
+    def on_diagnostic_completed(self, events):
+        return self.db.apply_each_once(events, handlers.propose_enrolment)
 
     @api("POST", "/programmes")
     def create_programme(self, request):

@@ -24,36 +24,36 @@ class ReportingService(parcours_http.OperationalEndpoints):
 
     db = Database(store.metadata, MIGRATIONS, publishes=False)
 
-    def _record(self, event):
-        return self.db.apply_once(event, handlers.record_progress)
+    def _record(self, events):
+        return self.db.apply_each_once(events, handlers.record_progress)
 
     @inbox_handler("intake", "case.opened")
-    def on_case_opened(self, event):
-        return self._record(event)
+    def on_case_opened(self, events):
+        return self._record(events)
 
     @inbox_handler("diagnostic", "diagnostic.scheduled")
-    def on_diagnostic_scheduled(self, event):
-        return self._record(event)
+    def on_diagnostic_scheduled(self, events):
+        return self._record(events)
 
     @inbox_handler("diagnostic", "diagnostic.completed")
-    def on_diagnostic_completed(self, event):
-        return self._record(event)
+    def on_diagnostic_completed(self, events):
+        return self._record(events)
 
     @inbox_handler("programmes", "enrolment.proposed")
-    def on_enrolment_proposed(self, event):
-        return self._record(event)
+    def on_enrolment_proposed(self, events):
+        return self._record(events)
 
     @inbox_handler("programmes", "enrolment.confirmed")
-    def on_enrolment_confirmed(self, event):
-        return self._record(event)
+    def on_enrolment_confirmed(self, events):
+        return self._record(events)
 
     @inbox_handler("programmes", "enrolment.completed")
-    def on_enrolment_completed(self, event):
-        return self._record(event)
+    def on_enrolment_completed(self, events):
+        return self._record(events)
 
     @inbox_handler("programmes", "outcome.recorded")
-    def on_outcome_recorded(self, event):
-        return self._record(event)
+    def on_outcome_recorded(self, events):
+        return self._record(events)
 
     @api("GET", "/funnel")
     def funnel(self, request):

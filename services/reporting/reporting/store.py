@@ -3,10 +3,7 @@ totals per stage (overall and per region) so the funnel reads a few rows whateve
 from collections import Counter
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from parcours_shared.db import inbox_table
+from parcours_shared.db import dialect_insert, inbox_table
 
 from .domain import STAGES
 
@@ -33,10 +30,6 @@ stage_totals = Table(
 )
 
 inbox = inbox_table(metadata)
-
-
-def _dialect_insert(session):
-    return postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 def record_stage(session, case_id, stage, at, attributes):
@@ -76,7 +69,7 @@ def _add_to_total(session, region_code, stage, delta):
     updated = session.execute(update(stage_totals).where(row)
                               .values(cases=stage_totals.c.cases + delta))
     if updated.rowcount == 0:
-        session.execute(_dialect_insert(session)(stage_totals)
+        session.execute(dialect_insert(session)(stage_totals)
                         .values(region_code=region_code, stage=stage, cases=delta)
                         .on_conflict_do_update(index_elements=["region_code", "stage"],
                                                set_={"cases": stage_totals.c.cases + delta}))
@@ -88,7 +81,7 @@ def _case_for_update(session, case_id):
     query = select(case_progress).where(case_progress.c.case_id == case_id).with_for_update()
     case = session.execute(query).first()
     if case is None:
-        session.execute(_dialect_insert(session)(case_progress).values(case_id=case_id)
+        session.execute(dialect_insert(session)(case_progress).values(case_id=case_id)
                         .on_conflict_do_nothing(index_elements=["case_id"]))
         case = session.execute(query).one()
     return case._mapping
