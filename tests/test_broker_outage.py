@@ -68,9 +68,10 @@ def test_events_stranded_by_a_crash_after_commit_are_published_at_restart(
     engine = create_db_engine(intake_config["DATABASE_URL"])
     upgrade_to_head(engine, intake_service.MIGRATIONS)
     with Session(engine) as session, session.begin():
-        handlers.open_case(UnitOfWork(session, "intake", outbox),
-                           {"siren": next(luhn_valid_sirens()), "company_name": "Verrerie"},
+        uow = UnitOfWork(session, "intake", outbox)
+        handlers.open_case(uow, {"siren": next(luhn_valid_sirens()), "company_name": "Verrerie"},
                            channel="walk_in")
+        uow.write_outbox()
     engine.dispose()
 
     class Network:

@@ -106,7 +106,11 @@ def upgrade_to_head(engine, migrations_dir):
 
 
 class UnitOfWork:
-    """One transaction of a service: its session plus the events to publish when it commits."""
+    """One transaction of a service: its session plus the events to publish when it commits.
+
+    ``DatabaseAccess.transaction()`` writes the outbox just before committing; code that builds
+    a UnitOfWork itself calls ``write_outbox()`` before its commit.
+    """
 
     def __init__(self, session: Session, service_name, outbox: Table):
         self.session = session
@@ -115,19 +119,23 @@ class UnitOfWork:
         self.published = []
 
     def publish(self, type_name, subject, data):
-        """Validate the event against its contract and add it to the outbox of this transaction."""
+        """Validate the event against its contract and add it to the outbox of this transaction
+        (written just before the commit, all of the transaction's events in one statement)."""
         if self._outbox is None:
             raise RuntimeError("{} has no outbox: it publishes no events".format(self.service_name))
         envelope = build_envelope(self.service_name, type_name, subject, data)
-        self.session.execute(insert(self._outbox).values(
-            event_id=envelope["id"],
-            exchange=exchange_name(self.service_name),
-            routing_key=type_name,
-            body=json.dumps(envelope, separators=(",", ":")),
-            created_at=utc_now(),
-        ))
         self.published.append(envelope)
         return envelope
+
+    def write_outbox(self):
+        if not self.published:
+            return
+        now = utc_now()
+        exchange = exchange_name(self.service_name)
+        self.session.execute(insert(self._outbox), [
+            {"event_id": envelope["id"], "exchange": exchange, "routing_key": envelope["type"],
+             "body": json.dumps(envelope, separators=(",", ":")), "created_at": now}
+            for envelope in self.published])
 
 
 class DatabaseAccess:
@@ -148,6 +156,7 @@ class DatabaseAccess:
             uow = UnitOfWork(session, provider.service_name, provider.outbox)
             with session.begin():
                 yield uow
+                uow.write_outbox()
         if uow.published and provider.relay is not None:
             provider.relay.wake()
 
@@ -181,34 +190,46 @@ class DatabaseAccess:
     def apply_each_once(self, events, handler):
         """Apply ``handler(uow, event)`` to each event not applied before, in one transaction.
 
+        Returns one outcome per event, as ``apply_all_once`` does.
+        """
+        def apply_each(uow, new_events):
+            for event in new_events:
+                handler(uow, event)
+
+        return self.apply_all_once(events, apply_each)
+
+    def apply_all_once(self, events, handler):
+        """Apply ``handler(uow, new_events)`` to the events not applied before, in one
+        transaction: for handlers that do one statement per batch rather than per event.
+
         Returns one outcome per event, in order: True (applied now), False (a duplicate), or
         the exception the event raised. If the batch fails, it is rolled back and each event is
         applied in a transaction of its own, so that one bad event cannot hold back the others
         (nor be retried with them). An unreachable database fails the whole batch: that raises.
         """
-        if len(events) == 1:
-            return [self._apply_alone(events[0], handler)]
-        try:
-            with self.transaction() as uow:
-                new = self._claim_in_inbox(uow.session, events)
-                outcomes = []
-                for event in events:
-                    key = (event.source, event.id)
-                    outcomes.append(key in new)
-                    if key in new:
-                        new.discard(key)  # a second copy in the same batch is a duplicate
-                        handler(uow, event)
-                return outcomes
-        except DATABASE_UNAVAILABLE:
-            raise
-        except Exception as exc:
-            log.info("a batch of %d events failed (%s): applying them one at a time",
-                     len(events), exc)
+        if len(events) > 1:
+            try:
+                with self.transaction() as uow:
+                    new = self._claim_in_inbox(uow.session, events)
+                    outcomes, new_events = [], []
+                    for event in events:
+                        key = (event.source, event.id)
+                        outcomes.append(key in new)
+                        if key in new:
+                            new.discard(key)  # a second copy in the same batch is a duplicate
+                            new_events.append(event)
+                    handler(uow, new_events)
+                    return outcomes
+            except DATABASE_UNAVAILABLE:
+                raise
+            except Exception as exc:
+                log.info("a batch of %d events failed (%s): applying them one at a time",
+                         len(events), exc)
         return [self._apply_alone(event, handler) for event in events]
 
     def _apply_alone(self, event, handler):
         try:
-            return self.apply_once(event, handler)
+            return self.apply_once(event, lambda uow, event: handler(uow, [event]))
         except DATABASE_UNAVAILABLE:
             raise
         except Exception as exc:
@@ -219,14 +240,15 @@ class DatabaseAccess:
         the events new to this service (the others were applied before)."""
         inbox = self._provider.inbox
         now = utc_now()
-        rows = {(event.source, event.id): event.type for event in events}
+        new_keys = {(event.source, event.id): event.type for event in events}  # copies once
+        # executemany with RETURNING: SQLAlchemy sends it as one multi-row INSERT, compiled
+        # once and cached (a literal multi-row .values() was compiled anew for every batch).
         statement = (dialect_insert(session)(inbox)
-                     .values([{"source": source, "event_id": event_id, "event_type": event_type,
-                               "applied_at": now}
-                              for (source, event_id), event_type in rows.items()])
                      .on_conflict_do_nothing(index_elements=["source", "event_id"])
                      .returning(inbox.c.source, inbox.c.event_id))
-        return {(source, event_id) for source, event_id in session.execute(statement)}
+        rows = [{"source": source, "event_id": event_id, "event_type": event_type,
+                 "applied_at": now} for (source, event_id), event_type in new_keys.items()]
+        return {(source, event_id) for source, event_id in session.execute(statement, rows)}
 
     def ping(self):
         with self._provider.engine.connect() as connection:

@@ -162,6 +162,12 @@ class InboxHandler(Entrypoint):
             self._dispatcher.wait()
         super().stop()
 
+    def kill(self):
+        # Unacked messages, received or not, go back to the queue when the connection closes.
+        if self._dispatcher is not None:
+            self._dispatcher.kill()
+        super().kill()
+
     def declare_retry_queues(self, channel):
         channel.queue_declare(
             queue=retry_queue_name(self.queue.name), durable=True, auto_delete=False,

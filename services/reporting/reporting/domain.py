@@ -3,7 +3,9 @@
 Events from different services arrive on different queues, so in any order: a case's progress
 is a set of facts (the first time it reached each stage), never a state machine.
 """
+from collections import Counter
 from dataclasses import dataclass
+from datetime import timezone
 
 STAGES = (
     "opened",
@@ -33,6 +35,42 @@ STAGE_OF_EVENT = {
     "enrolment.completed": StageReached("enrolment_completed", "at"),
     "outcome.recorded": StageReached("outcome_recorded", "recorded_at"),
 }
+
+
+UNKNOWN_REGION = ""  # stages of cases whose region (it comes with case.opened) is not known yet
+
+
+def reach_stage(case, stage, at, attributes):
+    """Record in ``case`` (a case_progress row as a dict, updated in place) that the case
+    reached ``stage`` at ``at`` (the earliest time wins), with the attributes the event carries.
+
+    Returns the changes to the running totals, {(region_code, stage): delta}. A stage reached
+    before the region is known is counted under UNKNOWN_REGION, and moved to the region when
+    case.opened brings it.
+    """
+    reached_before = {s for s in STAGES if case[s + "_at"] is not None}
+    region_before = case["region_code"]
+    for name, value in attributes.items():
+        if name != "region_code" or region_before is None:
+            case[name] = value
+    column = stage + "_at"
+    if case[column] is None or _as_utc(case[column]) > _as_utc(at):
+        case[column] = at
+
+    region = case["region_code"] or UNKNOWN_REGION
+    deltas = Counter()
+    if stage not in reached_before:
+        deltas[region, stage] += 1
+    if region != UNKNOWN_REGION and region_before is None:
+        for earlier in reached_before:  # the region has just arrived
+            deltas[UNKNOWN_REGION, earlier] -= 1
+            deltas[region, earlier] += 1
+    return deltas
+
+
+def _as_utc(moment):
+    # SQLite gives back the stored times without their zone; they were stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def funnel(counts):

@@ -25,7 +25,7 @@ class ReportingService(parcours_http.OperationalEndpoints):
     db = Database(store.metadata, MIGRATIONS, publishes=False)
 
     def _record(self, events):
-        return self.db.apply_each_once(events, handlers.record_progress)
+        return self.db.apply_all_once(events, handlers.record_progress)
 
     @inbox_handler("intake", "case.opened")
     def on_case_opened(self, events):

@@ -1,8 +1,9 @@
 """Reporting's tables and queries: one row per case, a column per stage reached, and running
 totals per stage (overall and per region) so the funnel reads a few rows whatever the volume."""
-from collections import Counter
+from sqlalchemy import (
+    Column, DateTime, Integer, MetaData, String, Table, bindparam, func, select, update,
+)
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select, update
 from parcours_shared.db import dialect_insert, inbox_table
 
 from .domain import STAGES
@@ -18,8 +19,6 @@ case_progress = Table(
     *[Column(stage + "_at", DateTime(timezone=True), index=True) for stage in STAGES],
 )
 
-UNKNOWN_REGION = ""  # stages of cases whose region (it comes with case.opened) is not known yet
-
 # How many cases reached each stage, per region; kept in step with case_progress in the same
 # transaction. The overall funnel is their sum (a few dozen rows whatever the number of cases).
 stage_totals = Table(
@@ -32,59 +31,54 @@ stage_totals = Table(
 inbox = inbox_table(metadata)
 
 
-def record_stage(session, case_id, stage, at, attributes):
-    """Note that the case reached ``stage`` at ``at`` (the earliest time wins), and count it.
+def cases_for_update(session, case_ids):
+    """{case_id: row as a dict} of these cases, rows created as needed and locked (PostgreSQL).
 
-    Events arrive in any order: a stage reached before the region is known is counted under
-    UNKNOWN_REGION, and moved to the region when case.opened brings it.
+    Creating first, then reading: a case's events travel on different queues, and a batch that
+    found no row must not overwrite the row another batch has just created. In a fixed order,
+    so that two batches sharing cases cannot deadlock.
     """
-    case = _case_for_update(session, case_id)
-    reached_before = {s for s in STAGES if case[s + "_at"] is not None}
-    changes = {name: value for name, value in attributes.items()
-               if name != "region_code" or case["region_code"] is None}
-    column = stage + "_at"
-    if case[column] is None or case[column] > at:
-        changes[column] = at
-    if changes:
-        session.execute(update(case_progress).where(case_progress.c.case_id == case_id)
-                        .values(**changes))
-
-    region = changes.get("region_code") or case["region_code"] or UNKNOWN_REGION
-    deltas = Counter()
-    if stage not in reached_before:
-        deltas[region, stage] += 1
-    if region != UNKNOWN_REGION and case["region_code"] is None:
-        for earlier in reached_before:  # the region has just arrived
-            deltas[UNKNOWN_REGION, earlier] -= 1
-            deltas[region, earlier] += 1
-    for (region_code, counted_stage), delta in deltas.items():
-        if delta:
-            _add_to_total(session, region_code, counted_stage, delta)
+    case_ids = sorted(case_ids)
+    session.execute(
+        dialect_insert(session)(case_progress).on_conflict_do_nothing(index_elements=["case_id"]),
+        [{"case_id": case_id} for case_id in case_ids])
+    query = (select(case_progress)
+             .where(case_progress.c.case_id.in_(bindparam("case_ids", expanding=True)))
+             .order_by(case_progress.c.case_id).with_for_update())
+    return {row.case_id: dict(row._mapping)
+            for row in session.execute(query, {"case_ids": case_ids})}
 
 
-def _add_to_total(session, region_code, stage, delta):
-    # A plain UPDATE first: SQLAlchemy caches it, while INSERT ... ON CONFLICT is compiled anew
-    # at every call. The upsert only runs the first time a (region, stage) pair is counted.
-    row = (stage_totals.c.region_code == region_code) & (stage_totals.c.stage == stage)
-    updated = session.execute(update(stage_totals).where(row)
-                              .values(cases=stage_totals.c.cases + delta))
-    if updated.rowcount == 0:
-        session.execute(dialect_insert(session)(stage_totals)
-                        .values(region_code=region_code, stage=stage, cases=delta)
-                        .on_conflict_do_update(index_elements=["region_code", "stage"],
-                                               set_={"cases": stage_totals.c.cases + delta}))
+def save_cases(session, cases):
+    """Write changed case rows, all in one statement."""
+    if not cases:
+        return
+    columns = [column.name for column in case_progress.c if column.name != "case_id"]
+    session.execute(
+        update(case_progress).where(case_progress.c.case_id == bindparam("b_case_id"))
+        .values({name: bindparam("b_" + name) for name in columns}),
+        [dict({"b_case_id": case["case_id"]}, **{"b_" + name: case[name] for name in columns})
+         for case in sorted(cases, key=lambda case: case["case_id"])])
 
 
-def _case_for_update(session, case_id):
-    """The case's progress row, created if new, locked (PostgreSQL) so that two of its events
-    cannot both count a first arrival."""
-    query = select(case_progress).where(case_progress.c.case_id == case_id).with_for_update()
-    case = session.execute(query).first()
-    if case is None:
-        session.execute(dialect_insert(session)(case_progress).values(case_id=case_id)
-                        .on_conflict_do_nothing(index_elements=["case_id"]))
-        case = session.execute(query).one()
-    return case._mapping
+def add_to_totals(session, deltas):
+    """Add ``{(region_code, stage): delta}`` to the running totals, rows created as needed, in
+    a fixed order (concurrent batches lock the same few rows)."""
+    changes = [{"b_region_code": region_code, "b_stage": stage, "b_delta": delta}
+               for (region_code, stage), delta in sorted(deltas.items()) if delta]
+    if not changes:
+        return
+    session.execute(
+        dialect_insert(session)(stage_totals).on_conflict_do_nothing(
+            index_elements=["region_code", "stage"]),
+        [{"region_code": change["b_region_code"], "stage": change["b_stage"], "cases": 0}
+         for change in changes])
+    session.execute(
+        update(stage_totals)
+        .where((stage_totals.c.region_code == bindparam("b_region_code"))
+               & (stage_totals.c.stage == bindparam("b_stage")))
+        .values(cases=stage_totals.c.cases + bindparam("b_delta")),
+        changes)
 
 
 def stage_counts(session, region_code=None):

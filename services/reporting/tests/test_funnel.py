@@ -7,6 +7,7 @@ import pytest
 from parcours_shared.contracts import build_envelope
 from parcours_shared.testing import ApiClient, publish_raw, wait_for
 
+from reporting.domain import STAGES
 from reporting.service import ReportingService
 
 
@@ -83,3 +84,22 @@ def test_migration_backfills_stage_totals_from_recorded_cases(database_url):
     assert (brittany["opened"], brittany["diagnostic_scheduled"], brittany["enrolment_confirmed"]) \
         == (1, 1, 0)
     engine.dispose()
+
+
+def test_a_case_reaching_stages_in_any_order_moves_its_counts_to_its_region_once_known():
+    from reporting.domain import UNKNOWN_REGION, reach_stage
+
+    case = {"case_id": "c1", "region_code": None, "channel": None, "maturity": None,
+            **{stage + "_at": None for stage in STAGES}}
+    earlier, later = datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 2)  # naive, as SQLite gives it
+    assert reach_stage(case, "enrolment_confirmed", later, {}) == {
+        (UNKNOWN_REGION, "enrolment_confirmed"): 1}
+    # the same stage again, earlier: the time moves back, the count does not change
+    assert not +reach_stage(case, "enrolment_confirmed", earlier, {})
+    assert case["enrolment_confirmed_at"] == earlier
+    assert reach_stage(case, "opened", earlier, {"region_code": "53", "channel": "web"}) == {
+        ("53", "opened"): 1, (UNKNOWN_REGION, "enrolment_confirmed"): -1,
+        ("53", "enrolment_confirmed"): 1}
+    # a region, once known, is kept
+    reach_stage(case, "opened", earlier, {"region_code": "11"})
+    assert case["region_code"] == "53"
