@@ -112,6 +112,19 @@ def read_json(request, schema):
     return schema.load(document)
 
 
+def repeated_entries(values, what):
+    """Field errors for the entries of a list that repeat an earlier one, keyed by index as
+    marshmallow keys a list's errors: ``{3: ["repeats entry 0: ..."]}`` ({} if none repeat)."""
+    first, errors = {}, {}
+    for index, value in enumerate(values):
+        if value in first:
+            errors[index] = ["repeats entry {}: each {} once per request".format(
+                first[value], what)]
+        else:
+            first[value] = index
+    return errors
+
+
 class PageQuery(Schema):
     """``?limit=&offset=`` of every list endpoint."""
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

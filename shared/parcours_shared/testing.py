@@ -4,6 +4,7 @@ import time
 
 import requests
 from kombu import Connection
+from sqlalchemy import create_engine, text
 from stdnum import luhn
 
 
@@ -86,3 +87,16 @@ def publish_messages(amqp_uri, messages, headers=None):
             producer.publish(body, exchange=exchange, routing_key=routing_key,
                              content_type=content_type, content_encoding="utf-8",
                              delivery_mode=2, headers=dict(headers or {}), retry=True)
+
+
+def outbox_events(database_url, type_name=None):
+    """The events a service has recorded in its outbox, sent or not, in order (optionally of one
+    type): what it publishes, read from its own database."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            bodies = connection.execute(text("SELECT body FROM outbox ORDER BY seq")).scalars()
+            events = [json.loads(body) for body in bodies]
+    finally:
+        engine.dispose()
+    return [event for event in events if type_name in (None, event["type"])]
