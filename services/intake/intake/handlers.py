@@ -29,14 +29,42 @@ def open_case(uow, firm, channel):
     existing = store.case_by_siren(uow.session, siren)
     if existing is not None:
         return existing, False
-    case = Case(
-        id=str(uuid.uuid4()), siren=siren, company_name=firm["company_name"],
-        region_code=firm.get("region_code"), naf_code=firm.get("naf_code"),
-        channel=channel, status=OPEN, opened_at=utc_now(),
-    )
-    store.add_case(uow.session, case)
-    uow.publish("case.opened", case.id, _case_opened_data(case))
-    return case, True
+    return _start_cases(uow, [(siren, firm, channel)])[0], True
+
+
+def import_firms(uow, firms):
+    """Firms entered together (say, met at a trade fair), each with its own channel: open a case
+    for each firm that has none, as ``open_case`` does. A SIREN repeated in the list is one firm,
+    opened once: its later entries get the same answer as its first.
+
+    Returns (case, created) pairs in the order of ``firms``; created: this request opened it.
+    """
+    sirens = [normalise_siren(firm["siren"]) for firm in firms]
+    answers = {siren: (case, False)
+               for siren, case in store.cases_by_siren(uow.session, set(sirens)).items()}
+    new_firms = {}
+    for siren, firm in zip(sirens, firms):
+        if siren not in answers:
+            new_firms.setdefault(siren, firm)
+    opened = _start_cases(uow, [(siren, firm, firm["channel"])
+                                for siren, firm in new_firms.items()])
+    answers.update((case.siren, (case, True)) for case in opened)
+    return [answers[siren] for siren in sirens]
+
+
+def _start_cases(uow, firms):
+    """The first case of each firm, from (siren, firm, channel) triples, and a case.opened event
+    for each in the same transaction."""
+    opened_at = utc_now()
+    cases = [Case(id=str(uuid.uuid4()), siren=siren, company_name=firm["company_name"],
+                  region_code=firm.get("region_code"), naf_code=firm.get("naf_code"),
+                  channel=channel, status=OPEN, opened_at=opened_at)
+             for siren, firm, channel in firms]
+    if cases:
+        store.add_cases(uow.session, cases)
+    for case in cases:
+        uow.publish("case.opened", case.id, _case_opened_data(case))
+    return cases
 
 
 def refer_firm(uow, referral):

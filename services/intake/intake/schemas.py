@@ -30,6 +30,12 @@ class OpenCaseRequest(FirmFields):
         error="expected one of {choices} (referrals go to POST /referrals)"))
 
 
+class ImportCasesRequest(Schema):
+    """Firms entered together (e.g. met at a trade fair): each as in ``POST /cases``."""
+    firms = fields.Nested(OpenCaseRequest, many=True, required=True,
+                          validate=validate.Length(min=1, max=1000))
+
+
 class ReferralRequest(FirmFields):
     referred_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     reason = fields.String(load_default=None, validate=validate.Length(max=500))

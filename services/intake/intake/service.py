@@ -9,7 +9,8 @@ from parcours_shared.http import api, query_args, read_json
 
 from . import handlers, store
 from .schemas import (
-    AssignmentRequest, CaseListQuery, CaseOut, ClosureRequest, OpenCaseRequest, ReferralRequest,
+    AssignmentRequest, CaseListQuery, CaseOut, ClosureRequest, ImportCasesRequest,
+    OpenCaseRequest, ReferralRequest,
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -28,6 +29,17 @@ class IntakeService(parcours_http.OperationalEndpoints):
         command = read_json(request, OpenCaseRequest())
         case, created = self._open_once(handlers.open_case, command, command["channel"])
         return (201 if created else 200), dict(case_out.dump(case), created=created)
+
+    @api("POST", "/cases/import")
+    def import_cases(self, request):
+        firms = read_json(request, ImportCasesRequest())["firms"]
+        results = self._open_once(handlers.import_firms, firms)
+        cases = [{"siren": case.siren, "case_id": case.id,
+                  "status": "opened" if created else "existing"} for case, created in results]
+        # counted by firm: a SIREN repeated in the list counts once
+        opened = len({case.id for case, created in results if created})
+        existing = len({case.id for case, created in results if not created})
+        return (201 if opened else 200), {"cases": cases, "opened": opened, "existing": existing}
 
     @api("POST", "/referrals")
     def refer_firm(self, request):

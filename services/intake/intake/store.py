@@ -40,14 +40,21 @@ def case_by_siren(session, siren):
     return _to_case(session.execute(select(cases).where(cases.c.siren == siren)).first())
 
 
+def cases_by_siren(session, sirens):
+    """{siren: case} for those of ``sirens`` that have a case (one query, on the unique key)."""
+    found = session.execute(select(cases).where(cases.c.siren.in_(sorted(sirens))))
+    return {row.siren: _to_case(row) for row in found}
+
+
 def list_cases(session, limit, offset):
     rows = session.execute(select(cases).order_by(cases.c.opened_at, cases.c.id)
                            .limit(limit).offset(offset))
     return [_to_case(row) for row in rows]
 
 
-def add_case(session, case):
-    session.execute(insert(cases).values(**vars(case)))
+def add_cases(session, new_cases):
+    """One statement for all (an import opens hundreds)."""
+    session.execute(insert(cases), [vars(case) for case in new_cases])
 
 
 def save_case(session, case):
