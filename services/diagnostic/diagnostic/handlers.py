@@ -48,3 +48,11 @@ def complete_diagnostic(uow, diagnostic_id, answers):
         "maturity": assessment.maturity, "score": assessment.score,
         "recommendations": assessment.recommendations, "completed_at": completed["completed_at"]})
     return diagnostic
+
+
+def complete_diagnostics(uow, answered):
+    """Answers entered together (a collective workshop): each diagnostic completed as
+    ``complete_diagnostic`` does, in order. One unknown or already completed diagnostic refuses
+    them all (the unit of work rolls back)."""
+    return [complete_diagnostic(uow, item["diagnostic_id"], item["answers"])
+            for item in answered]

@@ -1,8 +1,8 @@
 """HTTP bodies of the diagnostic API, in and out."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from parcours_shared.contracts import MATURITY_LEVELS
-from parcours_shared.http import PageQuery
+from parcours_shared.http import PageQuery, repeated_entries
 
 from .domain import COMPLETED, FINANCIAL_CAPACITY_POINTS, SCHEDULED
 
@@ -20,6 +20,26 @@ class AnswersRequest(Schema):
     target_markets = fields.List(fields.String(validate=validate.Regexp(
         r"^[A-Z]{2}$", error="expected an ISO 3166 alpha-2 country code")), required=True)
     countries_exported_to = fields.Integer(required=True, validate=validate.Range(min=0, max=250))
+
+
+class DiagnosticAnswers(Schema):
+    diagnostic_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    answers = fields.Nested(AnswersRequest, required=True)
+
+
+class BulkAnswersRequest(Schema):
+    """Answers entered together (e.g. collected at a collective diagnostic workshop)."""
+    diagnostics = fields.Nested(DiagnosticAnswers, many=True, required=True,
+                                validate=validate.Length(min=1, max=1000))
+
+    @validates_schema  # once every entry is valid
+    def _each_diagnostic_once(self, data, **_):
+        # two sets of answers for one diagnostic: which is right is for the advisor to say
+        repeats = repeated_entries([item["diagnostic_id"] for item in data["diagnostics"]],
+                                   "diagnostic")
+        if repeats:
+            raise ValidationError({index: {"diagnostic_id": message}
+                                   for index, message in repeats.items()}, "diagnostics")
 
 
 class DiagnosticListQuery(PageQuery):

@@ -7,7 +7,7 @@ from parcours_shared.http import api, query_args, read_json
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
-from .schemas import AnswersRequest, DiagnosticListQuery, DiagnosticOut
+from .schemas import AnswersRequest, BulkAnswersRequest, DiagnosticListQuery, DiagnosticOut
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 diagnostic_out = DiagnosticOut()
@@ -34,6 +34,13 @@ class DiagnosticService(parcours_http.OperationalEndpoints):
             else:
                 diagnostics = store.list_diagnostics(
                     session, query["status"], query["limit"], query["offset"])
+        return {"diagnostics": diagnostic_out.dump(diagnostics, many=True)}
+
+    @api("POST", "/diagnostics/answers")
+    def record_many_answers(self, request):
+        answered = read_json(request, BulkAnswersRequest())["diagnostics"]
+        with self.db.transaction() as uow:
+            diagnostics = handlers.complete_diagnostics(uow, answered)
         return {"diagnostics": diagnostic_out.dump(diagnostics, many=True)}
 
     @api("GET", "/diagnostics/<diagnostic_id>")

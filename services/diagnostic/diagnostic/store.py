@@ -1,5 +1,7 @@
 """Diagnostic's tables and queries. Nothing outside this service reads them."""
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    JSON, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select, update,
+)
 
 from parcours_shared.db import inbox_table, outbox_table
 
@@ -25,8 +27,14 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 
+# Built once: answers entered together run these hundreds of times in one request, and a
+# statement with its values baked in is compiled again (cache key included) at each run.
+_by_id = select(diagnostics).where(diagnostics.c.id == bindparam("diagnostic_id"))
+_update_by_id = update(diagnostics).where(diagnostics.c.id == bindparam("diagnostic_id"))
+
+
 def diagnostic_by_id(session, diagnostic_id):
-    row = session.execute(select(diagnostics).where(diagnostics.c.id == diagnostic_id)).first()
+    row = session.execute(_by_id, {"diagnostic_id": diagnostic_id}).first()
     return dict(row._mapping) if row else None
 
 
@@ -47,4 +55,5 @@ def add_diagnostic(session, diagnostic):
 
 
 def update_diagnostic(session, diagnostic_id, **values):
-    session.execute(update(diagnostics).where(diagnostics.c.id == diagnostic_id).values(**values))
+    # SET the columns named in the parameters
+    session.execute(_update_by_id, dict(values, diagnostic_id=diagnostic_id))
