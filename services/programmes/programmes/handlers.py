@@ -7,7 +7,7 @@ from parcours_shared.http import Conflict, NotFound
 
 from . import store
 from .domain import (
-    COMPLETED, PROPOSED, WITHDRAWN, TransitionRefused, best_session, check_transition,
+    COMPLETED, CONFIRMED, PROPOSED, WITHDRAWN, TransitionRefused, best_session, check_transition,
     status_on_confirmation,
 )
 
@@ -82,18 +82,22 @@ def propose_enrolment(uow, event):
 def get_enrolment(session, enrolment_id):
     enrolment = store.enrolment_by_id(session, enrolment_id)
     if enrolment is None:
-        raise NotFound("no enrolment with id {}".format(enrolment_id))
+        raise _no_enrolment(enrolment_id)
     return enrolment
 
 
-def _move(uow, enrolment_id, move, new_status, **extra):
-    enrolment = get_enrolment(uow.session, enrolment_id)
+def _no_enrolment(enrolment_id):
+    return NotFound("no enrolment with id {}".format(enrolment_id))
+
+
+def _move(uow, enrolment, move, new_status, **extra):
     try:
         check_transition(enrolment, move)
     except TransitionRefused as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict("enrolment {}: {}".format(enrolment["id"], exc)) from None
     now = utc_now()
-    store.update_enrolment(uow.session, enrolment_id, status=new_status, updated_at=now, **extra)
+    store.update_enrolment(uow.session, enrolment["id"], status=new_status, updated_at=now,
+                           **extra)
     enrolment.update(status=new_status, updated_at=now, **extra)
     programme = store.programme_by_id(uow.session, enrolment["programme_id"])
     data = _enrolment_data(enrolment, programme, now)
@@ -105,18 +109,41 @@ def _move(uow, enrolment_id, move, new_status, **extra):
 
 def confirm_enrolment(uow, enrolment_id):
     """The firm says yes: it takes a seat if one is left, otherwise it is waitlisted."""
-    enrolment = get_enrolment(uow.session, enrolment_id)
-    store.session_for_update(uow.session, enrolment["session_id"])
-    new_status = status_on_confirmation(store.seats_left(uow.session, enrolment["session_id"]))
-    return _move(uow, enrolment_id, "confirm", new_status)
+    return confirm_enrolments(uow, [enrolment_id])[0]
+
+
+def confirm_enrolments(uow, enrolment_ids):
+    """Firms say yes, in this order (a selection committee confirms its list): each takes a seat
+    while its session has one left, the next ones are waitlisted. One unknown or unconfirmable
+    enrolment refuses them all (the unit of work rolls back)."""
+    session_of = store.sessions_of_enrolments(uow.session, enrolment_ids)
+    for enrolment_id in enrolment_ids:
+        if enrolment_id not in session_of:
+            raise _no_enrolment(enrolment_id)
+    # Seats are counted once per session, under the sessions' locks, and each confirmation
+    # below takes one: a count per confirmation would scan the session's enrolments each time.
+    # The enrolments are read after the locks: a confirmation that ran meanwhile is seen.
+    session_ids = sorted(set(session_of.values()))
+    store.lock_sessions(uow.session, session_ids)
+    seats = store.seats_left(uow.session, session_ids)
+    enrolments = store.enrolments_by_id(uow.session, enrolment_ids)
+    confirmed = []
+    for enrolment_id in enrolment_ids:
+        enrolment = enrolments[enrolment_id]
+        new_status = status_on_confirmation(seats[enrolment["session_id"]])
+        confirmed.append(_move(uow, enrolment, "confirm", new_status))
+        if new_status == CONFIRMED:
+            seats[enrolment["session_id"]] -= 1
+    return confirmed
 
 
 def complete_enrolment(uow, enrolment_id):
-    return _move(uow, enrolment_id, "complete", COMPLETED)
+    return _move(uow, get_enrolment(uow.session, enrolment_id), "complete", COMPLETED)
 
 
 def withdraw_enrolment(uow, enrolment_id, reason):
-    return _move(uow, enrolment_id, "withdraw", WITHDRAWN, withdrawal_reason=reason)
+    return _move(uow, get_enrolment(uow.session, enrolment_id), "withdraw", WITHDRAWN,
+                 withdrawal_reason=reason)
 
 
 def record_outcome(uow, outcome):

@@ -1,8 +1,8 @@
 """HTTP bodies of the programmes API, in and out."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS
-from parcours_shared.http import PageQuery
+from parcours_shared.http import PageQuery, repeated_entries
 
 from .domain import ACTIVE, COMPLETED, PROGRAMME_KINDS, WITHDRAWN
 
@@ -22,6 +22,18 @@ class SessionRequest(Schema):
         r"^[A-Z]{2}$", error="expected an ISO 3166 alpha-2 country code"))
     place = fields.String(required=True, validate=validate.Length(min=1, max=200))
     capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=1000000))
+
+
+class ConfirmationsRequest(Schema):
+    """Enrolments confirmed together (e.g. a selection committee's list), in order."""
+    enrolment_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                                required=True, validate=validate.Length(min=1, max=1000))
+
+    @validates_schema  # once every entry is valid
+    def _each_enrolment_once(self, data, **_):
+        repeats = repeated_entries(data["enrolment_ids"], "enrolment")
+        if repeats:
+            raise ValidationError(repeats, "enrolment_ids")
 
 
 class WithdrawalRequest(Schema):

@@ -8,8 +8,8 @@ from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
 from .schemas import (
-    EnrolmentListQuery, EnrolmentOut, OutcomeOut, OutcomeRequest, ProgrammeOut, ProgrammeRequest,
-    SessionOut, SessionRequest, WithdrawalRequest,
+    ConfirmationsRequest, EnrolmentListQuery, EnrolmentOut, OutcomeOut, OutcomeRequest,
+    ProgrammeOut, ProgrammeRequest, SessionOut, SessionRequest, WithdrawalRequest,
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -62,6 +62,13 @@ class ProgrammesService(parcours_http.OperationalEndpoints):
     def get_enrolment(self, request, enrolment_id):
         with self.db.reading() as session:
             return enrolment_out.dump(handlers.get_enrolment(session, enrolment_id))
+
+    @api("POST", "/enrolments/confirm")
+    def confirm_enrolments(self, request):
+        enrolment_ids = read_json(request, ConfirmationsRequest())["enrolment_ids"]
+        with self.db.transaction() as uow:
+            enrolments = handlers.confirm_enrolments(uow, enrolment_ids)
+        return {"enrolments": enrolment_out.dump(enrolments, many=True)}
 
     @api("POST", "/enrolments/<enrolment_id>/confirm")
     def confirm_enrolment(self, request, enrolment_id):

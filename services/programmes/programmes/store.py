@@ -2,7 +2,7 @@
 from sqlalchemy import (
     JSON, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
     UniqueConstraint,
-    func, insert, select, update,
+    bindparam, func, insert, select, update,
 )
 
 from parcours_shared.db import inbox_table, outbox_table
@@ -73,8 +73,15 @@ def add(session, table, values):
     session.execute(insert(table).values(**values))
 
 
+# Built once: a list of confirmations runs these hundreds of times in one request, and a
+# statement with its values baked in is compiled again (cache key included) at each run.
+_programme_by_id = select(programmes).where(programmes.c.id == bindparam("programme_id"))
+_update_enrolment = update(enrolments).where(enrolments.c.id == bindparam("enrolment_id"))
+
+
 def programme_by_id(session, programme_id):
-    return _one(session, select(programmes).where(programmes.c.id == programme_id))
+    row = session.execute(_programme_by_id, {"programme_id": programme_id}).first()
+    return dict(row._mapping) if row else None
 
 
 def programme_by_name(session, name):
@@ -103,15 +110,18 @@ def sessions_with_seats(session, programme_ids=None, from_date=None):
             for row in rows]
 
 
-def session_for_update(session, session_id):
-    """The session row, locked on PostgreSQL so two confirmations cannot both take the last seat."""
-    return _one(session, select(sessions).where(sessions.c.id == session_id).with_for_update())
+def lock_sessions(session, session_ids):
+    """Lock the sessions' rows (on PostgreSQL) so that two confirmations cannot both take the
+    last seat; in id order, so that two requests locking the same sessions cannot deadlock."""
+    session.execute(select(sessions.c.id).where(sessions.c.id.in_(session_ids))
+                    .order_by(sessions.c.id).with_for_update()).all()
 
 
-def seats_left(session, session_id):
-    row = session.execute(select(sessions.c.capacity, confirmed_count().label("taken"))
-                          .where(sessions.c.id == session_id)).one()
-    return row.capacity - row.taken
+def seats_left(session, session_ids):
+    """{session id: seats left} for these sessions."""
+    rows = session.execute(select(sessions.c.id, sessions.c.capacity - confirmed_count())
+                           .where(sessions.c.id.in_(session_ids)))
+    return {session_id: left for session_id, left in rows}
 
 
 def enrolment_by_id(session, enrolment_id):
@@ -123,6 +133,18 @@ def enrolments_for_case(session, case_id):
                 .order_by(enrolments.c.proposed_at))
 
 
+def enrolments_by_id(session, enrolment_ids):
+    """{enrolment id: enrolment} for those of the ids that exist."""
+    return {enrolment["id"]: enrolment for enrolment in _all(
+        session, select(enrolments).where(enrolments.c.id.in_(enrolment_ids)))}
+
+
+def sessions_of_enrolments(session, enrolment_ids):
+    """{enrolment id: its session id} for those of the ids that exist."""
+    return dict(session.execute(select(enrolments.c.id, enrolments.c.session_id)
+                                .where(enrolments.c.id.in_(enrolment_ids))).all())
+
+
 def list_enrolments(session, status, limit, offset):
     query = select(enrolments).order_by(enrolments.c.proposed_at, enrolments.c.id)
     if status:
@@ -131,4 +153,5 @@ def list_enrolments(session, status, limit, offset):
 
 
 def update_enrolment(session, enrolment_id, **values):
-    session.execute(update(enrolments).where(enrolments.c.id == enrolment_id).values(**values))
+    # SET the columns named in the parameters
+    session.execute(_update_enrolment, dict(values, enrolment_id=enrolment_id))
