@@ -8,20 +8,31 @@ from . import store
 from .domain import COMPLETED, SCHEDULED, assess
 
 
-def schedule_diagnostic(uow, event):
-    """case.opened: every new case gets an in-depth diagnostic to schedule with an advisor."""
-    case = event.data
-    if store.diagnostic_for_case(uow.session, case["case_id"]) is not None:
-        return  # the case already has one (e.g. the case was opened again upstream)
-    diagnostic = {
-        "id": str(uuid.uuid4()), "case_id": case["case_id"], "siren": case["siren"],
-        "company_name": case["company_name"], "region_code": case["region_code"],
-        "status": SCHEDULED, "scheduled_at": utc_now(),
-    }
-    store.add_diagnostic(uow.session, diagnostic)
-    uow.publish("diagnostic.scheduled", case["case_id"], {
-        "diagnostic_id": diagnostic["id"], "case_id": case["case_id"],
-        "scheduled_at": diagnostic["scheduled_at"]})
+def schedule_diagnostics(uow, events):
+    """case.opened: every new case gets an in-depth diagnostic to schedule with an advisor.
+
+    Takes a batch of events: one query finds the cases that have a diagnostic already (a case
+    opened again upstream), one statement adds the others'.
+    """
+    scheduled_before = store.cases_with_diagnostic(
+        uow.session, [event.data["case_id"] for event in events])
+    now = utc_now()
+    new_diagnostics = []
+    for event in events:
+        case = event.data
+        if case["case_id"] in scheduled_before:
+            continue
+        scheduled_before.add(case["case_id"])
+        diagnostic = {
+            "id": str(uuid.uuid4()), "case_id": case["case_id"], "siren": case["siren"],
+            "company_name": case["company_name"], "region_code": case["region_code"],
+            "status": SCHEDULED, "scheduled_at": now,
+        }
+        new_diagnostics.append(diagnostic)
+        uow.publish("diagnostic.scheduled", case["case_id"], {
+            "diagnostic_id": diagnostic["id"], "case_id": case["case_id"],
+            "scheduled_at": now})
+    store.add_diagnostics(uow.session, new_diagnostics)
 
 
 def get_diagnostic(session, diagnostic_id):

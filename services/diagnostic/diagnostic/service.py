@@ -22,7 +22,7 @@ class DiagnosticService(parcours_http.OperationalEndpoints):
 
     @inbox_handler("intake", "case.opened")
     def on_case_opened(self, events):
-        return self.db.apply_each_once(events, handlers.schedule_diagnostic)
+        return self.db.apply_all_once(events, handlers.schedule_diagnostics)
 
     @api("GET", "/diagnostics")
     def list_diagnostics(self, request):

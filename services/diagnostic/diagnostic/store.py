@@ -50,8 +50,16 @@ def list_diagnostics(session, status, limit, offset):
     return [dict(row._mapping) for row in session.execute(query.limit(limit).offset(offset))]
 
 
-def add_diagnostic(session, diagnostic):
-    session.execute(insert(diagnostics).values(**diagnostic))
+def cases_with_diagnostic(session, case_ids):
+    """The ones among ``case_ids`` that have a diagnostic."""
+    query = select(diagnostics.c.case_id).where(
+        diagnostics.c.case_id.in_(bindparam("case_ids", expanding=True)))
+    return set(session.execute(query, {"case_ids": list(case_ids)}).scalars())
+
+
+def add_diagnostics(session, new_diagnostics):
+    if new_diagnostics:
+        session.execute(insert(diagnostics), new_diagnostics)
 
 
 def update_diagnostic(session, diagnostic_id, **values):

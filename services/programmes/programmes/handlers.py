@@ -54,29 +54,41 @@ def _enrolment_data(enrolment, programme, at):
     }
 
 
-def propose_enrolment(uow, event):
-    """diagnostic.completed: propose the earliest open session of a programme for that maturity."""
-    result = event.data
-    if store.enrolments_for_case(uow.session, result["case_id"]):
-        return  # a proposal was already made for this case
-    suitable = [p["id"] for p in store.list_programmes(uow.session)
-                if result["maturity"] in p["maturity_levels"]]
-    chosen = best_session(store.sessions_with_seats(
-        uow.session, programme_ids=suitable, from_date=utc_now().date()))
-    if chosen is None:
-        log.info("no open session suits maturity %s (case %s): nothing proposed",
-                 result["maturity"], result["case_id"])
-        return
+def propose_enrolments(uow, events):
+    """diagnostic.completed: propose the earliest open session of a programme for that maturity.
+
+    Takes a batch of events: the catalogue and its seats are read once for the batch (a
+    proposal takes no seat), the cases' earlier proposals in one query, the new ones written in
+    one statement.
+    """
+    proposed_before = store.cases_with_enrolment(
+        uow.session, [event.data["case_id"] for event in events])
+    catalogue = {programme["id"]: programme for programme in store.list_programmes(uow.session)}
+    open_sessions = store.sessions_with_seats(uow.session, from_date=utc_now().date())
     now = utc_now()
-    enrolment = {
-        "id": str(uuid.uuid4()), "case_id": result["case_id"], "session_id": chosen["id"],
-        "programme_id": chosen["programme_id"], "status": PROPOSED, "proposed_at": now,
-        "updated_at": now,
-    }
-    store.add(uow.session, store.enrolments, enrolment)
-    programme = store.programme_by_id(uow.session, chosen["programme_id"])
-    uow.publish("enrolment.proposed", enrolment["case_id"],
-                _enrolment_data(enrolment, programme, now))
+    new_enrolments = []
+    for event in events:
+        result = event.data
+        if result["case_id"] in proposed_before:
+            continue  # a proposal was already made for this case
+        chosen = best_session(
+            (programme_session, seats_left) for programme_session, seats_left in open_sessions
+            if result["maturity"] in catalogue[programme_session["programme_id"]][
+                "maturity_levels"])
+        if chosen is None:
+            log.info("no open session suits maturity %s (case %s): nothing proposed",
+                     result["maturity"], result["case_id"])
+            continue
+        proposed_before.add(result["case_id"])
+        enrolment = {
+            "id": str(uuid.uuid4()), "case_id": result["case_id"], "session_id": chosen["id"],
+            "programme_id": chosen["programme_id"], "status": PROPOSED, "proposed_at": now,
+            "updated_at": now,
+        }
+        new_enrolments.append(enrolment)
+        uow.publish("enrolment.proposed", enrolment["case_id"],
+                    _enrolment_data(enrolment, catalogue[chosen["programme_id"]], now))
+    store.add_all(uow.session, store.enrolments, new_enrolments)
 
 
 def get_enrolment(session, enrolment_id):

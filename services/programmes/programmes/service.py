@@ -26,7 +26,7 @@ class ProgrammesService(parcours_http.OperationalEndpoints):
 
     @inbox_handler("diagnostic", "diagnostic.completed")
     def on_diagnostic_completed(self, events):
-        return self.db.apply_each_once(events, handlers.propose_enrolment)
+        return self.db.apply_all_once(events, handlers.propose_enrolments)
 
     @api("POST", "/programmes")
     def create_programme(self, request):

@@ -73,6 +73,11 @@ def add(session, table, values):
     session.execute(insert(table).values(**values))
 
 
+def add_all(session, table, rows):
+    if rows:
+        session.execute(insert(table), rows)
+
+
 # Built once: a list of confirmations runs these hundreds of times in one request, and a
 # statement with its values baked in is compiled again (cache key included) at each run.
 _programme_by_id = select(programmes).where(programmes.c.id == bindparam("programme_id"))
@@ -131,6 +136,13 @@ def enrolment_by_id(session, enrolment_id):
 def enrolments_for_case(session, case_id):
     return _all(session, select(enrolments).where(enrolments.c.case_id == case_id)
                 .order_by(enrolments.c.proposed_at))
+
+
+def cases_with_enrolment(session, case_ids):
+    """The ones among ``case_ids`` that have an enrolment (in any status)."""
+    query = select(enrolments.c.case_id).where(
+        enrolments.c.case_id.in_(bindparam("case_ids", expanding=True)))
+    return set(session.execute(query, {"case_ids": list(case_ids)}).scalars())
 
 
 def enrolments_by_id(session, enrolment_ids):
