@@ -9,6 +9,9 @@ import logging
 import os
 from contextlib import contextmanager
 
+from eventlet import tpool
+from eventlet.event import Event as GreenEvent
+from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
     Column, DateTime, Index, Integer, MetaData, String, Table, Text, create_engine, event, insert,
@@ -83,6 +86,11 @@ def create_db_engine(url):
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        # A commit waits for the disk (fsync; a WAL checkpoint now and then): milliseconds under
+        # load, during which a plain call would block every green thread of the service. In a
+        # native thread the hub goes on (sqlite3 lets go of the GIL). The connection is checked
+        # out by the committing green thread, so nothing else touches it meanwhile.
+        engine.dialect.do_commit = _commit_in_native_thread
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() not in (
             "psycopg2", "pg8000"):
@@ -91,6 +99,10 @@ def create_db_engine(url):
             "use postgresql+psycopg2:// (or postgresql://) in DATABASE_URL; "
             "{} is not green under eventlet".format(parsed.drivername))
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _commit_in_native_thread(dbapi_connection):
+    tpool.execute(dbapi_connection.commit)
 
 
 def upgrade_to_head(engine, migrations_dir):
@@ -203,56 +215,126 @@ class DatabaseAccess:
         transaction: for handlers that do one statement per batch rather than per event.
 
         Returns one outcome per event, in order: True (applied now), False (a duplicate), or
-        the exception the event raised. If the batch fails, it is rolled back and each event is
-        applied in a transaction of its own, so that one bad event cannot hold back the others
-        (nor be retried with them). An unreachable database fails the whole batch: that raises.
+        the exception the event raised. Batches that other queues of the service hand in
+        meanwhile share the transaction (see GroupCommit). If it fails, each batch is applied
+        on its own, then each event, so that one bad event cannot hold back the others (nor be
+        retried with them). An unreachable database fails the whole batch: that raises.
         """
-        if len(events) > 1:
-            try:
-                with self.transaction() as uow:
-                    new = self._claim_in_inbox(uow.session, events)
-                    outcomes, new_events = [], []
-                    for event in events:
-                        key = (event.source, event.id)
-                        outcomes.append(key in new)
-                        if key in new:
-                            new.discard(key)  # a second copy in the same batch is a duplicate
-                            new_events.append(event)
-                    handler(uow, new_events)
-                    return outcomes
-            except DATABASE_UNAVAILABLE:
-                raise
-            except Exception as exc:
-                log.info("a batch of %d events failed (%s): applying them one at a time",
-                         len(events), exc)
-        return [self._apply_alone(event, handler) for event in events]
+        return self._provider.group_commit.apply(self, events, handler)
 
-    def _apply_alone(self, event, handler):
+    def ping(self):
+        with self._provider.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+
+class _Batch:
+    """A queue's batch waiting for a group commit, and then its outcomes."""
+
+    def __init__(self, events, handler):
+        self.events = events
+        self.handler = handler
+        self.done = GreenEvent()
+
+
+class GroupCommit:
+    """Applies consumed batches once, several queues' batches in one transaction.
+
+    A service consumes several queues, and each commit waits for the disk; SQLite, moreover,
+    has a single writer. So a batch handed in while another is being applied waits, and the
+    next transaction takes every batch waiting by then: one commit for all of them, however many
+    queues are busy (PostgreSQL calls this group commit).
+    """
+
+    def __init__(self, inbox):
+        self._inbox = inbox
+        self._waiting = []
+        self._writer = Semaphore(1)
+
+    def apply(self, db, events, handler):
+        batch = _Batch(events, handler)
+        self._waiting.append(batch)
+        with self._writer:
+            if not batch.done.ready():  # else an earlier transaction took it along
+                batches, self._waiting = self._waiting, []
+                self._apply_together(db, batches)
+        return batch.done.wait()  # the outcomes, or raises DATABASE_UNAVAILABLE
+
+    def _apply_together(self, db, batches):
         try:
-            return self.apply_once(event, lambda uow, event: handler(uow, [event]))
+            results = self._in_one_transaction(db, batches)
+        except DATABASE_UNAVAILABLE as exc:
+            for batch in batches:
+                batch.done.send_exception(exc)
+            return
+        except Exception as exc:
+            log.info("%d events failed together (%s): applying them apart",
+                     sum(len(batch.events) for batch in batches), exc)
+            for batch in batches:
+                self._apply_apart(db, batch, exc, tried_alone=len(batches) == 1)
+            return
+        for batch, outcomes in zip(batches, results):
+            batch.done.send(outcomes)
+
+    def _in_one_transaction(self, db, batches):
+        with db.transaction() as uow:
+            new = self._claim_in_inbox(uow.session, [e for b in batches for e in b.events])
+            results = []
+            for batch in batches:
+                outcomes, new_events = [], []
+                for event in batch.events:
+                    key = (event.source, event.id)
+                    outcomes.append(key in new)
+                    if key in new:
+                        new.discard(key)  # a second copy in the same batch is a duplicate
+                        new_events.append(event)
+                if new_events:
+                    batch.handler(uow, new_events)
+                results.append(outcomes)
+        return results
+
+    def _apply_apart(self, db, batch, error, tried_alone):
+        """After a failure: the batch in a transaction of its own (unless it was alone), then,
+        if it fails again, each of its events in its own."""
+        try:
+            if not tried_alone:
+                try:
+                    [outcomes] = self._in_one_transaction(db, [batch])
+                    batch.done.send(outcomes)
+                    return
+                except DATABASE_UNAVAILABLE:
+                    raise
+                except Exception as exc:
+                    error = exc
+            if len(batch.events) == 1:
+                batch.done.send([error])
+            else:
+                batch.done.send([self._apply_alone(db, event, batch.handler)
+                                 for event in batch.events])
+        except DATABASE_UNAVAILABLE as exc:
+            batch.done.send_exception(exc)
+
+    @staticmethod
+    def _apply_alone(db, event, handler):
+        try:
+            return db.apply_once(event, lambda uow, event: handler(uow, [event]))
         except DATABASE_UNAVAILABLE:
             raise
         except Exception as exc:
             return exc
 
     def _claim_in_inbox(self, session, events):
-        """Insert the batch's inbox rows in one statement; the (source, id) pairs inserted are
+        """Insert the events' inbox rows in one statement; the (source, id) pairs inserted are
         the events new to this service (the others were applied before)."""
-        inbox = self._provider.inbox
         now = utc_now()
         new_keys = {(event.source, event.id): event.type for event in events}  # copies once
         # executemany with RETURNING: SQLAlchemy sends it as one multi-row INSERT, compiled
         # once and cached (a literal multi-row .values() was compiled anew for every batch).
-        statement = (dialect_insert(session)(inbox)
+        statement = (dialect_insert(session)(self._inbox)
                      .on_conflict_do_nothing(index_elements=["source", "event_id"])
-                     .returning(inbox.c.source, inbox.c.event_id))
+                     .returning(self._inbox.c.source, self._inbox.c.event_id))
         rows = [{"source": source, "event_id": event_id, "event_type": event_type,
                  "applied_at": now} for (source, event_id), event_type in new_keys.items()]
         return {(source, event_id) for source, event_id in session.execute(statement, rows)}
-
-    def ping(self):
-        with self._provider.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
 
 
 def dialect_insert(session):
@@ -278,6 +360,7 @@ class Database(DependencyProvider):
         self.migrations_dir = migrations_dir
         self.publishes = publishes
         self.engine = None
+        self.group_commit = None
         self.relay = None
         self._relay_thread = None
 
@@ -302,6 +385,8 @@ class Database(DependencyProvider):
                 "{} needs DATABASE_URL in its config (e.g. sqlite:///data/{}.sqlite3)".format(
                     self.service_name, self.service_name))
         self.engine = create_db_engine(url)
+        if self.inbox is not None:
+            self.group_commit = GroupCommit(self.inbox)
         if self.migrations_dir is None:
             self.metadata.create_all(self.engine)  # throwaway services in tests and tools
         else:

@@ -6,6 +6,7 @@ stands between a redelivery and a double count.
 import uuid
 from datetime import datetime, timezone
 
+import eventlet
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.exc import OperationalError
@@ -125,6 +126,54 @@ def test_a_batch_applies_each_new_event_once_and_isolates_the_one_that_fails(lis
     assert outcomes[2:] == [True, False]  # the second copy in the same batch is a duplicate
     assert [listener.rows_for(envelope["data"]["case_id"])
             for envelope in (first, poison, second)] == [1, 0, 1]
+
+
+def hand_in(listener, transactions, name, *envelopes):
+    """A queue's batch handed in from its own green thread; its handler notes its transaction."""
+    def handler(uow, events):
+        transactions[name] = uow  # kept, so that no later transaction can reuse its id
+        for event in events:
+            count_firm(uow, event)
+
+    events = [parse_envelope(envelope) for envelope in envelopes]
+    return eventlet.spawn(listener.db.apply_all_once, events, handler)
+
+
+def hold_a_transaction(listener, transactions):
+    IN_FLIGHT.update(entered=0, gate=GreenEvent())
+    first = hand_in(listener, transactions, "first", case_opened("IN FLIGHT"))
+    wait_for(lambda: IN_FLIGHT["entered"] == 1, what="the first transaction under way")
+    return first
+
+
+def test_batches_that_wait_for_a_transaction_commit_together_in_the_next(listener):
+    transactions = {}
+    first = hold_a_transaction(listener, transactions)
+    waiting = [hand_in(listener, transactions, name, case_opened())
+               for name in ("second", "third")]
+    eventlet.sleep(0)  # both batches handed in behind the first
+    IN_FLIGHT["gate"].send()
+
+    assert [first.wait()] + [batch.wait() for batch in waiting] == [[True]] * 3
+    assert transactions["second"] is transactions["third"]
+    assert transactions["second"] is not transactions["first"]
+
+
+def test_a_batch_that_fails_in_a_group_commit_does_not_fail_the_others(listener):
+    transactions = {}
+    first = hold_a_transaction(listener, transactions)
+    goods, poison = [case_opened(), case_opened()], case_opened("POISON")
+    second = hand_in(listener, transactions, "second", *goods)
+    third = hand_in(listener, transactions, "third", poison, case_opened())
+    eventlet.sleep(0)
+    IN_FLIGHT["gate"].send()
+
+    assert first.wait() == [True]
+    assert second.wait() == [True, True]
+    poison_outcome, good_outcome = third.wait()
+    assert isinstance(poison_outcome, RuntimeError) and good_outcome is True
+    assert all(listener.rows_for(good["data"]["case_id"]) == 1 for good in goods)
+    assert listener.rows_for(poison["data"]["case_id"]) == 0
 
 
 def test_events_that_arrive_during_a_batch_are_applied_together_in_the_next(listener):
