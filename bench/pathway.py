@@ -1,13 +1,15 @@
 """Part 3: the pathway end to end, four services as four processes, driven over HTTP.
 
-Throughput: open N cases, complete every diagnostic, confirm every enrolment, and wait until
-reporting's funnel counts N confirmed enrolments and every service has handled the 7 events per
-case it should (case.opened x2, diagnostic.scheduled, diagnostic.completed x2, enrolment.proposed,
-enrolment.confirmed). Events handled are read from the services' own counters.
+Throughput: import N firms (a cluster's member list, through intake's bulk endpoint), answer
+every diagnostic and confirm every enrolment as they appear (the bulk endpoints of diagnostic and
+programmes), and wait until reporting's funnel counts N confirmed enrolments and every service
+has handled the 7 events per case it should (case.opened x2, diagnostic.scheduled,
+diagnostic.completed x2, enrolment.proposed, enrolment.confirmed). Events handled are read from
+the services' own counters.
 
-Latency: then, at half the case-open rate the throughput run reached, open cases at a steady pace
-and read reporting's event lag histogram (event created at intake -> effect committed at
-reporting) before and after.
+Latency: then the same pathway at half the throughput run's case rate, firms imported a few at a
+time on a steady schedule, reading reporting's event lag histogram (event created at intake ->
+effect committed at reporting) before and after.
 """
 import importlib.util
 import math
@@ -20,7 +22,6 @@ import time
 
 import eventlet
 import requests
-from eventlet.queue import Empty, LightQueue
 from prometheus_client.parser import text_string_to_metric_families
 
 from parcours_shared.testing import luhn_valid_sirens
@@ -34,6 +35,10 @@ import processes  # noqa: E402  (scripts/processes.py: a service as a process, a
 EVENTS_PER_CASE = 7  # consumed events per case taken to a confirmed enrolment (see above)
 SESSION_CAPACITY = 100000  # "a big session": every case gets a seat
 LIST_LIMIT = 1000  # the largest page the list endpoints serve
+IMPORT_CHUNK = 500  # firms per import (a cluster's member list)
+ACTION_CHUNK = 250  # diagnostics answered, enrolments confirmed, per request
+STAFF_POLL_INTERVAL = 0.05  # how often staff look for new work when there is none
+OPENING_TICK = 0.1  # the paced run imports its firms this often
 REGIONS = ["84", "11", "53", "76", "32", "93", "44", "75", "52", "28"]
 HTTP_TIMEOUT = 30
 
@@ -133,32 +138,15 @@ def _expect(response, *statuses):
             response.request.method, response.url, response.status_code, response.text[:500]))
 
 
-# --- concurrent HTTP clients ---------------------------------------------------------------------
-
-def for_each(items, call, clients):
-    """``call(http, item)`` for every item, by ``clients`` concurrent clients (green threads, the
-    benchmark runs under eventlet), each with its own keep-alive session like a real front end."""
-    todo = LightQueue()
-    for item in items:
-        todo.put(item)
-
-    def client():
-        with requests.Session() as http:
-            while True:
-                try:
-                    item = todo.get_nowait()
-                except Empty:
-                    return
-                call(http, item)
-
-    threads = [eventlet.spawn(client) for _ in range(clients)]
-    for thread in threads:
-        thread.wait()  # re-raises a client's error
-
+# --- HTTP --------------------------------------------------------------------------------------
 
 def _firm(siren):
     return {"siren": siren, "company_name": "Bench firm {}".format(siren),
             "region_code": random.choice(REGIONS), "naf_code": "21.20Z", "channel": "web"}
+
+
+def _chunks(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 # --- metrics -------------------------------------------------------------------------------------
@@ -222,72 +210,109 @@ def add_programme(network, cases):
             "market": "DE", "place": "Düsseldorf", "capacity": SESSION_CAPACITY})
 
 
-def open_cases(network, sirens, cases, clients, progress):
-    """Returns the case-open rate reached (cases per second)."""
-    opened = [0]
+class Driver:
+    """The people along the pathway, as three concurrent loops over the bulk endpoints: the
+    single window imports firms (a cluster's member list), advisors enter the answers of the
+    diagnostics waiting for them, the selection committee confirms the proposed enrolments.
+    Each loop acts on what is waiting as soon as it sees it, so the stages overlap as they would
+    in a busy season."""
 
-    def open_one(http, siren):
-        network.post("intake", "/cases", _firm(siren), expected=(201,), http=http)
-        opened[0] += 1
-        progress.update(opened[0], cases, "cases opened")
+    def __init__(self, network, progress, cases, deadline):
+        self.network = network
+        self.progress = progress
+        self.cases = cases
+        self.deadline = deadline
+        self.done = {"opened": 0, "diagnosed": 0, "confirmed": 0}
 
-    clock = Stopwatch()
-    for_each([next(sirens) for _ in range(cases)], open_one, clients)
-    seconds = clock.stop()
-    progress.update(opened[0], cases, "cases opened in {:.1f}s".format(seconds), force=True)
-    return per_second(cases, seconds)
+    def run(self, firms, opening_pace=None):
+        """Until every firm is opened, diagnosed and confirmed. ``opening_pace``: cases per
+        second to open (None: as fast as intake takes them)."""
+        loops = [eventlet.spawn(self.open_cases, firms, opening_pace),
+                 eventlet.spawn(self.complete_diagnostics),
+                 eventlet.spawn(self.confirm_enrolments)]
+        try:
+            for loop in loops:
+                loop.wait()  # re-raises a loop's error
+        finally:
+            for loop in loops:
+                loop.kill()
+        self._show(force=True)
 
+    def _show(self, force=False):
+        self.progress.update(
+            self.done["confirmed"], self.cases, "confirmed (opened {opened}, diagnosed "
+            "{diagnosed})".format(**self.done), force=force)
 
-def work_through(network, cases, clients, progress, deadline, listing, act, what):
-    """Poll a list endpoint for items waiting for staff, act on each, until ``cases`` are done.
+    def open_cases(self, firms, pace):
+        with requests.Session() as http:
+            if pace is None:
+                for chunk in _chunks(firms, IMPORT_CHUNK):
+                    self._import(http, chunk)
+                return
+            # Paced: a small import every OPENING_TICK seconds, on schedule whatever the answers'
+            # durations (a late tick sends its firms with the next).
+            started, sent = time.monotonic(), 0
+            while sent < len(firms):
+                due = min(len(firms), int((time.monotonic() - started) * pace) + 1)
+                if due > sent:
+                    self._import(http, firms[sent:due])
+                    sent = due
+                eventlet.sleep(OPENING_TICK)
 
-    Every page is fully acted on before the next poll, so nothing is acted on twice.
-    """
-    service, path, key, status = listing
-    done = [0]
+    def _import(self, http, firms):
+        answer = self.network.post("intake", "/cases/import", {"firms": firms},
+                                   expected=(200, 201), http=http)
+        if answer["opened"] != len(firms):
+            raise PathwayError("intake opened {} of {} new firms".format(
+                answer["opened"], len(firms)))
+        self.done["opened"] += answer["opened"]
+        self._show()
 
-    def act_on(http, item):
-        act(http, item)
-        done[0] += 1
-        progress.update(done[0], cases, what)
+    def complete_diagnostics(self):
+        def answer(http, diagnostics):
+            self.network.post("diagnostic", "/diagnostics/answers", {"diagnostics": [
+                {"diagnostic_id": diagnostic["id"], "answers": READY_ANSWERS}
+                for diagnostic in diagnostics]}, expected=(200,), http=http)
+            self.done["diagnosed"] += len(diagnostics)
 
-    while done[0] < cases:
-        waiting = network.get(service, path, status=status, limit=LIST_LIMIT).json()[key]
-        if waiting:
-            for_each(waiting, act_on, clients)
-            continue
-        _check_progress(network, deadline, "{} {}".format(done[0], what))
-        time.sleep(0.2)
-    progress.update(done[0], cases, what, force=True)
+        self._work_through("diagnosed", ("diagnostic", "/diagnostics", "diagnostics",
+                                         "scheduled"), answer)
+
+    def confirm_enrolments(self):
+        def confirm(http, enrolments):
+            answer = self.network.post("programmes", "/enrolments/confirm", {
+                "enrolment_ids": [enrolment["id"] for enrolment in enrolments]},
+                expected=(200,), http=http)
+            waitlisted = [e["id"] for e in answer["enrolments"] if e["status"] != "confirmed"]
+            if waitlisted:
+                raise PathwayError("enrolments {} were not confirmed".format(waitlisted[:3]))
+            self.done["confirmed"] += len(enrolments)
+
+        self._work_through("confirmed", ("programmes", "/enrolments", "enrolments",
+                                         "proposed"), confirm)
+
+    def _work_through(self, counter, listing, act):
+        """Poll a list of items waiting for staff and act on them, a chunk per request, until
+        every case went through. A page is fully acted on before the next poll, so nothing is
+        acted on twice."""
+        service, path, key, status = listing
+        with requests.Session() as http:
+            while self.done[counter] < self.cases:
+                waiting = self.network.get(service, path, status=status,
+                                           limit=LIST_LIMIT).json()[key]
+                for chunk in _chunks(waiting, ACTION_CHUNK):
+                    act(http, chunk)
+                    self._show()
+                if not waiting:
+                    _check_progress(self.network, self.deadline, "{} of {} cases {}".format(
+                        self.done[counter], self.cases, counter))
+                    eventlet.sleep(STAFF_POLL_INTERVAL)
 
 
 def _check_progress(network, deadline, state):
     network.check_alive()
     if time.monotonic() > deadline:
         raise PathwayError("deadline passed with {}".format(state))
-
-
-def complete_diagnostics(network, cases, clients, progress, deadline):
-    def answer(http, diagnostic):
-        network.post("diagnostic", "/diagnostics/{}/answers".format(diagnostic["id"]),
-                     READY_ANSWERS, expected=(200,), http=http)
-
-    work_through(network, cases, clients, progress, deadline,
-                 ("diagnostic", "/diagnostics", "diagnostics", "scheduled"), answer,
-                 "diagnostics completed")
-
-
-def confirm_enrolments(network, cases, clients, progress, deadline):
-    def confirm(http, enrolment):
-        confirmed = network.post("programmes", "/enrolments/{}/confirm".format(enrolment["id"]),
-                                 None, expected=(200,), http=http)
-        if confirmed["status"] != "confirmed":
-            raise PathwayError("enrolment {} was {}, not confirmed".format(
-                enrolment["id"], confirmed["status"]))
-
-    work_through(network, cases, clients, progress, deadline,
-                 ("programmes", "/enrolments", "enrolments", "proposed"), confirm,
-                 "enrolments confirmed")
 
 
 def wait_until_all_handled(network, cases, handled_before, progress, deadline):
@@ -306,20 +331,19 @@ def wait_until_all_handled(network, cases, handled_before, progress, deadline):
         time.sleep(0.25)
 
 
-def throughput(network, cases, clients, sirens, progress):
+def throughput(network, cases, sirens, progress):
     deadline = time.monotonic() + max(240, 0.3 * cases)
+    firms = [_firm(next(sirens)) for _ in range(cases)]
     handled_before = events_handled(network)
     cpu_before = network.cpu_seconds()
     clock = Stopwatch()
-    open_rate = open_cases(network, sirens, cases, clients, progress)
-    complete_diagnostics(network, cases, clients, progress, deadline)
-    confirm_enrolments(network, cases, clients, progress, deadline)
+    Driver(network, progress, cases, deadline).run(firms)
     handled = wait_until_all_handled(network, cases, handled_before, progress, deadline)
     seconds = clock.stop()
     cpu_after = network.cpu_seconds()
     rate = per_second(handled, seconds)
-    progress.say("{:.0f} events handled in {:.1f}s: {:,.0f} events/s; cases opened at {:,.0f}/s"
-                 .format(handled, seconds, rate, open_rate))
+    progress.say("{:.0f} events handled in {:.1f}s: {:,.0f} events/s ({:,.0f} cases/s)".format(
+        handled, seconds, rate, cases / seconds))
     cpu = {name: round(cpu_after[name] - cpu_before[name], 1) for name in cpu_after}
     progress.say("CPU seconds used meanwhile by each service and by the HTTP clients: {}".format(
         ", ".join("{} {}".format(name, used) for name, used in cpu.items())))
@@ -328,76 +352,48 @@ def throughput(network, cases, clients, sirens, progress):
         "pathway_seconds": round(seconds, 2),
         "pathway_events_handled": int(handled),
         "pathway_events_per_s": rate,
-        "case_open_rate_per_s": open_rate,
+        "pathway_cases_per_s": per_second(cases, seconds),
         "pathway_cpu_seconds": cpu,
     }
 
 
 # --- the latency run -----------------------------------------------------------------------------
 
-def paced_opens(network, sirens, rate, count, progress):
-    """Open ``count`` cases, the i-th at i/rate seconds, whatever the answers' durations."""
-    sessions = LightQueue()
-    for _ in range(32):
-        sessions.put(requests.Session())
-    errors = []
-
-    def open_one(siren):
-        http = sessions.get()
-        try:
-            network.post("intake", "/cases", _firm(siren), expected=(201,), http=http)
-        except Exception as exc:  # reported after the run: one failure must not skew the pace
-            errors.append(exc)
-        finally:
-            sessions.put(http)
-
-    pool = eventlet.GreenPool(64)
-    started = time.monotonic()
-    for i in range(count):
-        delay = started + i / rate - time.monotonic()
-        if delay > 0:
-            eventlet.sleep(delay)
-        pool.spawn(open_one, next(sirens))
-        progress.update(i + 1, count, "cases opened at {:.1f}/s".format(rate))
-    pool.waitall()
-    while not sessions.empty():
-        sessions.get().close()
-    if errors:
-        raise PathwayError("{} of {} paced case openings failed, e.g. {}".format(
-            len(errors), count, errors[0]))
-
-
-def latency(network, sirens, rate, seconds, opened_before, progress):
-    count = max(1, round(rate * seconds))
+def latency(network, sirens, cases_per_s, seconds, cases_before, progress):
+    """The whole pathway at ``cases_per_s`` (half the throughput run's): firms imported a few at
+    a time on a steady schedule, diagnosed and confirmed as they come; the figure is reporting's
+    lag on case.opened over that run."""
+    count = max(1, round(cases_per_s * seconds))
+    deadline = time.monotonic() + seconds + max(120, 0.3 * count)
+    firms = [_firm(next(sirens)) for _ in range(count)]
     before = lag_buckets(network)
-    paced_opens(network, sirens, rate, count, progress)
-    deadline = time.monotonic() + 60
-    while funnel(network)["opened"] < opened_before + count:
+    Driver(network, progress, count, deadline).run(firms, opening_pace=cases_per_s)
+    while funnel(network)["opened"] < cases_before + count:
         _check_progress(network, deadline, "reporting still missing case.opened events")
         time.sleep(0.1)
     after = lag_buckets(network)
     buckets = {bound: after[bound] - before.get(bound, 0.0) for bound in after}
-    figures = {"latency_rate_cases_per_s": round(rate, 1), "latency_cases": count}
+    figures = {"latency_rate_cases_per_s": round(cases_per_s, 1), "latency_cases": count}
     for q in (50, 95, 99):
         value = histogram_quantile(q / 100, buckets)
         figures["latency_p{}_ms".format(q)] = round(value * 1000, 1) if value is not None else None
     progress.say("intake -> reporting lag over {} cases at {:.1f}/s: p50 {} ms, p95 {} ms, "
-                 "p99 {} ms".format(count, rate, figures["latency_p50_ms"],
+                 "p99 {} ms".format(count, cases_per_s, figures["latency_p50_ms"],
                                     figures["latency_p95_ms"], figures["latency_p99_ms"]))
     return figures
 
 
 # --- the part as a whole -------------------------------------------------------------------------
 
-def run(amqp_uri, cases, clients, latency_seconds, work_dir, step, keep_logs_in):
+def run(amqp_uri, cases, latency_seconds, work_dir, step, keep_logs_in):
     progress = Progress(step, "pathway")
     network = Network(amqp_uri, work_dir)
     sirens = luhn_valid_sirens(random.randrange(10_000_000, 80_000_000))
     try:
         network.start(progress)
         add_programme(network, cases)
-        figures = throughput(network, cases, clients, sirens, progress)
-        figures.update(latency(network, sirens, figures["case_open_rate_per_s"] / 2,
+        figures = throughput(network, cases, sirens, progress)
+        figures.update(latency(network, sirens, figures["pathway_cases_per_s"] / 2,
                                latency_seconds, cases, progress))
         return figures
     except BaseException:

@@ -58,8 +58,6 @@ def parse_args(argv):
                             ",".join(PARTS)))
     parser.add_argument("--cases", type=int, default=1000,
                         help="cases taken along the pathway in the throughput run")
-    parser.add_argument("--clients", type=int, default=8,
-                        help="concurrent HTTP clients driving the pathway")
     parser.add_argument("--latency-seconds", type=float, default=20.0,
                         help="length of the paced latency run")
     parser.add_argument("--repeat", type=int, default=3,
@@ -216,7 +214,7 @@ def part_relay(args, vhost, tmp_dir, step, results):
 def part_pathway(args, vhost, tmp_dir, step, results):
     work_dir = os.path.join(tmp_dir, "pathway")
     logs = os.path.join(BENCH_DIR, "raw", "pathway-logs")
-    results.update(pathway.run(vhost.amqp_uri, args.cases, args.clients, args.latency_seconds,
+    results.update(pathway.run(vhost.amqp_uri, args.cases, args.latency_seconds,
                                work_dir, step, keep_logs_in=logs))
     announce(["pathway_events_per_s", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"],
              results)
