@@ -19,8 +19,9 @@ def record_progress(uow, events):
                       if data.get(name) is not None}
         totals.update(reach_stage(case, reached.stage, data[reached.time_field], attributes))
         changed[case_id] = case
-    store.save_cases(uow.session, [case for case_id, case in changed.items()
-                                   if case != cases[case_id]])
+    store.save_changes(uow.session, {
+        case_id: {name: value for name, value in case.items() if value != cases[case_id][name]}
+        for case_id, case in changed.items()})
     store.add_to_totals(uow.session, totals)
 
 

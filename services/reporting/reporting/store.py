@@ -49,16 +49,18 @@ def cases_for_update(session, case_ids):
             for row in session.execute(query, {"case_ids": case_ids})}
 
 
-def save_cases(session, cases):
-    """Write changed case rows, all in one statement."""
-    if not cases:
-        return
-    columns = [column.name for column in case_progress.c if column.name != "case_id"]
-    session.execute(
-        update(case_progress).where(case_progress.c.case_id == bindparam("b_case_id"))
-        .values({name: bindparam("b_" + name) for name in columns}),
-        [dict({"b_case_id": case["case_id"]}, **{"b_" + name: case[name] for name in columns})
-         for case in sorted(cases, key=lambda case: case["case_id"])])
+def save_changes(session, changes):
+    """Write ``{case_id: {column: new value}}``: one UPDATE per set of changed columns (a batch
+    of one event type changes the same few columns of every case)."""
+    by_columns = {}
+    for case_id, values in sorted(changes.items()):
+        if values:
+            by_columns.setdefault(tuple(sorted(values)), []).append(
+                dict({"b_case_id": case_id}, **{"b_" + name: v for name, v in values.items()}))
+    for columns, rows in by_columns.items():
+        session.execute(
+            update(case_progress).where(case_progress.c.case_id == bindparam("b_case_id"))
+            .values({name: bindparam("b_" + name) for name in columns}), rows)
 
 
 def add_to_totals(session, deltas):
