@@ -106,13 +106,13 @@ def fill_outbox(engine, events, progress):
 
 
 def drain(relay, events, progress, profiler=None):
-    """Call relay_batch() until the outbox is empty; return the seconds it took."""
+    """Call relay_pending() until the outbox is empty; return the seconds it took."""
     published = 0
     clock = Stopwatch()
     if profiler:
         profiler.enable()
     while True:
-        sent = relay.relay_batch()
+        sent = relay.relay_pending()
         published += sent
         progress.update(published, events, "published")
         if sent == 0 and relay.pending_count() == 0:
