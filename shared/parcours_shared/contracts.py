@@ -47,6 +47,20 @@ class ContractViolation(Exception):
         return self.args[0]
 
 
+class Timestamp(fields.DateTime):
+    """An ISO 8601 date and time, read with the standard library when it can (a third of the
+    cost of validating an event went into marshmallow's own parser); anything it refuses gets
+    marshmallow's parsing and error message."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value) > 10:  # a date alone is not a time
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class EventData(Schema):
     """Base of every event payload: tolerant readers, strict writers (see `validate_data`)."""
 
@@ -71,7 +85,7 @@ class CaseOpenedV1(EventData):
     region_code = fields.String(load_default=None, allow_none=True)
     naf_code = fields.String(load_default=None, allow_none=True)
     channel = fields.String(required=True, validate=validate.OneOf(INTAKE_CHANNELS))
-    opened_at = fields.DateTime(required=True)
+    opened_at = Timestamp(required=True)
 
 
 class CaseReferredV1(EventData):
@@ -79,20 +93,20 @@ class CaseReferredV1(EventData):
     siren = _siren()
     referred_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     reason = fields.String(load_default=None, allow_none=True)
-    referred_at = fields.DateTime(required=True)
+    referred_at = Timestamp(required=True)
 
 
 class CaseAssignedV1(EventData):
     case_id = _required_id()
     advisor = fields.String(required=True, validate=validate.Length(min=1, max=100))
     partner = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    assigned_at = fields.DateTime(required=True)
+    assigned_at = Timestamp(required=True)
 
 
 class CaseClosedV1(EventData):
     case_id = _required_id()
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    closed_at = fields.DateTime(required=True)
+    closed_at = Timestamp(required=True)
 
 
 # --- diagnostic ---------------------------------------------------------------------------------
@@ -100,7 +114,7 @@ class CaseClosedV1(EventData):
 class DiagnosticScheduledV1(EventData):
     diagnostic_id = _required_id()
     case_id = _required_id()
-    scheduled_at = fields.DateTime(required=True)
+    scheduled_at = Timestamp(required=True)
 
 
 class DiagnosticCompletedV1(EventData):
@@ -109,7 +123,7 @@ class DiagnosticCompletedV1(EventData):
     maturity = fields.String(required=True, validate=validate.OneOf(MATURITY_LEVELS))
     score = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
     recommendations = fields.List(fields.String(), required=True)
-    completed_at = fields.DateTime(required=True)
+    completed_at = Timestamp(required=True)
 
 
 # --- programmes ---------------------------------------------------------------------------------
@@ -120,7 +134,7 @@ class EnrolmentEventV1(EventData):
     session_id = _required_id()
     programme_id = _required_id()
     programme_name = fields.String(required=True)
-    at = fields.DateTime(required=True)
+    at = Timestamp(required=True)
 
 
 class EnrolmentWithdrawnV1(EnrolmentEventV1):
@@ -133,7 +147,7 @@ class OutcomeRecordedV1(EventData):
     enrolment_id = fields.String(load_default=None, allow_none=True)
     kind = fields.String(required=True, validate=validate.OneOf(OUTCOME_KINDS))
     amount_eur = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    recorded_at = fields.DateTime(required=True)
+    recorded_at = Timestamp(required=True)
 
 
 @dataclass(frozen=True)
@@ -195,7 +209,7 @@ class EnvelopeSchema(Schema):
     source = fields.String(required=True, validate=validate.Regexp(r"^/parcours/[a-z]+$"))
     type = fields.String(required=True, validate=validate.OneOf(sorted(EVENT_TYPES)))
     subject = fields.String(required=True, validate=validate.Length(min=1))
-    time = fields.DateTime(required=True)
+    time = Timestamp(required=True)
     datacontenttype = fields.String(required=True, validate=validate.Equal(CONTENT_TYPE))
     dataschema = fields.String(required=True)
     data = fields.Dict(required=True)
