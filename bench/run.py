@@ -56,7 +56,7 @@ def parse_args(argv):
     parser.add_argument("--only", default=",".join(PARTS),
                         help="comma-separated parts to run, among {} (default: all)".format(
                             ",".join(PARTS)))
-    parser.add_argument("--cases", type=int, default=1000,
+    parser.add_argument("--cases", type=int, default=3000,
                         help="cases taken along the pathway in the throughput run")
     parser.add_argument("--latency-seconds", type=float, default=20.0,
                         help="length of the paced latency run")
