@@ -159,6 +159,25 @@ def test_batches_that_wait_for_a_transaction_commit_together_in_the_next(listene
     assert transactions["second"] is not transactions["first"]
 
 
+def test_queues_sharing_a_handler_reach_it_in_one_call_per_transaction(listener):
+    calls = []
+
+    def shared_handler(uow, events):
+        calls.append([event.id for event in events])
+        for event in events:
+            count_firm(uow, event)
+
+    first = hold_a_transaction(listener, {})
+    envelopes = [case_opened(), case_opened()]
+    waiting = [eventlet.spawn(listener.db.apply_all_once, [parse_envelope(envelope)],
+                              shared_handler) for envelope in envelopes]
+    eventlet.sleep(0)
+    IN_FLIGHT["gate"].send()
+
+    assert first.wait() == [True] and [batch.wait() for batch in waiting] == [[True], [True]]
+    assert calls == [[envelope["id"] for envelope in envelopes]]
+
+
 def test_a_batch_that_fails_in_a_group_commit_does_not_fail_the_others(listener):
     transactions = {}
     first = hold_a_transaction(listener, transactions)
