@@ -81,3 +81,37 @@ def test_timestamps_read_as_marshmallow_reads_them(value):
             return exc.messages
 
     assert load(Timestamp()) == load(fields.DateTime())
+
+
+def _envelope_variants():
+    """A valid envelope, then the same with each attribute missing or given odd values."""
+    valid = build_envelope("intake", "case.opened", "c-1", CASE_OPENED)
+    yield valid
+    odd_values = [None, 1, 1.5, True, "", " ", "x", [], {}, "1.0\n", "2026-11-23",
+                  "2026-11-23T10:00:00", "2026-11-23T10:00:00+02:00", "2026-13-23T10:00:00Z",
+                  "0c6e1f0e-4a6a-4f5e-9c1e-2b8f0f3f9d1a", "{0c6e1f0e-4a6a-4f5e-9c1e-2b8f0f3f9d1a}",
+                  "0c6e1f0e4a6a4f5e9c1e2b8f0f3f9d1a", "/parcours/intake", "/parcours/intake\n",
+                  "/parcours/Intake", "case.opened", "no.such.type", "application/json",
+                  "application/json; charset=utf-8", "urn:parcours:schema:case.opened:v1"]
+    for name in valid:
+        missing = dict(valid)
+        del missing[name]
+        yield missing
+        for value in odd_values:
+            yield dict(valid, **{name: value})
+    yield dict(valid, extension="allowed")
+
+
+@pytest.mark.parametrize("envelope", list(_envelope_variants()))
+def test_the_envelope_fast_path_answers_as_the_envelope_schema(envelope):
+    """Consumers check envelopes without marshmallow's field machinery when nothing is unusual;
+    EnvelopeSchema remains the definition: same result, same errors."""
+    from parcours_shared.contracts import EnvelopeSchema, _load_envelope
+
+    def outcome(load):
+        try:
+            return load(envelope)
+        except ValidationError as exc:
+            return exc.messages
+
+    assert outcome(_load_envelope) == outcome(EnvelopeSchema().load)
