@@ -74,3 +74,19 @@ def service_config(rabbit_config, database_url):
         return config
 
     return make
+
+
+@pytest.fixture
+def running_service(container_factory, service_config):
+    """Factory: start a service class in a container, on this test's vhost and a database of
+    its own, and return an ``ApiClient`` for its HTTP API (its config as ``.config``)."""
+    from .testing import ApiClient
+
+    def start(service_class, **overrides):
+        config = service_config(service_class.name, **overrides)
+        container_factory(service_class, config).start()
+        client = ApiClient(config)
+        client.config = config
+        return client
+
+    return start

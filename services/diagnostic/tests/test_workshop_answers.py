@@ -5,7 +5,7 @@ import uuid
 import pytest
 from parcours_shared.contracts import build_envelope, utc_now
 from parcours_shared.testing import (
-    ApiClient, luhn_valid_sirens, outbox_events, publish_messages, wait_for,
+    luhn_valid_sirens, outbox_events, publish_messages, wait_for,
 )
 
 from diagnostic.service import DiagnosticService
@@ -19,12 +19,8 @@ NOT_READY = dict(READY, domestic_success=False)
 
 
 @pytest.fixture
-def diagnostic(container_factory, service_config):
-    config = service_config("diagnostic")
-    container_factory(DiagnosticService, config).start()
-    client = ApiClient(config)
-    client.config = config
-    return client
+def diagnostic(running_service):
+    return running_service(DiagnosticService)
 
 
 def scheduled(diagnostic, count):

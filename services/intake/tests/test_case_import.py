@@ -3,19 +3,15 @@ against the real broker and the service's own database."""
 import pytest
 from kombu import Connection, Exchange, Queue
 from parcours_shared.testing import (
-    ApiClient, luhn_valid_sirens, outbox_events, queue_depth, wait_for,
+    luhn_valid_sirens, outbox_events, queue_depth, wait_for,
 )
 
 from intake.service import IntakeService
 
 
 @pytest.fixture
-def intake(container_factory, service_config):
-    config = service_config("intake")
-    container_factory(IntakeService, config).start()
-    client = ApiClient(config)
-    client.config = config
-    return client
+def intake(running_service):
+    return running_service(IntakeService)
 
 
 def firm(siren, name="Ateliers Durand", channel="walk_in", **extra):

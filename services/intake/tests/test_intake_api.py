@@ -1,6 +1,5 @@
 """Intake over HTTP against the real broker and its own database."""
 import pytest
-from parcours_shared.testing import ApiClient
 
 from intake.service import IntakeService
 
@@ -8,11 +7,8 @@ VALID_SIREN = "732829320"  # Luhn-valid
 
 
 @pytest.fixture
-def intake(container_factory, service_config):
-    config = service_config("intake")
-    container = container_factory(IntakeService, config)
-    container.start()
-    return ApiClient(config)
+def intake(running_service):
+    return running_service(IntakeService)
 
 
 def test_a_firm_gets_one_case_whatever_the_door(intake):

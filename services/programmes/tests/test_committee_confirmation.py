@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from parcours_shared.contracts import build_envelope, utc_now
-from parcours_shared.testing import ApiClient, outbox_events, publish_messages, wait_for
+from parcours_shared.testing import outbox_events, publish_messages, wait_for
 
 from programmes.service import ProgrammesService
 
@@ -13,12 +13,8 @@ STARTS_ON = (date.today() + timedelta(days=30)).isoformat()
 
 
 @pytest.fixture
-def programmes(container_factory, service_config):
-    config = service_config("programmes")
-    container_factory(ProgrammesService, config).start()
-    client = ApiClient(config)
-    client.config = config
-    return client
+def programmes(running_service):
+    return running_service(ProgrammesService)
 
 
 def session_for(programmes, maturity, capacity):

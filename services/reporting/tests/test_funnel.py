@@ -5,19 +5,15 @@ from datetime import datetime, timezone
 import pytest
 
 from parcours_shared.contracts import build_envelope
-from parcours_shared.testing import ApiClient, publish_raw, wait_for
+from parcours_shared.testing import publish_raw, wait_for
 
 from reporting.domain import STAGES
 from reporting.service import ReportingService
 
 
 @pytest.fixture
-def reporting(container_factory, service_config):
-    config = service_config("reporting")
-    container_factory(ReportingService, config).start()
-    client = ApiClient(config)
-    client.amqp_uri = config["AMQP_URI"]
-    return client
+def reporting(running_service):
+    return running_service(ReportingService)
 
 
 def publish(amqp_uri, service, type_name, case_id, data):
@@ -36,11 +32,11 @@ def test_stages_arriving_out_of_order_and_twice_count_once(reporting):
     enrolment = {"enrolment_id": "e1", "session_id": "s1", "programme_id": "p1",
                  "programme_name": "Pavillon France", "at": now}
     # programmes' event overtakes intake's (they travel on different queues)
-    confirmed = publish(reporting.amqp_uri, "programmes", "enrolment.confirmed", case_id, enrolment)
-    publish(reporting.amqp_uri, "intake", "case.opened", case_id, {
+    confirmed = publish(reporting.config["AMQP_URI"], "programmes", "enrolment.confirmed", case_id, enrolment)
+    publish(reporting.config["AMQP_URI"], "intake", "case.opened", case_id, {
         "siren": "732829320", "company_name": "Ateliers Durand", "region_code": "53",
         "channel": "walk_in", "opened_at": now})
-    publish_raw(reporting.amqp_uri, "programmes.events", "enrolment.confirmed", confirmed)
+    publish_raw(reporting.config["AMQP_URI"], "programmes.events", "enrolment.confirmed", confirmed)
 
     wait_for(lambda: counts(reporting)["opened"] == 1, what="the case counted as opened")
     wait_for(lambda: counts(reporting)["enrolment_confirmed"] == 1, what="the confirmation counted")
