@@ -248,10 +248,10 @@ class InboxHandler(Entrypoint):
                 outcomes = [exc_info[1]] * len(messages)
             elif isinstance(result, (list, tuple)) and len(result) == len(messages):
                 outcomes = result
-            else:
-                raise TypeError("{} returned {!r}: an inbox handler returns one outcome per "
-                                "event (True, False or an exception)".format(
-                                    self.method_name, result))
+            else:  # a bug in the service: the messages are retried, then dead-lettered
+                outcomes = [TypeError("{} returned {!r}: an inbox handler returns one outcome per "
+                                      "event (True, False or an exception)".format(
+                                          self.method_name, result))] * len(messages)
             now = utc_now()
             for message, event, outcome in zip(messages, events, outcomes):
                 self._settle_one(message, event, outcome, now)

@@ -231,6 +231,28 @@ def _batches_of_more_than(size):
     return count - at_most
 
 
+class ForgetfulListener:
+    """A service whose handler forgets to return its outcomes (a bug)."""
+    name = "forgetful"
+    db = Database(metadata, migrations_dir=None, publishes=False)
+
+    @inbox_handler("intake", "case.opened")
+    def on_case_opened(self, events):
+        self.db.apply_all_once(events, lambda uow, new_events: None)
+
+
+def test_a_handler_that_returns_no_outcomes_gets_its_messages_dead_lettered_saying_why(
+        container_factory, service_config):
+    config = service_config("forgetful")
+    container_factory(ForgetfulListener, config).start()
+    publish_raw(config["AMQP_URI"], "intake.events", "case.opened", case_opened())
+
+    dlq = dead_letter_queue_name("evt-intake-case.opened--forgetful.on_case_opened")
+    wait_for(lambda: queue_depth(config["AMQP_URI"], dlq) == 1, what="the message dead-lettered")
+    [(_, headers)] = queue_messages(config["AMQP_URI"], dlq)
+    assert "on_case_opened returned None" in headers["x-parcours-error"]
+
+
 def test_invalid_messages_go_straight_to_the_dead_letter_queue_with_the_reason(listener):
     broken = case_opened()
     del broken["data"]["siren"]

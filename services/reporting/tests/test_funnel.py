@@ -87,7 +87,8 @@ def test_a_case_reaching_stages_in_any_order_moves_its_counts_to_its_region_once
 
     case = {"case_id": "c1", "region_code": None, "channel": None, "maturity": None,
             **{stage + "_at": None for stage in STAGES}}
-    earlier, later = datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 2)  # naive, as SQLite gives it
+    earlier = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    later = datetime(2026, 3, 2)  # without its zone, as SQLite gives a stored time back
     assert reach_stage(case, "enrolment_confirmed", later, {}) == {
         (UNKNOWN_REGION, "enrolment_confirmed"): 1}
     # the same stage again, earlier: the time moves back, the count does not change
