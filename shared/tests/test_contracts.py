@@ -115,3 +115,66 @@ def test_the_envelope_fast_path_answers_as_the_envelope_schema(envelope):
             return exc.messages
 
     assert outcome(_load_envelope) == outcome(EnvelopeSchema().load)
+
+
+ODD_DATA_VALUES = [None, 0, 1, -1, 100, 101, 1.5, 2.0, True, "", " ", "x" * 300, "42", [], {},
+                   ["advice"], ["advice", 1], "732829320", "73282932", "2026-11-23",
+                   "2026-11-23T10:00:00Z", "2026-11-23T10:00:00", "first_time_exporter",
+                   "market_entered", "web", "walk_in\n"]
+
+
+def _valid_value(field):
+    """A value the field accepts (checked against marshmallow below)."""
+    for validator in field.validators:
+        if hasattr(validator, "choices"):
+            return list(validator.choices)[0]
+        if hasattr(validator, "regex"):
+            return "732829320"
+        if hasattr(validator, "min_inclusive"):
+            return 50
+    if isinstance(field, Timestamp):
+        return "2026-11-23T10:00:00+00:00"
+    if isinstance(field, fields.List):
+        return ["advice"]
+    if isinstance(field, fields.Integer):
+        return 7
+    return "value"
+
+
+def _data_variants():
+    from parcours_shared.contracts import _DATA_SCHEMAS
+
+    for type_name, schema in sorted(_DATA_SCHEMAS.items()):
+        valid = {name: _valid_value(field) for name, field in schema.fields.items()}
+        assert schema.validate(valid) == {}, (type_name, schema.validate(valid))
+        yield type_name, valid
+        yield type_name, dict(valid, unknown_field="extra")
+        for name in valid:
+            missing = dict(valid)
+            del missing[name]
+            yield type_name, missing
+            for value in ODD_DATA_VALUES:
+                yield type_name, dict(valid, **{name: value})
+
+
+@pytest.mark.parametrize("unknown_allowed", [True, False], ids=["consume", "publish"])
+def test_plainly_valid_data_loads_as_its_marshmallow_schema_loads_it(unknown_allowed):
+    """Event data is loaded without marshmallow's machinery when plainly valid; the schema
+    remains the definition: for every type, same result or same errors, tolerant on consume
+    (unknown fields dropped) and strict on publish (unknown fields refused)."""
+    from parcours_shared.contracts import _DATA_SCHEMAS, _load_data
+
+    checked = 0
+    for type_name, document in _data_variants():
+        def outcome(load):
+            try:
+                return load()
+            except ValidationError as exc:
+                return exc.messages
+
+        fast = outcome(lambda: _load_data(type_name, document, unknown_allowed))
+        reference = outcome(lambda: _DATA_SCHEMAS[type_name].load(
+            document, unknown="exclude" if unknown_allowed else "raise"))
+        assert fast == reference, (type_name, document)
+        checked += 1
+    assert checked > 1500  # every type, every field, every odd value
