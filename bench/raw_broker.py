@@ -56,6 +56,24 @@ def run(amqp_uri, messages, confirm_messages, repeat, step):
     }
 
 
+def paired_run(amqp_uri, messages, step, consume=True):
+    """One publish (then consume) run, for a figure to be compared with the broker as it is
+    right now: the machine's speed drifts between parts of a run. Returns (publish, consume)
+    msg/s (consume None if not measured: the queue is deleted with its messages)."""
+    progress = Progress(step, "raw broker, paired")
+    bodies = [to_json(envelope) for envelope in case_opened_envelopes(messages)]
+    with Connection(amqp_uri) as connection:
+        QUEUE(connection.channel()).declare()
+    try:
+        publish_rate = publish_without_confirms(amqp_uri, bodies, progress)
+        consume_rate = consume_with_acks(amqp_uri, len(bodies), progress) if consume else None
+    finally:
+        _delete_queues(amqp_uri)
+    progress.say("publish, no confirms {:,.0f} msg/s{}".format(
+        publish_rate, "; consume + ack {:,.0f} msg/s".format(consume_rate) if consume else ""))
+    return publish_rate, consume_rate
+
+
 def _publish(producer, body, routing_key="case.opened"):
     producer.publish(body, routing_key=routing_key, content_type="application/json",
                      content_encoding="utf-8", delivery_mode=2, retry=False)

@@ -30,10 +30,10 @@ VERIFY_QUEUE = "bench.relay.all-intake-events"
 INSERT_CHUNK = 5000
 
 
-def run_sqlite(amqp_uri, events, repeat, tmp_dir, step, profile_to=None):
+def run_sqlite(amqp_uri, events, repeat, tmp_dir, step, profile_to=None, baseline=None):
     url = "sqlite:///{}".format(os.path.join(tmp_dir, "relay-intake.sqlite3"))
     return _measure(amqp_uri, url, events, repeat, Progress(step, "outbox relay (SQLite)"),
-                    profile_to)
+                    profile_to, baseline)
 
 
 def postgres_reachable():
@@ -44,7 +44,7 @@ def postgres_reachable():
         return False
 
 
-def run_postgres(amqp_uri, events, repeat, step, profile_to=None):
+def run_postgres(amqp_uri, events, repeat, step, profile_to=None, baseline=None):
     """In a schema of our own, dropped afterwards whatever happens."""
     schema = "parcours_bench_{}".format(uuid.uuid4().hex[:8])
     admin = create_db_engine(PG_BASE)
@@ -53,25 +53,28 @@ def run_postgres(amqp_uri, events, repeat, step, profile_to=None):
             connection.execute(text('CREATE SCHEMA "{}"'.format(schema)))
         url = "{}?options=-csearch_path%3D{}".format(PG_BASE, schema)
         return _measure(amqp_uri, url, events, repeat,
-                        Progress(step, "outbox relay (PostgreSQL)"), profile_to)
+                        Progress(step, "outbox relay (PostgreSQL)"), profile_to, baseline)
     finally:
         with admin.begin() as connection:
             connection.execute(text('DROP SCHEMA IF EXISTS "{}" CASCADE'.format(schema)))
         admin.dispose()
 
 
-def _measure(amqp_uri, url, events, repeat, progress, profile_to):
+def _measure(amqp_uri, url, events, repeat, progress, profile_to, baseline=None):
     """Rates (events/s) of ``repeat`` runs, each filling the outbox anew and draining it. The
-    rows sent by earlier runs stay, as in a real outbox."""
+    rows sent by earlier runs stay, as in a real outbox. ``baseline()``, if given, is measured
+    right before each run: then returns (rates, baseline rates)."""
     engine = create_db_engine(url)
     try:
         upgrade_to_head(engine, INTAKE_MIGRATIONS)
-        rates = []
+        rates, baselines = [], []
         for attempt in range(1, repeat + 1):
+            if baseline is not None:
+                baselines.append(baseline())
             profile = profile_to if attempt == 1 else None
             rates.append(_one_run(amqp_uri, engine, events, progress, profile))
             progress.say("run {}/{}: {:,.0f} events/s".format(attempt, repeat, rates[-1]))
-        return rates
+        return (rates, baselines) if baseline is not None else rates
     finally:
         engine.dispose()
 
