@@ -217,9 +217,11 @@ class InboxHandler(Entrypoint):
                 batch.append(received)
             try:
                 self._apply_batch(batch)
-            except Exception:  # never let the dispatcher die: the messages are redelivered
+            except Exception:  # never let the dispatcher die; the broker delivers them again
                 log.exception("%s: could not hand a batch of %d events to a worker",
                               self.queue.name, len(batch))
+                for message, _ in batch:
+                    self.consumer.requeue_message(message)
 
     def _apply_batch(self, batch):
         messages = [message for message, _ in batch]
