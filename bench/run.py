@@ -1,6 +1,6 @@
 """`make bench`: Parcours' throughput and latency against the raw broker, in one run on one machine.
 
-    .venv/bin/python bench/run.py                          # everything (~5 minutes), writes
+    .venv/bin/python bench/run.py                          # everything (~2.5 minutes), writes
                                                            # bench/results.json, bench/RESULTS.md
     .venv/bin/python bench/run.py --only raw,relay         # some parts: results go to bench/raw/
     .venv/bin/python bench/run.py --only pathway --cases 300
