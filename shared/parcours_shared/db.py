@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
@@ -178,27 +178,6 @@ class DatabaseAccess:
         with Session(self._provider.engine) as session:
             yield session
 
-    def apply_once(self, event, handler):
-        """Apply ``handler(uow, event)`` unless this event was applied before.
-
-        The inbox row and the handler's effects commit together. Returns True if applied now,
-        False for a duplicate (a redelivery, a republished copy).
-        """
-        inbox = self._provider.inbox
-        try:
-            with self.transaction() as uow:
-                uow.session.execute(insert(inbox).values(
-                    source=event.source, event_id=event.id, event_type=event.type,
-                    applied_at=utc_now()))
-                # Flush the inbox row first: a duplicate fails here, before any effect.
-                uow.session.flush()
-                handler(uow, event)
-        except IntegrityError as exc:
-            if _is_inbox_conflict(exc):
-                return False
-            raise
-        return True
-
     def apply_each_once(self, events, handler):
         """Apply ``handler(uow, event)`` to each event not applied before, in one transaction.
 
@@ -315,10 +294,10 @@ class GroupCommit:
         except DATABASE_UNAVAILABLE as exc:
             batch.done.send_exception(exc)
 
-    @staticmethod
-    def _apply_alone(db, event, handler):
+    def _apply_alone(self, db, event, handler):
         try:
-            return db.apply_once(event, lambda uow, event: handler(uow, [event]))
+            [[outcome]] = self._in_one_transaction(db, [_Batch([event], handler)])
+            return outcome
         except DATABASE_UNAVAILABLE:
             raise
         except Exception as exc:
@@ -342,11 +321,6 @@ class GroupCommit:
 def dialect_insert(session):
     """INSERT with ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
     return (postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)
-
-
-def _is_inbox_conflict(exc):
-    statement = (exc.statement or "").lower()
-    return statement.startswith("insert into inbox")
 
 
 class Database(DependencyProvider):
