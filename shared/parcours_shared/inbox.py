@@ -67,6 +67,11 @@ DEFAULT_INBOX = {"batch_size": 100, "prefetch": 200}
 _STOP = object()
 
 
+def consumer_queue_name(source_service, event_type, service, method):
+    """nameko's naming for a service-pool event handler's queue."""
+    return "evt-{}-{}--{}.{}".format(source_service, event_type, service, method)
+
+
 def retry_queue_name(queue_name):
     return queue_name + ".retry"
 
@@ -136,8 +141,8 @@ class InboxHandler(Entrypoint):
     # --- nameko lifecycle ----------------------------------------------------------------------
 
     def setup(self):
-        queue_name = "evt-{}-{}--{}.{}".format(
-            self.source_service, self.event_type, self.container.service_name, self.method_name)
+        queue_name = consumer_queue_name(self.source_service, self.event_type,
+                                         self.container.service_name, self.method_name)
         # Declaring the publisher's exchange lets a consumer start first; where the broker's
         # definitions create exchanges and a service user may not configure others', turn it off.
         declare = _is_true(self.container.config.get(DECLARE_EXCHANGES_CONFIG_KEY, True))

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from .contracts import exchange_name
-from .inbox import InboxHandler, dead_letter_queue_name, retry_queue_name
+from .inbox import (
+    InboxHandler, consumer_queue_name, dead_letter_queue_name, retry_queue_name,
+)
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,8 @@ class Subscription:
 
     @property
     def queue(self):
-        """nameko's naming for a service-pool event handler's queue."""
-        return "evt-{}-{}--{}.{}".format(self.source_service, self.event_type, self.service,
-                                         self.method)
+        return consumer_queue_name(self.source_service, self.event_type, self.service,
+                                   self.method)
 
 
 def subscriptions(service_classes):
