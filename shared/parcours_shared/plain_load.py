@@ -8,10 +8,12 @@ plainly right, and None for anything else: the caller then runs ``schema.load``,
 definition and says what is wrong. Schemas with fields, validators or hooks it does not know get
 no plain loader at all.
 
-Known: String, Integer, List of String, the contracts' Timestamp; validators Length, OneOf,
-Regexp, Range; ``required``, ``allow_none``, ``load_default``. ``shared/tests/test_contracts.py``
-checks, for every event type, that both ways agree on valid and odd documents.
+Known: String, Integer, UUID, Dict (of anything), List of String, the contracts' Timestamp;
+validators Length, OneOf, Equal, Regexp, Range; ``required``, ``allow_none``, ``load_default``.
+``shared/tests/test_contracts.py`` checks, for the envelope and every event type, that both ways
+agree on valid and odd documents.
 """
+import uuid
 from datetime import datetime
 
 from marshmallow import fields, missing, validate
@@ -72,10 +74,23 @@ def _converter(field, timestamp_field):
         return lambda value: value if type(value) is str else _INVALID
     if kind is fields.Integer and not field.strict:
         return lambda value: value if type(value) is int else _INVALID
+    if kind is fields.UUID:
+        return _uuid
+    if kind is fields.Dict and field.key_field is None and field.value_field is None:
+        return lambda value: dict(value) if type(value) is dict else _INVALID
     if (kind is fields.List and type(field.inner) is fields.String
             and not field.inner.validators):
         return _list_of_strings
     return None
+
+
+def _uuid(value):
+    if type(value) is not str:
+        return _INVALID
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return _INVALID
 
 
 def _timestamp(value):
@@ -102,6 +117,9 @@ def _validator(validator):
             return lambda value: len(value) == equal
         return lambda value: ((low is None or len(value) >= low)
                               and (high is None or len(value) <= high))
+    if kind is validate.Equal:
+        comparable = validator.comparable
+        return lambda value: value == comparable
     if kind is validate.OneOf:
         choices = validator.choices
         return lambda value: value in choices
