@@ -19,8 +19,9 @@ Events are handed over in batches: while a batch is being applied, the messages 
 wait, and the next worker takes all of them (up to ``batch_size``). At low load a batch is one
 event, so nothing waits for a batch to fill; under a burst, one transaction and one commit serve
 many events. The handler method receives the list and returns, for each event, True (applied),
-False (a duplicate) or the exception that event raised; ``DatabaseAccess.apply_each_once``
-does that, and isolates a failing event by applying the others without it.
+False (a duplicate) or the exception that event raised; ``DatabaseAccess.apply_all_once``
+(a handler for the whole batch) and ``apply_each_once`` (a handler per event) do that, and
+isolate a failing event by applying the others without it.
 
 Messages are taken raw (kombu ``on_message``) rather than decoded by kombu, because nameko's
 queue consumer lets a decoding error escape and kill the container: an integrator's bad message
