@@ -44,26 +44,33 @@ def get_diagnostic(session, diagnostic_id):
 
 def complete_diagnostic(uow, diagnostic_id, answers):
     """The advisor records the answers: score, maturity and recommendations follow."""
-    diagnostic = get_diagnostic(uow.session, diagnostic_id)
-    if diagnostic["status"] == COMPLETED:
-        raise Conflict("diagnostic {} was completed on {}".format(
-            diagnostic_id, diagnostic["completed_at"]))
-    assessment = assess(answers)
-    completed = dict(
-        status=COMPLETED, completed_at=utc_now(), answers=answers, score=assessment.score,
-        maturity=assessment.maturity, recommendations=assessment.recommendations)
-    store.update_diagnostic(uow.session, diagnostic_id, **completed)
-    diagnostic.update(completed)
-    uow.publish("diagnostic.completed", diagnostic["case_id"], {
-        "diagnostic_id": diagnostic_id, "case_id": diagnostic["case_id"],
-        "maturity": assessment.maturity, "score": assessment.score,
-        "recommendations": assessment.recommendations, "completed_at": completed["completed_at"]})
-    return diagnostic
+    return complete_diagnostics(uow, [{"diagnostic_id": diagnostic_id, "answers": answers}])[0]
 
 
 def complete_diagnostics(uow, answered):
-    """Answers entered together (a collective workshop): each diagnostic completed as
-    ``complete_diagnostic`` does, in order. One unknown or already completed diagnostic refuses
-    them all (the unit of work rolls back)."""
-    return [complete_diagnostic(uow, item["diagnostic_id"], item["answers"])
-            for item in answered]
+    """Answers entered together (a collective workshop): each diagnostic completed in order,
+    all of them read in one query and written in one statement. One unknown or already
+    completed diagnostic refuses them all (the unit of work rolls back)."""
+    found = store.diagnostics_by_id(uow.session, [item["diagnostic_id"] for item in answered])
+    completed_at = utc_now()
+    completed = []
+    for item in answered:
+        diagnostic = found.get(item["diagnostic_id"])
+        if diagnostic is None:
+            raise NotFound("no diagnostic with id {}".format(item["diagnostic_id"]))
+        if diagnostic["status"] == COMPLETED:
+            raise Conflict("diagnostic {} was completed on {}".format(
+                diagnostic["id"], diagnostic["completed_at"]))
+        assessment = assess(item["answers"])
+        diagnostic.update(
+            status=COMPLETED, completed_at=completed_at, answers=item["answers"],
+            score=assessment.score, maturity=assessment.maturity,
+            recommendations=assessment.recommendations)
+        completed.append(diagnostic)
+    store.record_completions(uow.session, completed)
+    for diagnostic in completed:
+        uow.publish("diagnostic.completed", diagnostic["case_id"], {
+            "diagnostic_id": diagnostic["id"], "case_id": diagnostic["case_id"],
+            "maturity": diagnostic["maturity"], "score": diagnostic["score"],
+            "recommendations": diagnostic["recommendations"], "completed_at": completed_at})
+    return completed

@@ -27,15 +27,22 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 
-# Built once: answers entered together run these hundreds of times in one request, and a
-# statement with its values baked in is compiled again (cache key included) at each run.
-_by_id = select(diagnostics).where(diagnostics.c.id == bindparam("diagnostic_id"))
+_by_ids = select(diagnostics).where(
+    diagnostics.c.id.in_(bindparam("diagnostic_ids", expanding=True)))
+# SETs the columns named in its parameters: one statement for a whole workshop's answers.
 _update_by_id = update(diagnostics).where(diagnostics.c.id == bindparam("diagnostic_id"))
+_COMPLETION_FIELDS = ("status", "completed_at", "answers", "score", "maturity",
+                      "recommendations")
 
 
 def diagnostic_by_id(session, diagnostic_id):
-    row = session.execute(_by_id, {"diagnostic_id": diagnostic_id}).first()
-    return dict(row._mapping) if row else None
+    return diagnostics_by_id(session, [diagnostic_id]).get(diagnostic_id)
+
+
+def diagnostics_by_id(session, diagnostic_ids):
+    """{diagnostic id: diagnostic} for those of the ids that exist."""
+    rows = session.execute(_by_ids, {"diagnostic_ids": list(diagnostic_ids)})
+    return {row.id: dict(row._mapping) for row in rows}
 
 
 def diagnostic_for_case(session, case_id):
@@ -62,6 +69,9 @@ def add_diagnostics(session, new_diagnostics):
         session.execute(insert(diagnostics), new_diagnostics)
 
 
-def update_diagnostic(session, diagnostic_id, **values):
-    # SET the columns named in the parameters
-    session.execute(_update_by_id, dict(values, diagnostic_id=diagnostic_id))
+def record_completions(session, completed):
+    """Write the answers and results of these diagnostics (one executemany)."""
+    if completed:
+        session.execute(_update_by_id, [
+            dict({field: diagnostic[field] for field in _COMPLETION_FIELDS},
+                 diagnostic_id=diagnostic["id"]) for diagnostic in completed])

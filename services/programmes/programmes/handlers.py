@@ -7,7 +7,7 @@ from parcours_shared.http import Conflict, NotFound
 
 from . import store
 from .domain import (
-    COMPLETED, CONFIRMED, PROPOSED, WITHDRAWN, TransitionRefused, best_session, check_transition,
+    COMPLETED, CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, TransitionRefused, best_session, check_transition,
     status_on_confirmation,
 )
 
@@ -102,21 +102,33 @@ def _no_enrolment(enrolment_id):
     return NotFound("no enrolment with id {}".format(enrolment_id))
 
 
-def _move(uow, enrolment, move, new_status, **extra):
+def _check_move(enrolment, move):
     try:
         check_transition(enrolment, move)
     except TransitionRefused as exc:
         raise Conflict("enrolment {}: {}".format(enrolment["id"], exc)) from None
+
+
+def _move(uow, enrolment, move, new_status, **extra):
+    _check_move(enrolment, move)
+    return _record_moves(uow, [enrolment], new_status, **extra)[0]
+
+
+def _record_moves(uow, enrolments, new_status, **extra):
+    """Move these enrolments (each checked already) to ``new_status``: one UPDATE for all of
+    them, one event each."""
     now = utc_now()
-    store.update_enrolment(uow.session, enrolment["id"], status=new_status, updated_at=now,
-                           **extra)
-    enrolment.update(status=new_status, updated_at=now, **extra)
-    programme = store.programme_by_id(uow.session, enrolment["programme_id"])
-    data = _enrolment_data(enrolment, programme, now)
-    if new_status == WITHDRAWN:
-        data["reason"] = extra.get("withdrawal_reason")
-    uow.publish("enrolment." + new_status, enrolment["case_id"], data)
-    return enrolment
+    store.update_enrolments(uow.session, [enrolment["id"] for enrolment in enrolments],
+                            status=new_status, updated_at=now, **extra)
+    programmes = store.programmes_by_id(
+        uow.session, {enrolment["programme_id"] for enrolment in enrolments})
+    for enrolment in enrolments:
+        enrolment.update(status=new_status, updated_at=now, **extra)
+        data = _enrolment_data(enrolment, programmes[enrolment["programme_id"]], now)
+        if new_status == WITHDRAWN:
+            data["reason"] = extra.get("withdrawal_reason")
+        uow.publish("enrolment." + new_status, enrolment["case_id"], data)
+    return enrolments
 
 
 def confirm_enrolment(uow, enrolment_id):
@@ -139,14 +151,20 @@ def confirm_enrolments(uow, enrolment_ids):
     store.lock_sessions(uow.session, session_ids)
     seats = store.seats_left(uow.session, session_ids)
     enrolments = store.enrolments_by_id(uow.session, enrolment_ids)
-    confirmed = []
+    moving_to = {CONFIRMED: [], WAITLISTED: []}
+    in_order = []
     for enrolment_id in enrolment_ids:
         enrolment = enrolments[enrolment_id]
+        _check_move(enrolment, "confirm")
         new_status = status_on_confirmation(seats[enrolment["session_id"]])
-        confirmed.append(_move(uow, enrolment, "confirm", new_status))
+        moving_to[new_status].append(enrolment)
+        in_order.append(enrolment)
         if new_status == CONFIRMED:
             seats[enrolment["session_id"]] -= 1
-    return confirmed
+    for new_status, moving in moving_to.items():
+        if moving:
+            _record_moves(uow, moving, new_status)
+    return in_order
 
 
 def complete_enrolment(uow, enrolment_id):

@@ -69,6 +69,10 @@ def _all(session, query):
     return [dict(row._mapping) for row in session.execute(query)]
 
 
+def _all_with(session, query, parameters):
+    return [dict(row._mapping) for row in session.execute(query, parameters)]
+
+
 def add(session, table, values):
     session.execute(insert(table).values(**values))
 
@@ -78,15 +82,20 @@ def add_all(session, table, rows):
         session.execute(insert(table), rows)
 
 
-# Built once: a list of confirmations runs these hundreds of times in one request, and a
-# statement with its values baked in is compiled again (cache key included) at each run.
-_programme_by_id = select(programmes).where(programmes.c.id == bindparam("programme_id"))
+# With its values as parameters, so that one statement serves a whole list of enrolments.
 _update_enrolment = update(enrolments).where(enrolments.c.id == bindparam("enrolment_id"))
 
 
 def programme_by_id(session, programme_id):
-    row = session.execute(_programme_by_id, {"programme_id": programme_id}).first()
-    return dict(row._mapping) if row else None
+    return programmes_by_id(session, [programme_id]).get(programme_id)
+
+
+def programmes_by_id(session, programme_ids):
+    """{programme id: programme} for those of the ids that exist."""
+    query = select(programmes).where(
+        programmes.c.id.in_(bindparam("programme_ids", expanding=True)))
+    return {programme["id"]: programme for programme in _all_with(
+        session, query, {"programme_ids": list(programme_ids)})}
 
 
 def programme_by_name(session, name):
@@ -164,6 +173,7 @@ def list_enrolments(session, status, limit, offset):
     return _all(session, query.limit(limit).offset(offset))
 
 
-def update_enrolment(session, enrolment_id, **values):
-    # SET the columns named in the parameters
-    session.execute(_update_enrolment, dict(values, enrolment_id=enrolment_id))
+def update_enrolments(session, enrolment_ids, **values):
+    """The same new values for these enrolments, in one executemany (SET the columns named)."""
+    session.execute(_update_enrolment, [dict(values, enrolment_id=enrolment_id)
+                                        for enrolment_id in enrolment_ids])
