@@ -13,7 +13,8 @@ but nothing is lost or looped forever.
   message's fault: it is retried with a capped delay for as long as it lasts, without using up
   attempts, so an outage never dead-letters good events.
 - The message is acked only once the handler's transaction committed, or once its retry or
-  dead-letter copy is confirmed by the broker.
+  dead-letter copy is confirmed by the broker. Each queue has a channel of its own, so a batch's
+  messages are acked together, with one ``basic_ack(multiple=True)`` (see ``AckWindow``).
 
 Events are handed over in batches: while a batch is being applied, the messages that arrive
 wait, and the next worker takes all of them (up to ``batch_size``). At low load a batch is one
@@ -31,12 +32,14 @@ import json
 import logging
 import time
 import traceback
+from collections import deque
 from functools import partial
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from eventlet.event import Event as GreenEvent
 from eventlet.queue import Empty, LightQueue
-from kombu import Exchange, Queue
+from eventlet.semaphore import Semaphore
+from kombu import Consumer, Exchange, Queue
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from nameko.amqp.publish import get_producer
 from nameko.exceptions import ContainerBeingKilled
@@ -117,14 +120,65 @@ class InboxConsumer(QueueConsumer):
             _log_lost_settlement("requeue", message, exc)
 
     def get_consumers(self, consumer_cls, channel):
+        # Called after each (re)connection. A channel per queue, on the same connection: its
+        # delivery tags are the queue's own, so a batch can be acked with one multiple ack.
         for provider in self._providers:
             provider.declare_retry_queues(channel)
-            # Called in the consumer's own thread: the provider only decodes and queues the
-            # message (no thread per message); the slow paths spawn their own.
-            consumer = consumer_cls(queues=[provider.queue], on_message=provider.receive)
+            queue_channel = channel.connection.channel()
+            provider.ack_window = AckWindow(queue_channel, self)
+            # on_message runs in the consumer's own thread: the provider only decodes and
+            # queues the message (no thread per message); the slow paths spawn their own.
+            consumer = Consumer(queue_channel, queues=[provider.queue],
+                                on_message=provider.receive,
+                                on_decode_error=self.on_decode_error)
             consumer.qos(prefetch_count=self.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
+
+
+class AckWindow:
+    """The messages delivered on one queue's channel and not acked yet, in delivery order.
+
+    A settled message is acked with the next ``flush``, which sends one
+    ``basic_ack(multiple=True)`` for the settled messages at the head of the window: a batch
+    costs one ack, not one per message. A multiple ack covers every earlier delivery on the
+    channel, so it stops at the first message still in progress (say, an invalid message whose
+    dead-letter copy the broker has not confirmed yet); the messages after it wait for the next
+    flush. A requeued message was settled by its own reject, which the ack may then pass over.
+    """
+    ACKED, REQUEUED = "acked", "requeued"
+
+    def __init__(self, channel, consumer):
+        self.channel = channel
+        self._consumer = consumer
+        self._delivered = deque()   # delivery tags, oldest first
+        self._settled = {}          # delivery tag -> ACKED or REQUEUED
+        self._sending = Semaphore()  # one ack on the wire at a time, in tag order
+
+    def holds(self, message):
+        return message.channel is self.channel
+
+    def delivered(self, message):
+        self._delivered.append(message.delivery_tag)
+
+    def settled(self, message, how):
+        self._settled[message.delivery_tag] = how
+
+    def flush(self):
+        with self._sending:
+            last_acked = None
+            while self._delivered and self._delivered[0] in self._settled:
+                tag = self._delivered.popleft()
+                if self._settled.pop(tag) == self.ACKED:
+                    last_acked = tag
+            if last_acked is None:
+                return
+            try:
+                self.channel.basic_ack(last_acked, multiple=True)
+            except CONNECTION_GONE as exc:
+                log.warning("could not ack messages up to delivery %s (%s): the connection is "
+                            "gone, so the broker will deliver them again and the inbox will "
+                            "discard the copies", last_acked, exc)
 
 
 class InboxHandler(Entrypoint):
@@ -137,6 +191,7 @@ class InboxHandler(Entrypoint):
         self.batch_size = None
         self._waiting = LightQueue()   # (message, event) received, not yet handed to a worker
         self._dispatcher = None
+        self.ack_window = None         # this queue's channel's, set at each (re)connection
         super().__init__(**kwargs)
 
     # --- nameko lifecycle ----------------------------------------------------------------------
@@ -189,6 +244,7 @@ class InboxHandler(Entrypoint):
 
     def receive(self, message):
         """kombu's on_message, in the consumer thread: decode, then queue for the next batch."""
+        self.ack_window.delivered(message)
         try:
             event = decode_event(message)
         except ContractViolation as exc:
@@ -201,6 +257,7 @@ class InboxHandler(Entrypoint):
     def _reject_invalid(self, message, exc):
         log.warning("%s: dead-lettering an invalid message: %s", self.queue.name, exc)
         self._settle(message, self._dead_letter, message, str(exc), attempts=0)
+        self.ack_window.flush()
         EVENTS_CONSUMED.labels(self.container.service_name, self.event_type,
                                "dead_lettered").inc()
 
@@ -227,7 +284,8 @@ class InboxHandler(Entrypoint):
                 log.exception("%s: could not hand a batch of %d events to a worker",
                               self.queue.name, len(batch))
                 for message, _ in batch:
-                    self.consumer.requeue_message(message)
+                    self._requeue(message)
+                self.ack_window.flush()
 
     def _apply_batch(self, batch):
         messages = [message for message, _ in batch]
@@ -241,7 +299,8 @@ class InboxHandler(Entrypoint):
                                       applied))
         except ContainerBeingKilled:
             for message in messages:
-                self.consumer.requeue_message(message)
+                self._requeue(message)
+            self.ack_window.flush()
             return
         applied.wait()
 
@@ -264,13 +323,14 @@ class InboxHandler(Entrypoint):
             for message, event, outcome in zip(messages, events, outcomes):
                 self._settle_one(message, event, outcome, now)
         finally:
+            self.ack_window.flush()  # the batch's acks, in one
             applied.send()
         return result, exc_info
 
     def _settle_one(self, message, event, outcome, now):
         service = self.container.service_name
         if not isinstance(outcome, BaseException):
-            self.consumer.ack_message(message)
+            self._ack(message)
             if outcome is False:
                 EVENTS_CONSUMED.labels(service, self.event_type, "duplicate").inc()
             else:
@@ -307,9 +367,21 @@ class InboxHandler(Entrypoint):
         except Exception as exc:
             log.error("%s: could not republish (%s); the message will be redelivered",
                       self.queue.name, exc)
-            self.consumer.requeue_message(message)
+            self._requeue(message)
             return
-        self.consumer.ack_message(message)
+        self._ack(message)
+
+    def _ack(self, message):
+        """Settled: acked by the next ``ack_window.flush()``."""
+        if self.ack_window.holds(message):
+            self.ack_window.settled(message, AckWindow.ACKED)
+        else:  # delivered on a connection since lost: this ack will fail and be logged
+            self.consumer.ack_message(message)
+
+    def _requeue(self, message):
+        self.consumer.requeue_message(message)
+        if self.ack_window.holds(message):
+            self.ack_window.settled(message, AckWindow.REQUEUED)
 
     def _schedule_retry(self, message, error, counter_header, count, max_delay_ms):
         """Back into the queue through ``<queue>.retry``, after a delay that doubles with

@@ -222,6 +222,41 @@ def test_events_that_arrive_during_a_batch_are_applied_together_in_the_next(list
     assert body["id"] == poison["id"]
 
 
+def test_a_batch_is_acked_in_one_and_an_invalid_message_in_it_holds_back_no_ack(listener):
+    """The messages of a batch are acked with one multiple ack; an invalid message among them
+    is acked on its own channel's terms once dead-lettered; nothing stays unacked and no ack
+    errs (an ack of an unknown delivery would close the channel and bring duplicates)."""
+    IN_FLIGHT.update(entered=0, gate=GreenEvent())
+    duplicates_before = consumed("duplicate")
+    [entrypoint] = [e for e in listener.entrypoints if e.method_name == "on_case_opened"]
+    acks = []
+    channel = entrypoint.ack_window.channel
+    send_ack = channel.basic_ack
+    channel.basic_ack = lambda *args, **kwargs: (acks.append(args), send_ack(*args, **kwargs))
+    holder = case_opened("IN FLIGHT")
+    listener.publish(holder)
+    wait_for(lambda: IN_FLIGHT["entered"] == 1, what="the first batch in its handler")
+
+    goods = [case_opened() for _ in range(20)]
+    for envelope in goods[:10]:
+        listener.publish(envelope)
+    listener.publish(b"not json", content_type="application/json")
+    for envelope in goods[10:]:
+        listener.publish(envelope)
+    wait_for(lambda: entrypoint._waiting.qsize() == 20, what="20 events waiting for a batch")
+    IN_FLIGHT["gate"].send()
+
+    wait_for(lambda: all(listener.rows_for(g["data"]["case_id"]) == 1 for g in goods),
+             what="the 20 good events applied")
+    wait_for(lambda: queue_depth(listener.amqp_uri, dead_letter_queue_name(QUEUE)) == 1,
+             what="the invalid message dead-lettered")
+    wait_for(lambda: not entrypoint.ack_window._delivered, what="every delivery acked")
+    assert 2 <= len(acks) <= 3  # the holder's batch; the 20 and the invalid one, in one or two
+    listener.stop()  # anything left unacked would go back to the queue now
+    assert queue_depth(listener.amqp_uri, QUEUE) == 0
+    assert consumed("duplicate") == duplicates_before
+
+
 def _batches_of_more_than(size):
     samples = [sample for metric in BATCH_EVENTS.collect() for sample in metric.samples
                if sample.labels.get("service") == "listener"]
