@@ -7,6 +7,7 @@ double-apply one.
 import json
 import logging
 import os
+import weakref
 from contextlib import contextmanager
 
 from eventlet import tpool
@@ -308,19 +309,49 @@ class GroupCommit:
         the events new to this service (the others were applied before)."""
         now = utc_now()
         new_keys = {(event.source, event.id): event.type for event in events}  # copies once
-        # executemany with RETURNING: SQLAlchemy sends it as one multi-row INSERT, compiled
-        # once and cached (a literal multi-row .values() was compiled anew for every batch).
-        statement = (dialect_insert(session)(self._inbox)
-                     .on_conflict_do_nothing(index_elements=["source", "event_id"])
-                     .returning(self._inbox.c.source, self._inbox.c.event_id))
         rows = [{"source": source, "event_id": event_id, "event_type": event_type,
                  "applied_at": now} for (source, event_id), event_type in new_keys.items()]
-        return {(source, event_id) for source, event_id in session.execute(statement, rows)}
+        inserted = insert_new_rows(session, self._inbox, rows, ("source", "event_id"),
+                                   returning=(self._inbox.c.source, self._inbox.c.event_id))
+        return {(source, event_id) for source, event_id in inserted}
 
 
-def dialect_insert(session):
+def _dialect_insert(session):
     """INSERT with ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
     return (postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)
+
+
+# {dialect: {statement's shape: Compiled}}, for insert_new_rows
+_COMPILED_INSERTS = weakref.WeakKeyDictionary()
+
+
+def insert_new_rows(session, table, rows, conflict_columns, returning=()):
+    """``INSERT ... ON CONFLICT (conflict_columns) DO NOTHING [RETURNING ...]`` of ``rows``
+    (dicts with the same keys), in one statement; returns the RETURNING rows, i.e. those
+    inserted.
+
+    Compiled once per database and statement shape: SQLAlchemy has no cache key for an
+    ON CONFLICT clause, so it compiled such a statement anew at each execution, 0.3 to 0.4 ms
+    each time, several times in every transaction of a consumer.
+    """
+    if not rows:
+        return []
+    dialect = session.bind.dialect
+    column_keys = tuple(rows[0])
+    many = len(rows) > 1
+    shape = (table.name, tuple(conflict_columns), tuple(column.key for column in returning),
+             column_keys, many)
+    compiled_by_shape = _COMPILED_INSERTS.setdefault(dialect, {})
+    compiled = compiled_by_shape.get(shape)
+    if compiled is None:
+        statement = _dialect_insert(session)(table).on_conflict_do_nothing(
+            index_elements=list(conflict_columns))
+        if returning:
+            statement = statement.returning(*returning)
+        compiled = compiled_by_shape[shape] = statement.compile(
+            dialect=dialect, column_keys=list(column_keys), for_executemany=many)
+    result = session.connection().execute(compiled, rows)
+    return result.all() if returning else []
 
 
 class Database(DependencyProvider):

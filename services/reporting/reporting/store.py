@@ -4,7 +4,7 @@ from sqlalchemy import (
     Column, DateTime, Integer, MetaData, String, Table, bindparam, func, select, update,
 )
 
-from parcours_shared.db import dialect_insert, inbox_table
+from parcours_shared.db import inbox_table, insert_new_rows
 
 from .domain import STAGES
 
@@ -39,9 +39,8 @@ def cases_for_update(session, case_ids):
     so that two batches sharing cases cannot deadlock.
     """
     case_ids = sorted(case_ids)
-    session.execute(
-        dialect_insert(session)(case_progress).on_conflict_do_nothing(index_elements=["case_id"]),
-        [{"case_id": case_id} for case_id in case_ids])
+    insert_new_rows(session, case_progress, [{"case_id": case_id} for case_id in case_ids],
+                    ("case_id",))
     query = (select(case_progress)
              .where(case_progress.c.case_id.in_(bindparam("case_ids", expanding=True)))
              .order_by(case_progress.c.case_id).with_for_update())
@@ -70,11 +69,11 @@ def add_to_totals(session, deltas):
                for (region_code, stage), delta in sorted(deltas.items()) if delta]
     if not changes:
         return
-    session.execute(
-        dialect_insert(session)(stage_totals).on_conflict_do_nothing(
-            index_elements=["region_code", "stage"]),
+    insert_new_rows(
+        session, stage_totals,
         [{"region_code": change["b_region_code"], "stage": change["b_stage"], "cases": 0}
-         for change in changes])
+         for change in changes],
+        ("region_code", "stage"))
     session.execute(
         update(stage_totals)
         .where((stage_totals.c.region_code == bindparam("b_region_code"))
