@@ -103,16 +103,20 @@ class Network:
             shutil.copytree(self.log_dir, destination, dirs_exist_ok=True)
 
     def cpu_seconds(self):
-        """User + system CPU time of each service process so far (from /proc), and of this
-        process, the HTTP clients (to tell whether the driver itself was the bottleneck)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        used = {}
-        for name, service in self.services.items():
-            with open("/proc/{}/stat".format(service.process.pid)) as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            used[name] = (int(fields[11]) + int(fields[12])) / ticks
+        """User + system CPU time so far (from /proc) of each service process, of this process
+        (the HTTP clients: was the driver the bottleneck?), of RabbitMQ if it runs here, and of
+        the whole machine (``machine``: all cores, every process)."""
+        used = {name: _process_cpu_seconds(service.process.pid)
+                for name, service in self.services.items()}
         own = os.times()
         used["bench_clients"] = own.user + own.system
+        broker = _broker_pid()
+        if broker is not None:
+            used["rabbitmq"] = _process_cpu_seconds(broker)
+        with open("/proc/stat") as stat:
+            jiffies = [int(field) for field in stat.readline().split()[1:]]
+        busy = sum(jiffies[:8]) - jiffies[3] - jiffies[4]  # all but idle and iowait
+        used["machine"] = busy / os.sysconf("SC_CLK_TCK")
         return used
 
     def get(self, service, path, **params):
@@ -124,6 +128,27 @@ class Network:
         response = http.post(self.urls[service] + path, json=body, timeout=HTTP_TIMEOUT)
         _expect(response, *expected)
         return response.json()
+
+
+def _process_cpu_seconds(pid):
+    with open("/proc/{}/stat".format(pid)) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _broker_pid():
+    """RabbitMQ's Erlang VM on this machine, if there is one (None where the broker is
+    elsewhere: its share is then not measured)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/{}/cmdline".format(pid), "rb") as cmdline:
+                arguments = cmdline.read().split(b"\0")
+        except OSError:
+            continue
+        if arguments and os.path.basename(arguments[0]) == b"beam.smp" and b"rabbit" in b" ".join(
+                arguments):
+            return int(pid)
+    return None
 
 
 def _free_port():
@@ -345,8 +370,10 @@ def throughput(network, cases, sirens, progress):
     progress.say("{:.0f} events handled in {:.1f}s: {:,.0f} events/s ({:,.0f} cases/s)".format(
         handled, seconds, rate, cases / seconds))
     cpu = {name: round(cpu_after[name] - cpu_before[name], 1) for name in cpu_after}
-    progress.say("CPU seconds used meanwhile by each service and by the HTTP clients: {}".format(
-        ", ".join("{} {}".format(name, used) for name, used in cpu.items())))
+    progress.say("CPU seconds used meanwhile by each service, the HTTP clients, RabbitMQ and the "
+                 "whole machine ({} cores x {:.1f} s): {}".format(
+                     os.cpu_count(), seconds,
+                     ", ".join("{} {}".format(name, used) for name, used in cpu.items())))
     return {
         "pathway_cases": cases,
         "pathway_seconds": round(seconds, 2),
