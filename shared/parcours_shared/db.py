@@ -141,14 +141,21 @@ class UnitOfWork:
         return envelope
 
     def write_outbox(self):
+        """Write the transaction's events, just before its commit. Their ``time`` is this
+        moment, when what they tell becomes true: not when each was prepared (the first firm
+        of a long list is opened with the last, when the list commits)."""
         if not self.published:
             return
         now = utc_now()
+        stamp = now.isoformat()
         exchange = exchange_name(self.service_name)
-        self.session.execute(insert(self._outbox), [
-            {"event_id": envelope["id"], "exchange": exchange, "routing_key": envelope["type"],
-             "body": json.dumps(envelope, separators=(",", ":")), "created_at": now}
-            for envelope in self.published])
+        rows = []
+        for envelope in self.published:
+            envelope["time"] = stamp
+            rows.append({"event_id": envelope["id"], "exchange": exchange,
+                         "routing_key": envelope["type"],
+                         "body": json.dumps(envelope, separators=(",", ":")), "created_at": now})
+        self.session.execute(insert(self._outbox), rows)
 
 
 class DatabaseAccess:

@@ -28,7 +28,8 @@ BATCH_EVENTS = Histogram(
 )
 EVENT_LAG = Histogram(
     "parcours_event_lag_seconds",
-    "From an event's creation at its publisher to its effect committed by this consumer.",
+    "From an event's time (its transaction's commit at the publisher) to its effect "
+    "committed by this consumer.",
     ["service", "type"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0,
              1.5, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
