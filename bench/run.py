@@ -70,7 +70,7 @@ def parse_args(argv):
                         help="skip the relay on PostgreSQL even if it is reachable")
     parser.add_argument("--report-sizes", default="10000,100000",
                         help="case counts at which the funnel query is timed")
-    parser.add_argument("--query-runs", type=int, default=20)
+    parser.add_argument("--query-runs", type=int, default=200)
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the relay runs (bench/raw/relay-*.prof)")
     parser.add_argument("--output-dir", default=None,
