@@ -49,6 +49,25 @@ def database_url(tmp_path):
                 connection.execute(text('DROP SCHEMA IF EXISTS "{}" CASCADE'.format(schema)))
 
 
+@pytest.fixture
+def engine_with_tables(database_url):
+    """Factory: ``engine_with_tables(metadata, "name")`` gives an engine on a new database
+    (see ``database_url``) with the tables of ``metadata`` created; disposed after the test."""
+    from .db import create_db_engine
+
+    engines = []
+
+    def make(metadata, name):
+        engine = create_db_engine(database_url(name))
+        engines.append(engine)
+        metadata.create_all(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
 _ENGINES = {}
 
 

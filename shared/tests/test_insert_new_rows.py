@@ -5,7 +5,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import compiler
 
-from parcours_shared.db import create_db_engine, insert_new_rows
+from parcours_shared.db import insert_new_rows
 
 metadata = MetaData()
 claims = Table("claims", metadata,
@@ -15,11 +15,8 @@ claims = Table("claims", metadata,
 
 
 @pytest.fixture
-def engine(database_url):
-    engine = create_db_engine(database_url("inserttest"))
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+def engine(engine_with_tables):
+    return engine_with_tables(metadata, "inserttest")
 
 
 @pytest.fixture

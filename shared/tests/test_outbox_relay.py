@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, func, insert, select
 
 from parcours_shared.broker_link import BrokerLink
 from parcours_shared.contracts import utc_now
-from parcours_shared.db import create_db_engine, outbox_table
+from parcours_shared.db import outbox_table
 from parcours_shared.metrics import RELAY_ERRORS
 from parcours_shared.outbox import ConfirmTimeout, OutboxRelay
 from parcours_shared.testing import queue_messages, wait_for
@@ -28,11 +28,8 @@ QUEUE = "relaytest.all-events"
 
 
 @pytest.fixture
-def engine(database_url):
-    engine = create_db_engine(database_url("relaytest"))
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+def engine(engine_with_tables):
+    return engine_with_tables(metadata, "relaytest")
 
 
 @pytest.fixture

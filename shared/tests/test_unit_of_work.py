@@ -6,18 +6,15 @@ import pytest
 from sqlalchemy import MetaData, select
 from sqlalchemy.orm import Session
 
-from parcours_shared.db import UnitOfWork, create_db_engine, outbox_table
+from parcours_shared.db import UnitOfWork, outbox_table
 
 metadata = MetaData()
 outbox = outbox_table(metadata)
 
 
 @pytest.fixture
-def engine(database_url):
-    engine = create_db_engine(database_url("uowtest"))
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+def engine(engine_with_tables):
+    return engine_with_tables(metadata, "uowtest")
 
 
 def test_an_event_is_timed_when_its_transaction_writes_it_just_before_committing(engine):
