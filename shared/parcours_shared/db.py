@@ -346,7 +346,7 @@ def insert_new_rows(session, table, rows, conflict_columns, returning=()):
     dialect = session.bind.dialect
     column_keys = tuple(rows[0])
     many = len(rows) > 1
-    shape = (table.name, tuple(conflict_columns), tuple(column.key for column in returning),
+    shape = (table, tuple(conflict_columns), tuple(column.key for column in returning),
              column_keys, many)
     compiled_by_shape = _COMPILED_INSERTS.setdefault(dialect, {})
     compiled = compiled_by_shape.get(shape)
@@ -357,6 +357,8 @@ def insert_new_rows(session, table, rows, conflict_columns, returning=()):
             statement = statement.returning(*returning)
         compiled = compiled_by_shape[shape] = statement.compile(
             dialect=dialect, column_keys=list(column_keys), for_executemany=many)
+    # Connection.execute runs a Compiled statement as it runs a cached one (the tests run this
+    # on both databases, so an upgrade of SQLAlchemy that changed it would show there).
     result = session.connection().execute(compiled, rows)
     return result.all() if returning else []
 

@@ -125,7 +125,7 @@ class InboxConsumer(QueueConsumer):
         for provider in self._providers:
             provider.declare_retry_queues(channel)
             queue_channel = channel.connection.channel()
-            provider.ack_window = AckWindow(queue_channel, self)
+            provider.ack_window = AckWindow(queue_channel)
             # on_message runs in the consumer's own thread: the provider only decodes and
             # queues the message (no thread per message); the slow paths spawn their own.
             consumer = Consumer(queue_channel, queues=[provider.queue],
@@ -148,9 +148,8 @@ class AckWindow:
     """
     ACKED, REQUEUED = "acked", "requeued"
 
-    def __init__(self, channel, consumer):
+    def __init__(self, channel):
         self.channel = channel
-        self._consumer = consumer
         self._delivered = deque()   # delivery tags, oldest first
         self._settled = {}          # delivery tag -> ACKED or REQUEUED
         self._sending = Semaphore()  # one ack on the wire at a time, in tag order

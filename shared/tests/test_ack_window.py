@@ -21,7 +21,7 @@ class Delivery:
 
 def window_with(count, channel=None):
     channel = channel or RecordingChannel()
-    window = AckWindow(channel, consumer=None)
+    window = AckWindow(channel)
     messages = [Delivery(channel, tag) for tag in range(1, count + 1)]
     for message in messages:
         window.delivered(message)

@@ -223,9 +223,10 @@ def test_events_that_arrive_during_a_batch_are_applied_together_in_the_next(list
 
 
 def test_a_batch_is_acked_in_one_and_an_invalid_message_in_it_holds_back_no_ack(listener):
-    """The messages of a batch are acked with one multiple ack; an invalid message among them
-    is acked on its own channel's terms once dead-lettered; nothing stays unacked and no ack
-    errs (an ack of an unknown delivery would close the channel and bring duplicates)."""
+    """The messages of a batch are acked with one multiple ack. An invalid message among them
+    is acked once its dead-letter copy is confirmed, and the acks after it wait for it. In the
+    end nothing stays unacked and no ack erred (an ack of an unknown delivery would close the
+    channel and bring duplicates)."""
     IN_FLIGHT.update(entered=0, gate=GreenEvent())
     duplicates_before = consumed("duplicate")
     [entrypoint] = [e for e in listener.entrypoints if e.method_name == "on_case_opened"]

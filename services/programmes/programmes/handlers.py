@@ -7,8 +7,8 @@ from parcours_shared.http import Conflict, NotFound
 
 from . import store
 from .domain import (
-    COMPLETED, CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, TransitionRefused, best_session, check_transition,
-    status_on_confirmation,
+    COMPLETED, CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, TransitionRefused, best_session,
+    check_transition, status_on_confirmation,
 )
 
 log = logging.getLogger(__name__)
