@@ -115,7 +115,9 @@ class Network:
             used["rabbitmq"] = _process_cpu_seconds(broker)
         with open("/proc/stat") as stat:
             jiffies = [int(field) for field in stat.readline().split()[1:]]
-        busy = sum(jiffies[:8]) - jiffies[3] - jiffies[4]  # all but idle and iowait
+        # user, nice, system, irq, softirq: not idle, iowait, nor steal (the host's other
+        # tenants running on our cores)
+        busy = sum(jiffies[:3]) + jiffies[5] + jiffies[6]
         used["machine"] = busy / os.sysconf("SC_CLK_TCK")
         return used
 
