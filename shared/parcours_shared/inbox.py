@@ -71,6 +71,11 @@ DEFAULT_INBOX = {"batch_size": 100, "prefetch": 200}
 _STOP = object()
 
 
+def inbox_settings(config):
+    """The service's PARCOURS_INBOX over the defaults."""
+    return dict(DEFAULT_INBOX, **config.get(INBOX_CONFIG_KEY, {}))
+
+
 def consumer_queue_name(source_service, event_type, service, method):
     """nameko's naming for a service-pool event handler's queue."""
     return "evt-{}-{}--{}.{}".format(source_service, event_type, service, method)
@@ -104,8 +109,7 @@ class InboxConsumer(QueueConsumer):
 
     @property
     def prefetch_count(self):
-        settings = dict(DEFAULT_INBOX, **self.container.config.get(INBOX_CONFIG_KEY, {}))
-        return int(settings["prefetch"])
+        return int(inbox_settings(self.container.config)["prefetch"])
 
     def ack_message(self, message):
         try:
@@ -206,8 +210,7 @@ class InboxHandler(Entrypoint):
         self.queue = Queue(queue_name, exchange=exchange, routing_key=self.event_type,
                            durable=True)
         self.retry = dict(DEFAULT_RETRY, **self.container.config.get(RETRY_CONFIG_KEY, {}))
-        inbox = dict(DEFAULT_INBOX, **self.container.config.get(INBOX_CONFIG_KEY, {}))
-        self.batch_size = max(1, int(inbox["batch_size"]))
+        self.batch_size = max(1, int(inbox_settings(self.container.config)["batch_size"]))
         self.consumer.register_provider(self)
 
     def start(self):
