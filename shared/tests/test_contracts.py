@@ -5,8 +5,9 @@ import pytest
 from marshmallow import Schema, ValidationError, fields
 
 from parcours_shared.contracts import (
-    EVENT_TYPES, ContractViolation, Timestamp, build_envelope, parse_envelope,
+    REGISTRY, ContractViolation, build_envelope, parse_envelope,
 )
+from parcours_shared.contracts.schema_fields import Timestamp
 
 CASE_OPENED = {
     "case_id": "c-1", "siren": "732829320", "company_name": "Ateliers Durand",
@@ -60,13 +61,12 @@ def test_an_envelope_missing_attributes_is_rejected_with_each_one_named():
 
 
 def test_every_event_type_has_a_schema_and_a_publisher():
-    assert set(EVENT_TYPES) == {
+    assert set(REGISTRY.names()) == {
         "case.opened", "case.referred", "case.assigned", "case.closed",
         "diagnostic.scheduled", "diagnostic.completed",
         "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",
         "enrolment.completed", "enrolment.withdrawn", "outcome.recorded"}
-    assert {t.source_service for t in EVENT_TYPES.values()} == {
-        "intake", "diagnostic", "programmes"}
+    assert REGISTRY.publishers() == ["diagnostic", "intake", "programmes"]
 
 
 @pytest.mark.parametrize("value", [
@@ -106,7 +106,7 @@ def _envelope_variants():
 def test_the_envelope_fast_path_answers_as_the_envelope_schema(envelope):
     """Consumers check envelopes without marshmallow's field machinery when nothing is unusual;
     EnvelopeSchema remains the definition: same result, same errors."""
-    from parcours_shared.contracts import EnvelopeSchema, _load_envelope
+    from parcours_shared.contracts.envelope import EnvelopeSchema, load_envelope
 
     def outcome(load):
         try:
@@ -114,7 +114,7 @@ def test_the_envelope_fast_path_answers_as_the_envelope_schema(envelope):
         except ValidationError as exc:
             return exc.messages
 
-    assert outcome(_load_envelope) == outcome(EnvelopeSchema().load)
+    assert outcome(load_envelope) == outcome(EnvelopeSchema().load)
 
 
 ODD_DATA_VALUES = [None, 0, 1, -1, 100, 101, 1.5, 2.0, True, "", " ", "x" * 300, "42", [], {},
@@ -142,9 +142,8 @@ def _valid_value(field):
 
 
 def _data_variants():
-    from parcours_shared.contracts import _DATA_SCHEMAS
-
-    for type_name, schema in sorted(_DATA_SCHEMAS.items()):
+    for event_type in REGISTRY.every_version():
+        type_name, schema = event_type.name, event_type.schema()
         valid = {name: _valid_value(field) for name, field in schema.fields.items()}
         assert schema.validate(valid) == {}, (type_name, schema.validate(valid))
         yield type_name, valid
@@ -162,8 +161,6 @@ def test_plainly_valid_data_loads_as_its_marshmallow_schema_loads_it(unknown_all
     """Event data is loaded without marshmallow's machinery when plainly valid; the schema
     remains the definition: for every type, same result or same errors, tolerant on consume
     (unknown fields dropped) and strict on publish (unknown fields refused)."""
-    from parcours_shared.contracts import _DATA_SCHEMAS, _load_data
-
     checked = 0
     for type_name, document in _data_variants():
         def outcome(load):
@@ -172,8 +169,9 @@ def test_plainly_valid_data_loads_as_its_marshmallow_schema_loads_it(unknown_all
             except ValidationError as exc:
                 return exc.messages
 
-        fast = outcome(lambda: _load_data(type_name, document, unknown_allowed))
-        reference = outcome(lambda: _DATA_SCHEMAS[type_name].load(
+        event_type = REGISTRY.latest(type_name)
+        fast = outcome(lambda: event_type.load(document, unknown_allowed))
+        reference = outcome(lambda: event_type.schema().load(
             document, unknown="exclude" if unknown_allowed else "raise"))
         assert fast == reference, (type_name, document)
         checked += 1

@@ -1,0 +1,47 @@
+"""Events published by diagnostic, the regional advisors' export-readiness assessment."""
+from marshmallow import fields, validate
+
+from .registry import REGISTRY
+from .schema_fields import EventData, Timestamp, required_id
+
+MATURITY_LEVELS = (
+    "not_ready",
+    "first_time_exporter",
+    "occasional_exporter",
+    "experienced_exporter",
+)
+
+publishes = REGISTRY.publisher("diagnostic")
+
+
+class DiagnosticScheduledV1(EventData):
+    diagnostic_id = required_id()
+    case_id = required_id()
+    scheduled_at = Timestamp(required=True)
+
+
+publishes(
+    "diagnostic.scheduled", 1, DiagnosticScheduledV1,
+    meaning="An in-depth diagnostic was scheduled for a new case, to be made by an advisor.",
+    example={"diagnostic_id": "9d7e3b52-61f0-4a8e-b1c4-7f2a0e5d9c13",
+             "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+             "scheduled_at": "2026-03-02T09:15:01+00:00"})
+
+
+class DiagnosticCompletedV1(EventData):
+    diagnostic_id = required_id()
+    case_id = required_id()
+    maturity = fields.String(required=True, validate=validate.OneOf(MATURITY_LEVELS))
+    score = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    recommendations = fields.List(fields.String(), required=True)
+    completed_at = Timestamp(required=True)
+
+
+publishes(
+    "diagnostic.completed", 1, DiagnosticCompletedV1,
+    meaning="The advisor recorded the diagnostic's answers: the firm's maturity and what next.",
+    example={"diagnostic_id": "9d7e3b52-61f0-4a8e-b1c4-7f2a0e5d9c13",
+             "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+             "maturity": "first_time_exporter", "score": 62,
+             "recommendations": ["dedicate_staff_to_export", "trade_fair_pavilion"],
+             "completed_at": "2026-03-20T11:30:00+00:00"})

@@ -1,0 +1,72 @@
+"""Events published by programmes, the national export agency's catalogue and enrolments."""
+from marshmallow import fields, validate
+
+from .registry import REGISTRY
+from .schema_fields import EventData, Timestamp, required_id
+
+OUTCOME_KINDS = (
+    "contract_signed",
+    "market_entered",
+    "export_staff_hired",
+    "financing_obtained",
+)
+
+publishes = REGISTRY.publisher("programmes")
+
+
+class EnrolmentEventV1(EventData):
+    enrolment_id = required_id()
+    case_id = required_id()
+    session_id = required_id()
+    programme_id = required_id()
+    programme_name = fields.String(required=True)
+    at = Timestamp(required=True)
+
+
+_ENROLMENT_EXAMPLE = {
+    "enrolment_id": "c41b8f0d-3e2a-4d6b-9f15-8a7c0e2d4b96",
+    "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+    "session_id": "2a9e4c71-5d3b-4f08-8c6e-1b0d7f3a9e25",
+    "programme_id": "7e1d0b3c-9a4f-4e52-b6d8-3c2f1a0e9b74",
+    "programme_name": "Pavillon France, Gulfood Dubai",
+    "at": "2026-03-20T11:30:02+00:00",
+}
+
+for _name, _meaning in (
+        ("enrolment.proposed",
+         "Programmes proposed to the firm the earliest open session suited to its maturity."),
+        ("enrolment.confirmed", "The firm said yes and took a seat in the session."),
+        ("enrolment.waitlisted", "The firm said yes but the session was full: it waits for a "
+                                 "seat."),
+        ("enrolment.completed", "The firm took part in the whole session."),
+):
+    publishes(_name, 1, EnrolmentEventV1, meaning=_meaning, example=_ENROLMENT_EXAMPLE)
+
+
+class EnrolmentWithdrawnV1(EnrolmentEventV1):
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+publishes(
+    "enrolment.withdrawn", 1, EnrolmentWithdrawnV1,
+    meaning="The enrolment ended before the session did: the firm or the organiser withdrew it.",
+    example=dict(_ENROLMENT_EXAMPLE, reason="the firm could not send anyone on those dates"))
+
+
+class OutcomeRecordedV1(EventData):
+    outcome_id = required_id()
+    case_id = required_id()
+    enrolment_id = fields.String(load_default=None, allow_none=True)
+    kind = fields.String(required=True, validate=validate.OneOf(OUTCOME_KINDS))
+    amount_eur = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    recorded_at = Timestamp(required=True)
+
+
+publishes(
+    "outcome.recorded", 1, OutcomeRecordedV1,
+    meaning="What came of the support for the firm: a contract, a market, export staff, funds.",
+    example={"outcome_id": "e8a2d6f4-0b1c-4e3a-9d57-6f4b2c8a1e03",
+             "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+             "enrolment_id": "c41b8f0d-3e2a-4d6b-9f15-8a7c0e2d4b96",
+             "kind": "contract_signed", "amount_eur": 180000,
+             "recorded_at": "2026-06-12T10:00:00+00:00"})
