@@ -8,7 +8,7 @@ SERVICES := intake diagnostic programmes reporting
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-faults bench setup broker clean lint
+.PHONY: run test test-faults bench setup broker clean lint contracts
 
 $(STAMP): requirements.txt shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@command -v $(PYTHON) >/dev/null || { echo "Parcours needs Python 3.11 ($(PYTHON) not found): install python3.11 and retry, or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -18,7 +18,15 @@ $(STAMP): requirements.txt shared/pyproject.toml $(foreach s,$(SERVICES),service
 	$(BIN)/pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# AsyncAPI's own parser, which the tests use to validate docs/events/asyncapi.yaml (tools/asyncapi).
+ASYNCAPI_TOOL := tools/asyncapi/node_modules/.installed
+$(ASYNCAPI_TOOL): tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	@command -v npm >/dev/null || { echo "the contract checks need Node.js 20 and npm: install them and retry"; exit 1; }
+	@echo "==> installing AsyncAPI's parser into tools/asyncapi/node_modules"
+	npm ci --prefix tools/asyncapi --silent
+	@touch $(ASYNCAPI_TOOL)
+
+setup: $(STAMP) $(ASYNCAPI_TOOL)
 
 # Makes sure RabbitMQ runs here, with the management API the tests use (scripts/ensure_broker.sh).
 broker:
@@ -29,6 +37,11 @@ run: setup broker
 
 test: setup broker
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The event contract from the code: docs/events/asyncapi.yaml and one JSON Schema per event type
+# and version. Refuses to change a released version in a way that breaks integrators.
+contracts: setup
+	$(BIN)/python -W ignore scripts/contracts.py
 
 # Throughput and latency against the raw broker (bench/README.md); writes bench/RESULTS.md.
 bench: setup broker
@@ -46,4 +59,4 @@ test-faults: setup broker
 	$(BIN)/python tests/faults/report.py tests/faults/results.jsonl tests/faults/README.md
 
 clean:
-	rm -rf $(VENV) data .pytest_cache tests/faults/results.jsonl
+	rm -rf $(VENV) data .pytest_cache tests/faults/results.jsonl tools/asyncapi/node_modules

@@ -19,6 +19,13 @@ DEFAULT_PORTS = {"intake": 8001, "diagnostic": 8002, "programmes": 8003, "report
 START_ORDER = ("reporting", "programmes", "diagnostic", "intake")
 
 
+def service_classes():
+    """The four nameko service classes, imported (for what is generated from them)."""
+    import importlib
+    return [getattr(importlib.import_module(name + ".service"), class_name)
+            for name, class_name in SERVICE_CLASSES.items()]
+
+
 class ServiceFailed(RuntimeError):
     pass
 

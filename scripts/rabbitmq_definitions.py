@@ -9,23 +9,15 @@ import json
 import os
 import sys
 
-from processes import ROOT
+from processes import ROOT, service_classes
 
 DEFINITIONS = os.path.join(ROOT, "deploy", "rabbitmq", "definitions.json")
 VHOST = "parcours"
 
 
-def consumer_classes():
-    from diagnostic.service import DiagnosticService
-    from intake.service import IntakeService
-    from programmes.service import ProgrammesService
-    from reporting.service import ReportingService
-    return [IntakeService, DiagnosticService, ProgrammesService, ReportingService]
-
-
 def generated(definitions):
     from parcours_shared.topology import rabbitmq_definitions
-    queues, bindings = rabbitmq_definitions(consumer_classes(), VHOST)
+    queues, bindings = rabbitmq_definitions(service_classes(), VHOST)
     return dict(definitions, queues=queues, bindings=bindings)
 
 

@@ -6,6 +6,7 @@ marshmallow's ``ValidationError``, and the client gets a JSON body saying what t
     400 {"error": "invalid_input", "message": "...", "fields": {"siren": ["..."]}}
     404 {"error": "not_found", "message": "no case with id ..."}
 """
+import functools
 import json
 import logging
 
@@ -141,7 +142,8 @@ def ping_broker(amqp_uri, timeout=3):
 
 
 class OperationalEndpoints:
-    """Health and metrics, the same on every service (mixed into each nameko service class).
+    """Health, metrics and the event contract, the same on every service (mixed into each
+    nameko service class).
 
     ``/health/live``: the process answers (liveness). ``/health``: the database and the broker
     are reachable (readiness): 503 says which one is not.
@@ -167,6 +169,19 @@ class OperationalEndpoints:
     def metrics(self, request):
         body, content_type = render_metrics()
         return Response(body, status=200, content_type=content_type)
+
+    @api("GET", "/asyncapi.json")
+    def asyncapi_document(self, request):
+        """This service's part of the network's AsyncAPI document: what it publishes and what
+        it consumes (the whole network's is docs/events/asyncapi.yaml)."""
+        return service_asyncapi_document(type(self))
+
+
+@functools.lru_cache(maxsize=None)
+def service_asyncapi_document(service_cls):
+    from .contracts import asyncapi
+    from .topology import subscriptions  # it reads the inbox handlers: import once they exist
+    return asyncapi.document(subscriptions([service_cls]), services={service_cls.name})
 
 
 def _check(probe):

@@ -98,6 +98,10 @@ class Registry:
         elif (event_type.upcast is None) != (expected == 1):
             problem = ("needs an upcast from version {}".format(expected - 1) if expected > 1
                        else "has no earlier version to upcast from")
+        elif versions and versions[-1].accepted_until is None:
+            problem = ("supersedes version {} without saying until when consumers accept it: "
+                       "give that version's registration accepted_until= (at least six months "
+                       "from now, docs/events/README.md)".format(expected - 1))
         if problem is None:
             try:
                 event_type.dump(event_type.load(event_type.example, unknown_allowed=False))
@@ -122,6 +126,10 @@ class Registry:
             return self._versions[name][-1]
         except KeyError:
             raise ContractViolation("unknown event type {!r}".format(name)) from None
+
+    def versions(self, name):
+        """Every registered version of a type, version 1 first."""
+        return list(self._versions.get(name, ()))
 
     def by_dataschema(self, dataschema):
         return self._by_dataschema.get(dataschema)
