@@ -60,7 +60,8 @@ def test_events_stranded_by_a_crash_after_commit_are_published_at_restart(
     from sqlalchemy.orm import Session
 
     from intake import handlers, service as intake_service
-    from parcours_shared.db import UnitOfWork, create_db_engine, upgrade_to_head
+    from parcours_shared.engine import create_db_engine, upgrade_to_head
+    from parcours_shared.unit_of_work import UnitOfWork
 
     reporting_config = service_config("reporting")
     container_factory(SERVICES["reporting"], reporting_config).start()

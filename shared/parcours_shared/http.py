@@ -18,7 +18,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from .db import DATABASE_UNAVAILABLE
+from .engine import DATABASE_UNAVAILABLE
 from .metrics import HTTP_REQUESTS, render_metrics
 
 log = logging.getLogger(__name__)

@@ -1,13 +1,13 @@
 """Alembic environment shared by every service: each service's ``env.py`` calls ``run``.
 
-At service start the connection comes from ``db.upgrade_to_head``; from the ``alembic`` command
+At service start the connection comes from ``engine.upgrade_to_head``; from the ``alembic`` command
 line it comes from ``DATABASE_URL``.
 """
 import os
 
 from alembic import context
 
-from .db import create_db_engine
+from .engine import create_db_engine
 
 
 def run(target_metadata):

@@ -23,7 +23,10 @@ import amqp
 import eventlet
 from amqp import spec
 from kombu import Connection
-from sqlalchemy import Integer, any_, bindparam, func, select, text, update
+from sqlalchemy import (
+    Column, DateTime, Index, Integer, MetaData, String, Table, Text, any_, bindparam, func, select,
+    text, update,
+)
 from sqlalchemy.dialects import postgresql
 
 from .contracts import utc_now
@@ -32,6 +35,25 @@ from .metrics import EVENTS_PUBLISHED, OUTBOX_PENDING, RELAY_ERRORS
 log = logging.getLogger(__name__)
 
 YIELD_EVERY = 100  # messages published between two turns of the eventlet hub
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """Events committed with the state change that caused them, waiting for the relay."""
+    table = Table(
+        "outbox", metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("exchange", String(100), nullable=False),
+        Column("routing_key", String(100), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+    )
+    # The relay only ever looks for unsent rows: keep that index small.
+    Index("ix_outbox_unsent", table.c.seq,
+          postgresql_where=table.c.published_at.is_(None),
+          sqlite_where=table.c.published_at.is_(None))
+    return table
 
 
 class ConfirmTimeout(Exception):

@@ -53,7 +53,7 @@ def database_url(tmp_path):
 def engine_with_tables(database_url):
     """Factory: ``engine_with_tables(metadata, "name")`` gives an engine on a new database
     (see ``database_url``) with the tables of ``metadata`` created; disposed after the test."""
-    from .db import create_db_engine
+    from .engine import create_db_engine
 
     engines = []
 

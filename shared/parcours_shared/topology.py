@@ -32,10 +32,14 @@ def subscriptions(service_classes):
     for service_cls in service_classes:
         for attribute in sorted(dir(service_cls)):
             method = getattr(service_cls, attribute)
-            for extension in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
-                if isinstance(extension, InboxHandler):
-                    found.append(Subscription(extension.source_service, extension.event_type,
-                                              service_cls.name, attribute))
+            # a method's entrypoints are a set: in type order, so generated files are stable
+            handlers = sorted((extension for extension in
+                               getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ())
+                               if isinstance(extension, InboxHandler)),
+                              key=lambda extension: extension.event_type)
+            for extension in handlers:
+                found.append(Subscription(extension.source_service, extension.event_type,
+                                          service_cls.name, attribute))
     return found
 
 

@@ -14,9 +14,9 @@ from sqlalchemy.exc import OperationalError
 from eventlet.event import Event as GreenEvent
 
 from parcours_shared.broker_link import BrokerLink
-from parcours_shared.contracts import build_envelope, parse_envelope
-from parcours_shared.db import Database, DatabaseAccess, inbox_table
-from parcours_shared.inbox import InboxConsumer, dead_letter_queue_name, inbox_handler
+from parcours_shared.contracts import ContractViolation, build_envelope, parse_envelope
+from parcours_shared.db import Database, DatabaseAccess
+from parcours_shared.inbox import InboxConsumer, dead_letter_queue_name, inbox_handler, inbox_table
 from parcours_shared.metrics import BATCH_EVENTS, EVENTS_CONSUMED
 from parcours_shared.testing import publish_raw, queue_depth, queue_messages, wait_for
 
@@ -49,9 +49,20 @@ class Listener:
     name = "listener"
     db = Database(metadata, migrations_dir=None, publishes=False)
 
-    @inbox_handler("intake", "case.opened")
-    def on_case_opened(self, events):
-        return self.db.apply_each_once(events, count_firm)
+    @inbox_handler("case.opened")
+    def on_case_opened(self, uow, events):
+        for event in events:
+            count_firm(uow, event)
+
+
+def count_firms(uow, events):
+    for event in events:
+        count_firm(uow, event)
+
+
+def apply_once(listener, events, handler=count_firms):
+    """What the entrypoint does with a batch: claim and apply it in the service's group commit."""
+    return listener.db.group_commit.apply(listener.db, events, handler)
 
 
 def case_opened(company_name="Ateliers Durand"):
@@ -116,10 +127,10 @@ def test_a_poison_message_is_retried_then_dead_lettered_and_the_queue_keeps_flow
 
 def test_a_batch_applies_each_new_event_once_and_isolates_the_one_that_fails(listener):
     first, poison, second = case_opened(), case_opened("POISON"), case_opened()
-    listener.db.apply_each_once([parse_envelope(first)], count_firm)  # applied before
+    apply_once(listener, [parse_envelope(first)])  # applied before
     batch = [parse_envelope(envelope) for envelope in (first, poison, second, second)]
 
-    outcomes = listener.db.apply_each_once(batch, count_firm)
+    outcomes = apply_once(listener, batch)
 
     assert outcomes[0] is False  # applied before: a duplicate
     assert isinstance(outcomes[1], RuntimeError) and "cannot apply" in str(outcomes[1])
@@ -136,7 +147,12 @@ def hand_in(listener, transactions, name, *envelopes):
             count_firm(uow, event)
 
     events = [parse_envelope(envelope) for envelope in envelopes]
-    return eventlet.spawn(listener.db.apply_all_once, events, handler)
+    return eventlet.spawn(apply_once, listener, events, handler)
+
+
+def wait_until_waiting(listener, batches):
+    wait_for(lambda: len(listener.db.group_commit._waiting) == batches,
+             what="{} batches waiting behind the transaction under way".format(batches))
 
 
 def hold_a_transaction(listener, transactions):
@@ -151,7 +167,7 @@ def test_batches_that_wait_for_a_transaction_commit_together_in_the_next(listene
     first = hold_a_transaction(listener, transactions)
     waiting = [hand_in(listener, transactions, name, case_opened())
                for name in ("second", "third")]
-    eventlet.sleep(0)  # both batches handed in behind the first
+    wait_until_waiting(listener, 2)  # both batches handed in behind the first
     IN_FLIGHT["gate"].send()
 
     assert [first.wait()] + [batch.wait() for batch in waiting] == [[True]] * 3
@@ -169,9 +185,9 @@ def test_queues_sharing_a_handler_reach_it_in_one_call_per_transaction(listener)
 
     first = hold_a_transaction(listener, {})
     envelopes = [case_opened(), case_opened()]
-    waiting = [eventlet.spawn(listener.db.apply_all_once, [parse_envelope(envelope)],
-                              shared_handler) for envelope in envelopes]
-    eventlet.sleep(0)
+    waiting = [eventlet.spawn(apply_once, listener, [parse_envelope(envelope)], shared_handler)
+               for envelope in envelopes]
+    wait_until_waiting(listener, 2)
     IN_FLIGHT["gate"].send()
 
     assert first.wait() == [True] and [batch.wait() for batch in waiting] == [[True], [True]]
@@ -184,7 +200,7 @@ def test_a_batch_that_fails_in_a_group_commit_does_not_fail_the_others(listener)
     goods, poison = [case_opened(), case_opened()], case_opened("POISON")
     second = hand_in(listener, transactions, "second", *goods)
     third = hand_in(listener, transactions, "third", poison, case_opened())
-    eventlet.sleep(0)
+    wait_until_waiting(listener, 2)
     IN_FLIGHT["gate"].send()
 
     assert first.wait() == [True]
@@ -267,26 +283,35 @@ def _batches_of_more_than(size):
     return count - at_most
 
 
-class ForgetfulListener:
-    """A service whose handler forgets to return its outcomes (a bug)."""
-    name = "forgetful"
-    db = Database(metadata, migrations_dir=None, publishes=False)
+class ListenerWithoutInbox:
+    """A service whose database has no inbox table: it cannot apply events once."""
+    name = "without_inbox"
+    db = Database(MetaData(), migrations_dir=None, publishes=False)
 
-    @inbox_handler("intake", "case.opened")
-    def on_case_opened(self, events):
-        self.db.apply_all_once(events, lambda uow, new_events: None)
+    @inbox_handler("case.opened")
+    def on_case_opened(self, uow, events):
+        pass  # never reached
 
 
-def test_a_handler_that_returns_no_outcomes_gets_its_messages_dead_lettered_saying_why(
+def test_an_inbox_handler_without_the_inbox_table_refuses_to_start(
         container_factory, service_config):
-    config = service_config("forgetful")
-    container_factory(ForgetfulListener, config).start()
-    publish_raw(config["AMQP_URI"], "intake.events", "case.opened", case_opened())
+    container = container_factory(ListenerWithoutInbox, service_config("without_inbox"))
+    with pytest.raises(RuntimeError, match="no Database whose metadata has the inbox table"):
+        container.start()
 
-    dlq = dead_letter_queue_name("evt-intake-case.opened--forgetful.on_case_opened")
-    wait_for(lambda: queue_depth(config["AMQP_URI"], dlq) == 1, what="the message dead-lettered")
-    [(_, headers)] = queue_messages(config["AMQP_URI"], dlq)
-    assert "on_case_opened returned None" in headers["x-parcours-error"]
+
+def test_a_handler_never_sees_an_event_it_has_applied(listener):
+    """The entrypoint claims before it calls: a redelivered copy does not reach the method."""
+    seen = []
+    event = parse_envelope(case_opened())
+    for _ in range(3):
+        apply_once(listener, [event], lambda uow, events: seen.extend(events))
+    assert [e.id for e in seen] == [event.id]
+
+
+def test_an_unknown_event_type_fails_when_the_service_is_defined():
+    with pytest.raises(ContractViolation, match="unknown event type 'case.reopened'"):
+        inbox_handler("case.reopened")(lambda self, uow, events: None)
 
 
 def test_invalid_messages_go_straight_to_the_dead_letter_queue_with_the_reason(listener):

@@ -5,7 +5,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import compiler
 
-from parcours_shared.db import insert_new_rows
+from parcours_shared.sql import insert_new_rows
 
 metadata = MetaData()
 claims = Table("claims", metadata,

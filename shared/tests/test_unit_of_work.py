@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import MetaData, select
 from sqlalchemy.orm import Session
 
-from parcours_shared.db import UnitOfWork, outbox_table
+from parcours_shared.outbox import outbox_table
+from parcours_shared.unit_of_work import UnitOfWork
 
 metadata = MetaData()
 outbox = outbox_table(metadata)

@@ -8,8 +8,8 @@ from sqlalchemy import MetaData
 
 from parcours_shared.contracts import REGISTRY, build_envelope
 from parcours_shared.contracts.schema_fields import EventData, Timestamp, required_id
-from parcours_shared.db import Database, inbox_table
-from parcours_shared.inbox import inbox_handler
+from parcours_shared.db import Database
+from parcours_shared.inbox import inbox_handler, inbox_table
 from parcours_shared.testing import publish_raw, wait_for
 
 TYPE = "probe.noted"  # registered for these tests only, as if intake published it
@@ -51,21 +51,16 @@ metadata = MetaData()
 inbox_table(metadata)
 
 
-def remember(uow, events):
-    RECEIVED.extend(events)
-
-
-class Notebook:
-    name = "notebook"
-    db = Database(metadata, migrations_dir=None, publishes=False)
-
-    @inbox_handler("intake", TYPE)
-    def on_noted(self, events):
-        return self.db.apply_all_once(events, remember)
-
-
 def test_a_v1_message_published_after_v2_exists_reaches_the_handler_as_v2(
         two_versions, container_factory, service_config):
+    class Notebook:  # defined once the type is registered: an unknown type fails at once
+        name = "notebook"
+        db = Database(metadata, migrations_dir=None, publishes=False)
+
+        @inbox_handler(TYPE)
+        def on_noted(self, uow, events):
+            RECEIVED.extend(events)
+
     config = service_config("notebook")
     container_factory(Notebook, config).start()
     RECEIVED.clear()

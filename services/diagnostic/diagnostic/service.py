@@ -20,9 +20,9 @@ class DiagnosticService(parcours_http.OperationalEndpoints):
 
     db = Database(store.metadata, MIGRATIONS)
 
-    @inbox_handler("intake", "case.opened")
-    def on_case_opened(self, events):
-        return self.db.apply_all_once(events, handlers.schedule_diagnostics)
+    @inbox_handler("case.opened")
+    def on_case_opened(self, uow, events):
+        handlers.schedule_diagnostics(uow, events)
 
     @api("GET", "/diagnostics")
     def list_diagnostics(self, request):

@@ -3,7 +3,8 @@ from sqlalchemy import (
     JSON, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select, update,
 )
 
-from parcours_shared.db import inbox_table, outbox_table
+from parcours_shared.inbox import inbox_table
+from parcours_shared.outbox import outbox_table
 
 metadata = MetaData()
 

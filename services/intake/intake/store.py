@@ -1,7 +1,8 @@
 """Intake's tables and queries. Nothing outside this service reads them."""
 from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select, update
 
-from parcours_shared.db import inbox_table, outbox_table
+from parcours_shared.inbox import inbox_table
+from parcours_shared.outbox import outbox_table
 
 from .domain import Case
 

@@ -24,9 +24,9 @@ class ProgrammesService(parcours_http.OperationalEndpoints):
 
     db = Database(store.metadata, MIGRATIONS)
 
-    @inbox_handler("diagnostic", "diagnostic.completed")
-    def on_diagnostic_completed(self, events):
-        return self.db.apply_all_once(events, handlers.propose_enrolments)
+    @inbox_handler("diagnostic.completed")
+    def on_diagnostic_completed(self, uow, events):
+        handlers.propose_enrolments(uow, events)
 
     @api("POST", "/programmes")
     def create_programme(self, request):

@@ -5,7 +5,8 @@ from sqlalchemy import (
     bindparam, func, insert, select, update,
 )
 
-from parcours_shared.db import inbox_table, outbox_table
+from parcours_shared.inbox import inbox_table
+from parcours_shared.outbox import outbox_table
 
 from .domain import CONFIRMED
 

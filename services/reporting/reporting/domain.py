@@ -7,34 +7,31 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timezone
 
-STAGES = (
-    "opened",
-    "diagnostic_scheduled",
-    "diagnostic_completed",
-    "enrolment_proposed",
-    "enrolment_confirmed",
-    "enrolment_completed",
-    "outcome_recorded",
-)
-
 
 @dataclass(frozen=True)
 class StageReached:
+    """What reporting learns from one consumed event type: a stage of the pathway reached."""
+
     stage: str
+    event_type: str           # the event that says so
     time_field: str           # the event data field that says when
     attributes: tuple = ()    # case attributes the event carries (for breakdowns)
 
 
-# event type -> what reporting learns from it
-STAGE_OF_EVENT = {
-    "case.opened": StageReached("opened", "opened_at", ("region_code", "channel")),
-    "diagnostic.scheduled": StageReached("diagnostic_scheduled", "scheduled_at"),
-    "diagnostic.completed": StageReached("diagnostic_completed", "completed_at", ("maturity",)),
-    "enrolment.proposed": StageReached("enrolment_proposed", "at"),
-    "enrolment.confirmed": StageReached("enrolment_confirmed", "at"),
-    "enrolment.completed": StageReached("enrolment_completed", "at"),
-    "outcome.recorded": StageReached("outcome_recorded", "recorded_at"),
-}
+# The pathway, in order: one entry per counted event. The consumer subscribes to every event
+# type here and the funnel lists every stage (a stage's column needs a migration too).
+PATHWAY = (
+    StageReached("opened", "case.opened", "opened_at", ("region_code", "channel")),
+    StageReached("diagnostic_scheduled", "diagnostic.scheduled", "scheduled_at"),
+    StageReached("diagnostic_completed", "diagnostic.completed", "completed_at", ("maturity",)),
+    StageReached("enrolment_proposed", "enrolment.proposed", "at"),
+    StageReached("enrolment_confirmed", "enrolment.confirmed", "at"),
+    StageReached("enrolment_completed", "enrolment.completed", "at"),
+    StageReached("outcome_recorded", "outcome.recorded", "recorded_at"),
+)
+STAGES = tuple(reached.stage for reached in PATHWAY)
+STAGE_OF_EVENT = {reached.event_type: reached for reached in PATHWAY}
+COUNTED_EVENT_TYPES = tuple(STAGE_OF_EVENT)
 
 
 UNKNOWN_REGION = ""  # stages of cases whose region (it comes with case.opened) is not known yet

@@ -9,6 +9,7 @@ from parcours_shared.http import api, query_args
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
+from .domain import COUNTED_EVENT_TYPES
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -24,36 +25,9 @@ class ReportingService(parcours_http.OperationalEndpoints):
 
     db = Database(store.metadata, MIGRATIONS, publishes=False)
 
-    def _record(self, events):
-        return self.db.apply_all_once(events, handlers.record_progress)
-
-    @inbox_handler("intake", "case.opened")
-    def on_case_opened(self, events):
-        return self._record(events)
-
-    @inbox_handler("diagnostic", "diagnostic.scheduled")
-    def on_diagnostic_scheduled(self, events):
-        return self._record(events)
-
-    @inbox_handler("diagnostic", "diagnostic.completed")
-    def on_diagnostic_completed(self, events):
-        return self._record(events)
-
-    @inbox_handler("programmes", "enrolment.proposed")
-    def on_enrolment_proposed(self, events):
-        return self._record(events)
-
-    @inbox_handler("programmes", "enrolment.confirmed")
-    def on_enrolment_confirmed(self, events):
-        return self._record(events)
-
-    @inbox_handler("programmes", "enrolment.completed")
-    def on_enrolment_completed(self, events):
-        return self._record(events)
-
-    @inbox_handler("programmes", "outcome.recorded")
-    def on_outcome_recorded(self, events):
-        return self._record(events)
+    @inbox_handler(*COUNTED_EVENT_TYPES)
+    def on_pathway_event(self, uow, events):
+        handlers.record_progress(uow, events)
 
     @api("GET", "/funnel")
     def funnel(self, request):

@@ -4,7 +4,8 @@ from sqlalchemy import (
     Column, DateTime, Integer, MetaData, String, Table, bindparam, func, select, update,
 )
 
-from parcours_shared.db import inbox_table, insert_new_rows
+from parcours_shared.inbox import inbox_table
+from parcours_shared.sql import insert_new_rows
 
 from .domain import STAGES
 

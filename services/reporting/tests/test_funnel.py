@@ -56,7 +56,7 @@ def test_migration_backfills_stage_totals_from_recorded_cases(database_url):
     from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
-    from parcours_shared.db import create_db_engine, upgrade_to_head
+    from parcours_shared.engine import create_db_engine, upgrade_to_head
     from reporting import handlers, service, store
 
     engine = create_db_engine(database_url("reporting"))

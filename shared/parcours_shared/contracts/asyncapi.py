@@ -125,7 +125,8 @@ def document(subscriptions=(), services=None, registry=REGISTRY):
         if subscription.event_type not in channels:
             continue  # consumes a type no longer registered: topology tests report it
         versions = registry.versions(subscription.event_type)
-        operations["{}.{}".format(subscription.service, subscription.method)] = {
+        operations["{}.{}.{}".format(subscription.service, subscription.method,
+                                     subscription.event_type)] = {
             "action": "receive",
             "title": "{} consumes {}".format(subscription.service, subscription.event_type),
             "summary": "Queue {}: applied once per event id, retried, then dead-lettered "

@@ -1,8 +1,12 @@
 """The inbox entrypoint: consume an event type, validate it, apply it once; retry, then dead-letter.
 
-``@inbox_handler("intake", "case.opened")`` is Parcours' replacement for nameko's
-``@event_handler``: same exchange and queue naming (``evt-<source>-<type>--<service>.<method>``),
-but nothing is lost or looped forever.
+``@inbox_handler("case.opened")`` is Parcours' replacement for nameko's ``@event_handler``:
+same exchange and queue naming (``evt-<source>-<type>--<service>.<method>``, the source being
+the type's publisher in the contract registry), but nothing is lost, looped forever or applied
+twice. The method it decorates is ``(self, uow, events)``: it is called inside the unit of work
+that claims the events in the service's inbox, with the new ones only (never a duplicate), and
+whatever it writes or publishes commits with the claim. So a handler cannot forget to be
+idempotent. One method may consume several types: ``@inbox_handler("a.b", "c.d")``.
 
 - A message that is not valid JSON or does not match its contract goes straight to
   ``<queue>.dlq`` with the reason; it never reaches the handler and never blocks the queue.
@@ -19,15 +23,15 @@ but nothing is lost or looped forever.
 Events are handed over in batches: while a batch is being applied, the messages that arrive
 wait, and the next worker takes all of them (up to ``batch_size``). At low load a batch is one
 event, so nothing waits for a batch to fill; under a burst, one transaction and one commit serve
-many events. The handler method receives the list and returns, for each event, True (applied),
-False (a duplicate) or the exception that event raised; ``DatabaseAccess.apply_all_once``
-(a handler for the whole batch) and ``apply_each_once`` (a handler per event) do that, and
-isolate a failing event by applying the others without it.
+many events; batches of other queues of the service that wait meanwhile share the transaction
+(``once.GroupCommit``). When the transaction fails, the batch is applied again without the
+event that failed, so one bad event is retried alone.
 
 Messages are taken raw (kombu ``on_message``) rather than decoded by kombu, because nameko's
 queue consumer lets a decoding error escape and kill the container: an integrator's bad message
 must not stop a partner's service.
 """
+import functools
 import json
 import logging
 import time
@@ -46,9 +50,10 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
-from .contracts import ContractViolation, exchange_name, parse_envelope, utc_now
-from .db import DATABASE_UNAVAILABLE
-from .metrics import BATCH_EVENTS, EVENT_LAG, EVENTS_CONSUMED, HANDLER_SECONDS
+from ..contracts import REGISTRY, ContractViolation, exchange_name, parse_envelope, utc_now
+from ..db import Database, DatabaseAccess
+from ..engine import DATABASE_UNAVAILABLE
+from ..metrics import BATCH_EVENTS, EVENT_LAG, EVENTS_CONSUMED, HANDLER_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +192,10 @@ class AckWindow:
 class InboxHandler(Entrypoint):
     consumer = InboxConsumer()
 
-    def __init__(self, source_service, event_type, **kwargs):
-        self.source_service = source_service
+    def __init__(self, event_type, **kwargs):
         self.event_type = event_type
+        # an unknown type fails here, when the service's module is imported
+        self.source_service = REGISTRY.latest(event_type).publisher
         self.queue = None
         self.batch_size = None
         self._waiting = LightQueue()   # (message, event) received, not yet handed to a worker
@@ -200,6 +206,12 @@ class InboxHandler(Entrypoint):
     # --- nameko lifecycle ----------------------------------------------------------------------
 
     def setup(self):
+        if not any(isinstance(dependency, Database) and dependency.inbox is not None
+                   for dependency in self.container.dependencies):
+            raise RuntimeError(
+                "{}.{} is an inbox handler, but the service has no Database whose metadata has "
+                "the inbox table (inbox_table(metadata))".format(
+                    self.container.service_name, self.method_name))
         queue_name = consumer_queue_name(self.source_service, self.event_type,
                                          self.container.service_name, self.method_name)
         # Declaring the publisher's exchange lets a consumer start first; where the broker's
@@ -446,4 +458,39 @@ def _is_true(value):
     return value is True or str(value).strip().lower() in ("true", "1", "yes", "on")
 
 
-inbox_handler = InboxHandler.decorator
+def inbox_handler(*event_types, **kwargs):
+    """``@inbox_handler("case.opened")`` on a method ``(self, uow, events)`` of a service whose
+    Database has the inbox table: a queue per type, whose new events the method applies in the
+    unit of work that claims them (see the module's docstring)."""
+    if not event_types:
+        raise TypeError("inbox_handler needs at least one event type")
+
+    def decorate(apply):
+        consume = _applied_once(apply)
+        for event_type in event_types:
+            InboxHandler.decorator(event_type, **kwargs)(consume)
+        return consume
+
+    return decorate
+
+
+def _applied_once(apply):
+    """The entrypoint's method: claim, then ``apply`` the new events, in one transaction; one
+    outcome per event back to the entrypoint."""
+    @functools.wraps(apply)
+    def consume(self, events):
+        db = _database_of(self)
+        # keyed by the function, so that queues served by one method get one call per
+        # transaction whatever worker takes them
+        return db.group_commit.apply(db, events, partial(apply, self), key=apply)
+
+    consume.applies = apply  # the method as written, for tests that call it with a unit of work
+    return consume
+
+
+def _database_of(service):
+    for dependency in vars(service).values():
+        if isinstance(dependency, DatabaseAccess) and dependency.group_commit is not None:
+            return dependency
+    raise RuntimeError("{} has inbox handlers but no Database with the inbox table".format(
+        type(service).__name__))

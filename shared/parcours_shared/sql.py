@@ -1,0 +1,45 @@
+"""SQL the services share: one INSERT of many rows that skips those already there."""
+import weakref
+
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+
+def _dialect_insert(session):
+    """INSERT with ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
+    return (postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)
+
+
+# {dialect: {statement's shape: Compiled}}, for insert_new_rows
+_COMPILED_INSERTS = weakref.WeakKeyDictionary()
+
+
+def insert_new_rows(session, table, rows, conflict_columns, returning=()):
+    """``INSERT ... ON CONFLICT (conflict_columns) DO NOTHING [RETURNING ...]`` of ``rows``
+    (dicts with the same keys), in one statement; returns the RETURNING rows, i.e. those
+    inserted.
+
+    Compiled once per database and statement shape: SQLAlchemy has no cache key for an
+    ON CONFLICT clause, so it compiled such a statement anew at each execution, 0.3 to 0.4 ms
+    each time, several times in every transaction of a consumer.
+    """
+    if not rows:
+        return []
+    dialect = session.bind.dialect
+    column_keys = tuple(rows[0])
+    many = len(rows) > 1
+    shape = (table, tuple(conflict_columns), tuple(column.key for column in returning),
+             column_keys, many)
+    compiled_by_shape = _COMPILED_INSERTS.setdefault(dialect, {})
+    compiled = compiled_by_shape.get(shape)
+    if compiled is None:
+        statement = _dialect_insert(session)(table).on_conflict_do_nothing(
+            index_elements=list(conflict_columns))
+        if returning:
+            statement = statement.returning(*returning)
+        compiled = compiled_by_shape[shape] = statement.compile(
+            dialect=dialect, column_keys=list(column_keys), for_executemany=many)
+    # Connection.execute runs a Compiled statement as it runs a cached one (the tests run this
+    # on both databases, so an upgrade of SQLAlchemy that changed it would show there).
+    result = session.connection().execute(compiled, rows)
+    return result.all() if returning else []
