@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from intake.service import MIGRATIONS as INTAKE_MIGRATIONS
 from intake.store import outbox
 from parcours_shared.contracts import exchange_name, utc_now
-from parcours_shared.db import create_db_engine, upgrade_to_head
+from parcours_shared.engine import create_db_engine, upgrade_to_head
 from parcours_shared.outbox import OutboxRelay
 
 from common import (

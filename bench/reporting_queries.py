@@ -24,7 +24,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session
 
-from parcours_shared.db import create_db_engine
+from parcours_shared.engine import create_db_engine
 from reporting.domain import STAGES
 from reporting.handlers import pathway_funnel
 from reporting.service import MIGRATIONS as REPORTING_MIGRATIONS
@@ -99,7 +99,7 @@ def load_cases(engine, size):
 
 
 def _migrate(engine, revision):
-    """Like parcours_shared.db.upgrade_to_head, but to ``revision`` ("first" or "head")."""
+    """Like parcours_shared.engine.upgrade_to_head, but to ``revision`` ("first" or "head")."""
     config = Config()
     config.set_main_option("script_location", REPORTING_MIGRATIONS)
     if revision == "first":
