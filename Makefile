@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run test test-faults bench setup broker clean lint contracts
 
-$(STAMP): requirements.txt shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+$(STAMP): requirements.txt shared/pyproject.toml shared/testing/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@command -v $(PYTHON) >/dev/null || { echo "Parcours needs Python 3.11 ($(PYTHON) not found): install python3.11 and retry, or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
 	@echo "==> creating the virtual environment in $(VENV) and installing the four services"
 	$(PYTHON) -m venv $(VENV)

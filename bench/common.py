@@ -8,7 +8,7 @@ import uuid
 import requests
 
 from parcours_shared.contracts import build_envelope, utc_now
-from parcours_shared.testing import luhn_valid_sirens, queue_depth
+from parcours_testing import luhn_valid_sirens, queue_depth
 
 MANAGEMENT_API = "http://127.0.0.1:15672/api"
 BROKER_AUTH = ("guest", "guest")

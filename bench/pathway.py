@@ -24,7 +24,7 @@ import eventlet
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from parcours_shared.testing import luhn_valid_sirens
+from parcours_testing import luhn_valid_sirens
 
 from common import Progress, Stopwatch, per_second
 

@@ -1,6 +1,6 @@
 """Fixtures for cross-service tests: the four services in one process, on one test vhost."""
 import pytest
-from parcours_shared.testing import ApiClient
+from parcours_testing import ApiClient
 
 from diagnostic.service import DiagnosticService
 from intake.service import IntakeService

@@ -1,7 +1,7 @@
 """Driving one firm along the pathway over HTTP, as a partner's staff would."""
 from datetime import date, timedelta
 
-from parcours_shared.testing import wait_for
+from parcours_testing import wait_for
 
 READY_ANSWERS = {
     "domestic_success": True, "export_share_percent": 5, "export_staff": 1,

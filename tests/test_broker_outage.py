@@ -5,9 +5,8 @@ from sqlalchemy import select
 
 from parcours_shared.db import Database
 from parcours_shared.metrics import RELAY_ERRORS
-from parcours_shared.testing import ApiClient, luhn_valid_sirens, wait_for
+from parcours_testing import ApiClient, BrokerLink, luhn_valid_sirens, wait_for
 
-from parcours_shared.broker_link import BrokerLink
 from conftest import SERVICES
 from pathway import funnel_counts, open_case
 from intake.store import outbox

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import eventlet
 
 from parcours_shared.contracts import build_envelope
-from parcours_shared.testing import ApiClient, publish_raw, wait_for
+from parcours_testing import ApiClient, publish_raw, wait_for
 
 from conftest import SERVICES
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from urllib.parse import quote, unquote, urlsplit
 
-from parcours_shared.testing import luhn_valid_sirens, wait_for
+from parcours_testing import luhn_valid_sirens, wait_for
 
 from pathway import READY_ANSWERS, add_programme, open_case, proposed_enrolment, \
     scheduled_diagnostic

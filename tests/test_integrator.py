@@ -5,7 +5,7 @@ from datetime import datetime
 
 from kombu import Connection, Consumer, Exchange, Queue
 
-from parcours_shared.testing import luhn_valid_sirens, wait_for
+from parcours_testing import luhn_valid_sirens, wait_for
 
 
 def test_a_plain_amqp_client_reads_self_describing_cloudevents(network):

@@ -1,6 +1,6 @@
 """The thin pathway end to end, over HTTP and the real broker: intake -> diagnostic ->
 programmes -> reporting."""
-from parcours_shared.testing import luhn_valid_sirens, wait_for
+from parcours_testing import luhn_valid_sirens, wait_for
 
 from pathway import (
     READY_ANSWERS, add_programme, funnel_counts, open_case, proposed_enrolment,

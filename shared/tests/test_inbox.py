@@ -18,7 +18,7 @@ from parcours_shared.contracts import ContractViolation, build_envelope, parse_e
 from parcours_shared.db import Database, DatabaseAccess
 from parcours_shared.inbox import InboxConsumer, dead_letter_queue_name, inbox_handler, inbox_table
 from parcours_shared.metrics import BATCH_EVENTS, EVENTS_CONSUMED
-from parcours_shared.testing import publish_raw, queue_depth, queue_messages, wait_for
+from parcours_testing import publish_raw, queue_depth, queue_messages, wait_for
 
 metadata = MetaData()
 inbox_table(metadata)

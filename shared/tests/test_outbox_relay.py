@@ -13,12 +13,11 @@ import pytest
 from kombu import Connection
 from sqlalchemy import MetaData, func, insert, select
 
-from parcours_shared.broker_link import BrokerLink
 from parcours_shared.contracts import utc_now
 from parcours_shared.outbox import outbox_table
 from parcours_shared.metrics import RELAY_ERRORS
 from parcours_shared.outbox import ConfirmTimeout, OutboxRelay
-from parcours_shared.testing import queue_messages, wait_for
+from parcours_testing import BrokerLink, queue_messages, wait_for
 
 metadata = MetaData()
 outbox = outbox_table(metadata)

@@ -10,7 +10,7 @@ from parcours_shared.contracts import REGISTRY, build_envelope
 from parcours_shared.contracts.schema_fields import EventData, Timestamp, required_id
 from parcours_shared.db import Database
 from parcours_shared.inbox import inbox_handler, inbox_table
-from parcours_shared.testing import publish_raw, wait_for
+from parcours_testing import publish_raw, wait_for
 
 TYPE = "probe.noted"  # registered for these tests only, as if intake published it
 RECEIVED = []

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from parcours_shared import topology
-from parcours_shared.testing import luhn_valid_sirens
+from parcours_testing import luhn_valid_sirens
 from pathway import READY_ANSWERS  # the cross-service tests' ready-to-export diagnostic
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))

@@ -22,7 +22,7 @@ import uuid
 import pytest
 import requests
 
-from parcours_shared.testing import publish_messages
+from parcours_testing import publish_messages
 
 from harness import (
     PUBLISHERS, FaultNetwork, PathwayDriver, converge, dead_letter_poison_ids, judge, published_events,

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 from parcours_shared.contracts import build_envelope, utc_now
-from parcours_shared.testing import (
+from parcours_testing import (
     luhn_valid_sirens, outbox_events, publish_messages, wait_for,
 )
 

@@ -2,7 +2,7 @@
 against the real broker and the service's own database."""
 import pytest
 from kombu import Connection, Exchange, Queue
-from parcours_shared.testing import (
+from parcours_testing import (
     luhn_valid_sirens, outbox_events, queue_depth, wait_for,
 )
 

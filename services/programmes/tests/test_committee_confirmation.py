@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from parcours_shared.contracts import build_envelope, utc_now
-from parcours_shared.testing import outbox_events, publish_messages, wait_for
+from parcours_testing import outbox_events, publish_messages, wait_for
 
 from programmes.service import ProgrammesService
 

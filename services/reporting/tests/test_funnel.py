@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from parcours_shared.contracts import build_envelope
-from parcours_shared.testing import publish_raw, wait_for
+from parcours_testing import publish_raw, wait_for
 
 from reporting.domain import STAGES
 from reporting.service import ReportingService

@@ -1,4 +1,4 @@
-"""pytest plugin installed with parcours-shared (entry point ``pytest11``).
+"""pytest plugin installed with parcours-testing (entry point ``pytest11``).
 
 It applies eventlet's monkey patch before any test module is imported (plain pytest no longer
 does since nameko 2.14; a late patch leaves locks ungreened), and gives every service test a fresh
@@ -53,7 +53,7 @@ def database_url(tmp_path):
 def engine_with_tables(database_url):
     """Factory: ``engine_with_tables(metadata, "name")`` gives an engine on a new database
     (see ``database_url``) with the tables of ``metadata`` created; disposed after the test."""
-    from .engine import create_db_engine
+    from parcours_shared.engine import create_db_engine
 
     engines = []
 
@@ -99,7 +99,7 @@ def service_config(rabbit_config, database_url):
 def running_service(container_factory, service_config):
     """Factory: start a service class in a container, on this test's vhost and a database of
     its own, and return an ``ApiClient`` for its HTTP API (its config as ``.config``)."""
-    from .testing import ApiClient
+    from .helpers import ApiClient
 
     def start(service_class, **overrides):
         config = service_config(service_class.name, **overrides)
