@@ -1,10 +1,14 @@
 """HTTP for every service: JSON in and out, errors mapped to status codes in one place.
 
-Handlers return a dict (200) or ``(status, dict)``; they raise ``NotFound``, ``Conflict`` or
-marshmallow's ``ValidationError``, and the client gets a JSON body saying what to fix:
+Entrypoints return a dict (200) or ``(status, dict)``. What goes wrong reaches the client as a
+JSON body saying what to fix:
 
     400 {"error": "invalid_input", "message": "...", "fields": {"siren": ["..."]}}
-    404 {"error": "not_found", "message": "no case with id ..."}
+    404 {"error": "not_found", "reason": "case_not_found", "message": "no case with id ..."}
+
+The use cases raise their service's domain errors (``parcours_shared.domain.DomainError``) and
+know nothing of HTTP: each service class maps them to statuses in one table, ``http_errors``
+(``{CaseNotFound: 404, ...}``), applied here; ``reason`` is the error's name.
 """
 import functools
 import json
@@ -18,33 +22,16 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from .domain import DomainError
 from .engine import DATABASE_UNAVAILABLE
 from .metrics import HTTP_REQUESTS, render_metrics
 
 log = logging.getLogger(__name__)
 
 
-class ClientError(Exception):
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message, fields=None):
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
-
-
-class NotFound(ClientError):
-    status = 404
-    code = "not_found"
-
-
-class Conflict(ClientError):
-    status = 409
-    code = "conflict"
-
-
-EXPECTED_ERRORS = (ClientError, ValidationError, BadRequest)
+EXPECTED_ERRORS = (DomainError, ValidationError, BadRequest)
+# the ``error`` of a body by status (``reason`` is the domain's own word)
+ERROR_CODES = {400: "invalid_input", 404: "not_found", 409: "conflict", 422: "refused"}
 
 
 def json_response(status, payload, headers=None):
@@ -52,16 +39,34 @@ def json_response(status, payload, headers=None):
                     mimetype="application/json", headers=headers)
 
 
-def error_body(exc):
+def error_reason(error_class):
+    """``CaseNotFound`` -> ``case_not_found``."""
+    name = error_class.__name__
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower()
+                   for i, c in enumerate(name))
+
+
+def domain_error_status(exc, http_errors):
+    """The status the service's table gives this error (the nearest class in its ancestry)."""
+    for error_class in type(exc).__mro__:
+        if error_class in http_errors:
+            return http_errors[error_class]
+    log.warning("%s is missing from the service's http_errors: answering 400", type(exc).__name__)
+    return 400
+
+
+def error_body(exc, http_errors=None):
+    if isinstance(exc, DomainError):
+        status = domain_error_status(exc, http_errors or {})
+        body = {"error": ERROR_CODES.get(status, "refused"), "reason": error_reason(type(exc)),
+                "message": exc.message}
+        if exc.fields:
+            body["fields"] = exc.fields
+        return status, body
     if isinstance(exc, ValidationError):
         return 400, {"error": "invalid_input",
                      "message": "the request has invalid fields; see 'fields'",
                      "fields": exc.messages}
-    if isinstance(exc, ClientError):
-        body = {"error": exc.code, "message": exc.message}
-        if exc.fields:
-            body["fields"] = exc.fields
-        return exc.status, body
     if isinstance(exc, BadRequest):
         return 400, {"error": "bad_request", "message": str(exc)}
     if isinstance(exc, DATABASE_UNAVAILABLE):
@@ -92,7 +97,7 @@ class JsonHttpHandler(HttpRequestHandler):
         return json_response(status, payload)
 
     def response_from_exception(self, exc):
-        status, body = error_body(exc)
+        status, body = error_body(exc, getattr(self.container.service_cls, "http_errors", None))
         if status >= 500:
             log.error("%s %s failed: %r", self.method, self.url, exc)
         return json_response(status, body)

@@ -3,14 +3,31 @@
 The articles' rule of thumb comes first: a firm must succeed at home before it goes abroad.
 Then staff, languages, finances, norms, product fit and target markets.
 """
-from dataclasses import dataclass
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused
 
 SCHEDULED, COMPLETED = "scheduled", "completed"
 FINANCIAL_CAPACITY_POINTS = {"low": 0, "medium": 10, "high": 20}
 
 
-class AlreadyCompleted(Exception):
+class DiagnosticNotFound(DomainError):
     pass
+
+
+class DiagnosticMoveRefused(MoveRefused):
+    """A diagnostic is completed once: answers for a completed one are refused."""
+
+
+DIAGNOSTIC_LIFECYCLE = Lifecycle("diagnostic", {
+    "complete": Move(allowed_from=(SCHEDULED,), to=(COMPLETED,)),
+}, refused=DiagnosticMoveRefused)
+
+
+def no_diagnostic(diagnostic_id):
+    return DiagnosticNotFound("no diagnostic with id {}".format(diagnostic_id))
 
 
 @dataclass(frozen=True)
@@ -18,6 +35,44 @@ class Assessment:
     score: int
     maturity: str
     recommendations: list
+
+
+@dataclass
+class Diagnostic:
+    """The in-depth diagnostic of one case: scheduled when the case opens, completed once
+    with the advisor's answers."""
+
+    id: str
+    case_id: str
+    siren: str
+    company_name: str
+    region_code: str | None
+    status: str
+    scheduled_at: datetime
+    completed_at: datetime | None = None
+    answers: dict | None = None
+    score: int | None = None
+    maturity: str | None = None
+    recommendations: list | None = None
+
+    @classmethod
+    def schedule(cls, case, at):
+        """The diagnostic of a case just opened (``case``: the case.opened data)."""
+        return cls(id=str(uuid.uuid4()), case_id=case["case_id"], siren=case["siren"],
+                   company_name=case["company_name"], region_code=case["region_code"],
+                   status=SCHEDULED, scheduled_at=at)
+
+    def complete(self, answers, at):
+        """Score the answers; raises DiagnosticMoveRefused if it was completed before."""
+        self.status = DIAGNOSTIC_LIFECYCLE.next_status(self.id, self.status, "complete")
+        assessment = assess(answers)
+        self.completed_at, self.answers = at, answers
+        self.score, self.maturity = assessment.score, assessment.maturity
+        self.recommendations = assessment.recommendations
+        return assessment
+
+    def as_row(self):
+        return asdict(self)
 
 
 def assess(answers):

@@ -1,11 +1,8 @@
 """Diagnostic's use cases: one function per command or consumed event."""
-import uuid
-
 from parcours_shared.contracts import utc_now
-from parcours_shared.http import Conflict, NotFound
 
 from . import store
-from .domain import COMPLETED, SCHEDULED, assess
+from .domain import Diagnostic, no_diagnostic
 
 
 def schedule_diagnostics(uow, events):
@@ -19,26 +16,20 @@ def schedule_diagnostics(uow, events):
     now = utc_now()
     new_diagnostics = []
     for event in events:
-        case = event.data
-        if case["case_id"] in scheduled_before:
+        if event.data["case_id"] in scheduled_before:
             continue
-        scheduled_before.add(case["case_id"])
-        diagnostic = {
-            "id": str(uuid.uuid4()), "case_id": case["case_id"], "siren": case["siren"],
-            "company_name": case["company_name"], "region_code": case["region_code"],
-            "status": SCHEDULED, "scheduled_at": now,
-        }
+        diagnostic = Diagnostic.schedule(event.data, at=now)
+        scheduled_before.add(diagnostic.case_id)
         new_diagnostics.append(diagnostic)
-        uow.publish("diagnostic.scheduled", case["case_id"], {
-            "diagnostic_id": diagnostic["id"], "case_id": case["case_id"],
-            "scheduled_at": now})
+        uow.publish("diagnostic.scheduled", diagnostic.case_id, {
+            "diagnostic_id": diagnostic.id, "case_id": diagnostic.case_id, "scheduled_at": now})
     store.add_diagnostics(uow.session, new_diagnostics)
 
 
 def get_diagnostic(session, diagnostic_id):
     diagnostic = store.diagnostic_by_id(session, diagnostic_id)
     if diagnostic is None:
-        raise NotFound("no diagnostic with id {}".format(diagnostic_id))
+        raise no_diagnostic(diagnostic_id)
     return diagnostic
 
 
@@ -57,20 +48,13 @@ def complete_diagnostics(uow, answered):
     for item in answered:
         diagnostic = found.get(item["diagnostic_id"])
         if diagnostic is None:
-            raise NotFound("no diagnostic with id {}".format(item["diagnostic_id"]))
-        if diagnostic["status"] == COMPLETED:
-            raise Conflict("diagnostic {} was completed on {}".format(
-                diagnostic["id"], diagnostic["completed_at"]))
-        assessment = assess(item["answers"])
-        diagnostic.update(
-            status=COMPLETED, completed_at=completed_at, answers=item["answers"],
-            score=assessment.score, maturity=assessment.maturity,
-            recommendations=assessment.recommendations)
+            raise no_diagnostic(item["diagnostic_id"])
+        diagnostic.complete(item["answers"], at=completed_at)
         completed.append(diagnostic)
     store.record_completions(uow.session, completed)
     for diagnostic in completed:
-        uow.publish("diagnostic.completed", diagnostic["case_id"], {
-            "diagnostic_id": diagnostic["id"], "case_id": diagnostic["case_id"],
-            "maturity": diagnostic["maturity"], "score": diagnostic["score"],
-            "recommendations": diagnostic["recommendations"], "completed_at": completed_at})
+        uow.publish("diagnostic.completed", diagnostic.case_id, {
+            "diagnostic_id": diagnostic.id, "case_id": diagnostic.case_id,
+            "maturity": diagnostic.maturity, "score": diagnostic.score,
+            "recommendations": diagnostic.recommendations, "completed_at": completed_at})
     return completed

@@ -7,16 +7,21 @@ from parcours_shared.http import api, query_args, read_json
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
+from .domain import DiagnosticMoveRefused, DiagnosticNotFound
 from .schemas import AnswersRequest, BulkAnswersRequest, DiagnosticListQuery, DiagnosticOut
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 diagnostic_out = DiagnosticOut()
+
+# What each of diagnostic's domain errors is for an HTTP caller (applied by parcours_shared.http).
+HTTP_ERRORS = {DiagnosticNotFound: 404, DiagnosticMoveRefused: 409}
 
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
 class DiagnosticService(parcours_http.OperationalEndpoints):
     name = "diagnostic"
+    http_errors = HTTP_ERRORS
 
     db = Database(store.metadata, MIGRATIONS)
 

@@ -6,6 +6,8 @@ from sqlalchemy import (
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
+from .domain import Diagnostic
+
 metadata = MetaData()
 
 diagnostics = Table(
@@ -43,19 +45,20 @@ def diagnostic_by_id(session, diagnostic_id):
 def diagnostics_by_id(session, diagnostic_ids):
     """{diagnostic id: diagnostic} for those of the ids that exist."""
     rows = session.execute(_by_ids, {"diagnostic_ids": list(diagnostic_ids)})
-    return {row.id: dict(row._mapping) for row in rows}
+    return {row.id: Diagnostic(**row._mapping) for row in rows}
 
 
 def diagnostic_for_case(session, case_id):
     row = session.execute(select(diagnostics).where(diagnostics.c.case_id == case_id)).first()
-    return dict(row._mapping) if row else None
+    return Diagnostic(**row._mapping) if row else None
 
 
 def list_diagnostics(session, status, limit, offset):
     query = select(diagnostics).order_by(diagnostics.c.scheduled_at, diagnostics.c.id)
     if status:
         query = query.where(diagnostics.c.status == status)
-    return [dict(row._mapping) for row in session.execute(query.limit(limit).offset(offset))]
+    return [Diagnostic(**row._mapping)
+            for row in session.execute(query.limit(limit).offset(offset))]
 
 
 def cases_with_diagnostic(session, case_ids):
@@ -67,12 +70,12 @@ def cases_with_diagnostic(session, case_ids):
 
 def add_diagnostics(session, new_diagnostics):
     if new_diagnostics:
-        session.execute(insert(diagnostics), new_diagnostics)
+        session.execute(insert(diagnostics), [d.as_row() for d in new_diagnostics])
 
 
 def record_completions(session, completed):
     """Write the answers and results of these diagnostics (one executemany)."""
     if completed:
         session.execute(_update_by_id, [
-            dict({field: diagnostic[field] for field in _COMPLETION_FIELDS},
-                 diagnostic_id=diagnostic["id"]) for diagnostic in completed])
+            dict({field: getattr(diagnostic, field) for field in _COMPLETION_FIELDS},
+                 diagnostic_id=diagnostic.id) for diagnostic in completed])

@@ -5,6 +5,8 @@ from datetime import datetime
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as siren_number
 
+from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused
+
 # INSEE region codes: the 13 metropolitan regions and the overseas regions.
 REGIONS = {
     "11": "Île-de-France", "24": "Centre-Val de Loire", "27": "Bourgogne-Franche-Comté",
@@ -17,12 +19,23 @@ REGIONS = {
 OPEN, ASSIGNED, CLOSED = "open", "assigned", "closed"
 
 
-class InvalidSiren(ValueError):
+class InvalidSiren(DomainError):
     pass
 
 
-class CaseClosed(Exception):
+class CaseNotFound(DomainError):
+    pass
+
+
+class CaseMoveRefused(MoveRefused):
     """A closed case cannot be assigned or closed again."""
+
+
+# A case is open until the window gives it to an advisor; it can be reassigned until it closes.
+CASE_LIFECYCLE = Lifecycle("case", {
+    "assign": Move(allowed_from=(OPEN, ASSIGNED), to=(ASSIGNED,)),
+    "close": Move(allowed_from=(OPEN, ASSIGNED), to=(CLOSED,)),
+}, refused=CaseMoveRefused)
 
 
 def normalise_siren(raw):
@@ -30,7 +43,12 @@ def normalise_siren(raw):
     try:
         return siren_number.validate(raw)
     except StdnumError as exc:
-        raise InvalidSiren(exc.message) from None
+        message = "not a valid SIREN: {}".format(exc.message)
+        raise InvalidSiren(message, fields={"siren": [message]}) from None
+
+
+def no_case(case_id):
+    return CaseNotFound("no case with id {}".format(case_id))
 
 
 @dataclass
@@ -49,11 +67,9 @@ class Case:
     closure_reason: str | None = None
 
     def assign(self, advisor, partner):
-        if self.status == CLOSED:
-            raise CaseClosed("case {} is closed".format(self.id))
-        self.advisor, self.partner, self.status = advisor, partner, ASSIGNED
+        self.status = CASE_LIFECYCLE.next_status(self.id, self.status, "assign")
+        self.advisor, self.partner = advisor, partner
 
     def close(self, reason, at):
-        if self.status == CLOSED:
-            raise CaseClosed("case {} is already closed".format(self.id))
-        self.status, self.closure_reason, self.closed_at = CLOSED, reason, at
+        self.status = CASE_LIFECYCLE.next_status(self.id, self.status, "close")
+        self.closure_reason, self.closed_at = reason, at

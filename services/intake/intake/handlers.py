@@ -6,10 +6,9 @@ which commit with the state change (outbox).
 import uuid
 
 from parcours_shared.contracts import utc_now
-from parcours_shared.http import Conflict, NotFound
 
 from . import store
-from .domain import OPEN, Case, CaseClosed, normalise_siren
+from .domain import OPEN, Case, no_case, normalise_siren
 
 
 def _case_opened_data(case):
@@ -80,16 +79,13 @@ def refer_firm(uow, referral):
 def get_case(session, case_id):
     case = store.case_by_id(session, case_id)
     if case is None:
-        raise NotFound("no case with id {}".format(case_id))
+        raise no_case(case_id)
     return case
 
 
 def assign_case(uow, case_id, advisor, partner):
     case = get_case(uow.session, case_id)
-    try:
-        case.assign(advisor, partner)
-    except CaseClosed as exc:
-        raise Conflict(str(exc)) from None
+    case.assign(advisor, partner)
     store.save_case(uow.session, case)
     uow.publish("case.assigned", case.id, {
         "case_id": case.id, "advisor": advisor, "partner": partner, "assigned_at": utc_now()})
@@ -98,10 +94,7 @@ def assign_case(uow, case_id, advisor, partner):
 
 def close_case(uow, case_id, reason):
     case = get_case(uow.session, case_id)
-    try:
-        case.close(reason, at=utc_now())
-    except CaseClosed as exc:
-        raise Conflict(str(exc)) from None
+    case.close(reason, at=utc_now())
     store.save_case(uow.session, case)
     uow.publish("case.closed", case.id, {
         "case_id": case.id, "reason": reason, "closed_at": case.closed_at})

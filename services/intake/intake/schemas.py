@@ -21,7 +21,7 @@ class FirmFields(Schema):
         try:
             normalise_siren(value)
         except InvalidSiren as exc:
-            raise ValidationError("not a valid SIREN: {}".format(exc)) from None
+            raise ValidationError(exc.message) from None
 
 
 class OpenCaseRequest(FirmFields):

@@ -8,6 +8,7 @@ from parcours_shared import http as parcours_http
 from parcours_shared.http import api, query_args, read_json
 
 from . import handlers, store
+from .domain import CaseMoveRefused, CaseNotFound, InvalidSiren
 from .schemas import (
     AssignmentRequest, CaseListQuery, CaseOut, ClosureRequest, ImportCasesRequest,
     OpenCaseRequest, ReferralRequest,
@@ -16,11 +17,15 @@ from .schemas import (
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 case_out = CaseOut()
 
+# What each of intake's domain errors is for an HTTP caller (applied by parcours_shared.http).
+HTTP_ERRORS = {InvalidSiren: 400, CaseNotFound: 404, CaseMoveRefused: 409}
+
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
 class IntakeService(parcours_http.OperationalEndpoints):
     name = "intake"
+    http_errors = HTTP_ERRORS
 
     db = Database(store.metadata, MIGRATIONS)
 

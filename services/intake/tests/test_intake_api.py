@@ -47,7 +47,19 @@ def test_malformed_json_is_a_400_not_a_crash(intake):
 def test_unknown_case_is_a_404(intake):
     response = intake.get("/cases/no-such-case")
     assert response.status_code == 404
-    assert response.json()["error"] == "not_found"
+    assert response.json() == {"error": "not_found", "reason": "case_not_found",
+                               "message": "no case with id no-such-case"}
+
+
+def test_a_closed_case_cannot_be_assigned_a_409_saying_why(intake):
+    case = intake.post("/cases", {"siren": "732829320", "company_name": "Ateliers Durand",
+                                  "channel": "web"}).json()
+    assert intake.post("/cases/{}/close".format(case["id"]), {"reason": "gave up"}).status_code == 200
+    response = intake.post("/cases/{}/assign".format(case["id"]),
+                           {"advisor": "advisor-1", "partner": "CCI Provence"})
+    assert response.status_code == 409
+    assert response.json()["reason"] == "case_move_refused"
+    assert "is closed: it cannot assign" in response.json()["message"]
 
 
 def test_closed_case_cannot_be_assigned(intake):

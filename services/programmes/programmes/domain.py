@@ -1,35 +1,97 @@
-"""Programmes' rules: which offer suits a firm's maturity, and how an enrolment may move.
+"""Programmes' rules: which offer suits a firm's maturity, how seats are taken, and how an
+enrolment may move.
 
 An enrolment is proposed after the diagnostic, then confirmed (a seat is taken) or waitlisted
 (the session is full), then completed or withdrawn.
 """
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused
+
 PROGRAMME_KINDS = ("preparation", "targeted_market", "trade_fair_pavilion", "co_export",
                    "international_volunteer", "financing", "cluster")
 PROPOSED, CONFIRMED, WAITLISTED, COMPLETED, WITHDRAWN = (
     "proposed", "confirmed", "waitlisted", "completed", "withdrawn")
 ACTIVE = (PROPOSED, CONFIRMED, WAITLISTED)
 
-# Which moves an enrolment may make, by the status it is in.
-TRANSITIONS = {
-    "confirm": (PROPOSED, WAITLISTED),
-    "complete": (CONFIRMED,),
-    "withdraw": ACTIVE,
-}
 
-
-class TransitionRefused(Exception):
+class ProgrammeNotFound(DomainError):
     pass
 
 
-def check_transition(enrolment, move):
-    if enrolment["status"] not in TRANSITIONS[move]:
-        raise TransitionRefused("an enrolment that is {} cannot {} (allowed from: {})".format(
-            enrolment["status"], move, ", ".join(TRANSITIONS[move])))
+class ProgrammeNameTaken(DomainError):
+    pass
 
 
-def status_on_confirmation(seats_left):
-    """A confirmation takes a seat if one is left; otherwise the firm waits for one."""
-    return CONFIRMED if seats_left > 0 else WAITLISTED
+class EnrolmentNotFound(DomainError):
+    pass
+
+
+class EnrolmentMoveRefused(MoveRefused):
+    pass
+
+
+class CaseNotEnrolled(DomainError):
+    """An outcome is recorded against a case that has an enrolment here."""
+
+
+class EnrolmentOfAnotherCase(DomainError):
+    pass
+
+
+# Which moves an enrolment may make, by the status it is in.
+ENROLMENT_LIFECYCLE = Lifecycle("enrolment", {
+    "confirm": Move(allowed_from=(PROPOSED, WAITLISTED), to=(CONFIRMED, WAITLISTED)),
+    "complete": Move(allowed_from=(CONFIRMED,), to=(COMPLETED,)),
+    "withdraw": Move(allowed_from=ACTIVE, to=(WITHDRAWN,)),
+}, refused=EnrolmentMoveRefused)
+
+
+def no_programme(programme_id):
+    return ProgrammeNotFound("no programme with id {}".format(programme_id))
+
+
+def no_enrolment(enrolment_id):
+    return EnrolmentNotFound("no enrolment with id {}".format(enrolment_id))
+
+
+@dataclass
+class Programme:
+    """An offer of a partner, for firms of some maturity levels."""
+
+    id: str
+    partner: str
+    name: str
+    kind: str
+    maturity_levels: list
+    description: str | None = None
+
+    @classmethod
+    def create(cls, fields):
+        return cls(id=str(uuid.uuid4()), **fields)
+
+    def suits(self, maturity):
+        return maturity in self.maturity_levels
+
+    def as_row(self):
+        return asdict(self)
+
+
+class SeatsLeft:
+    """Seats left per session, taken one confirmation at a time (counted once, under the
+    sessions' locks, by the caller)."""
+
+    def __init__(self, by_session):
+        self._left = dict(by_session)
+
+    def take(self, session_id):
+        """Take a seat if one is left; False when the session is full."""
+        if self._left[session_id] <= 0:
+            return False
+        self._left[session_id] -= 1
+        return True
 
 
 def best_session(candidates):
@@ -40,3 +102,49 @@ def best_session(candidates):
     """
     open_ones = [session for session, seats_left in candidates if seats_left > 0]
     return min(open_ones, key=lambda s: (s["starts_on"], s["id"])) if open_ones else None
+
+
+def session_to_propose(maturity, open_sessions, programmes):
+    """The earliest open session of a programme that suits ``maturity``, or None.
+
+    ``open_sessions``: (session, seats_left) pairs; ``programmes``: {id: Programme}."""
+    return best_session((programme_session, seats_left)
+                        for programme_session, seats_left in open_sessions
+                        if programmes[programme_session["programme_id"]].suits(maturity))
+
+
+@dataclass
+class Enrolment:
+    id: str
+    case_id: str
+    session_id: str
+    programme_id: str
+    status: str
+    proposed_at: datetime
+    updated_at: datetime
+    withdrawal_reason: str | None = None
+
+    @classmethod
+    def propose(cls, case_id, programme_session, at):
+        return cls(id=str(uuid.uuid4()), case_id=case_id, session_id=programme_session["id"],
+                   programme_id=programme_session["programme_id"], status=PROPOSED,
+                   proposed_at=at, updated_at=at)
+
+    def confirm(self, seats, at):
+        """The firm says yes: it takes a seat if one is left, otherwise it is waitlisted."""
+        ENROLMENT_LIFECYCLE.check(self.id, self.status, "confirm")  # before a seat is taken
+        to = CONFIRMED if seats.take(self.session_id) else WAITLISTED
+        self._move_to(ENROLMENT_LIFECYCLE.next_status(self.id, self.status, "confirm", to), at)
+
+    def complete(self, at):
+        self._move_to(ENROLMENT_LIFECYCLE.next_status(self.id, self.status, "complete"), at)
+
+    def withdraw(self, reason, at):
+        self._move_to(ENROLMENT_LIFECYCLE.next_status(self.id, self.status, "withdraw"), at)
+        self.withdrawal_reason = reason
+
+    def _move_to(self, status, at):
+        self.status, self.updated_at = status, at
+
+    def as_row(self):
+        return asdict(self)

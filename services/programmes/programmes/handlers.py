@@ -3,29 +3,29 @@ import logging
 import uuid
 
 from parcours_shared.contracts import utc_now
-from parcours_shared.http import Conflict, NotFound
 
 from . import store
 from .domain import (
-    COMPLETED, CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, TransitionRefused, best_session,
-    check_transition, status_on_confirmation,
+    WITHDRAWN, CaseNotEnrolled, Enrolment, EnrolmentOfAnotherCase, Programme,
+    ProgrammeNameTaken, SeatsLeft, no_enrolment, no_programme, session_to_propose,
 )
 
 log = logging.getLogger(__name__)
 
 
-def create_programme(uow, programme):
-    if store.programme_by_name(uow.session, programme["name"]) is not None:
-        raise Conflict("a programme named {!r} exists already".format(programme["name"]))
-    programme = dict(programme, id=str(uuid.uuid4()))
-    store.add(uow.session, store.programmes, programme)
+def create_programme(uow, fields):
+    if store.programme_by_name(uow.session, fields["name"]) is not None:
+        raise ProgrammeNameTaken("a programme named {!r} exists already".format(fields["name"]),
+                                 fields={"name": ["a programme has this name already"]})
+    programme = Programme.create(fields)
+    store.add_programme(uow.session, programme)
     return programme
 
 
 def get_programme(session, programme_id):
     programme = store.programme_by_id(session, programme_id)
     if programme is None:
-        raise NotFound("no programme with id {}".format(programme_id))
+        raise no_programme(programme_id)
     return programme
 
 
@@ -42,15 +42,15 @@ def catalogue(session):
     for programme_session, seats_left in store.sessions_with_seats(session):
         by_programme.setdefault(programme_session["programme_id"], []).append(
             dict(programme_session, seats_left=seats_left))
-    return [dict(programme, sessions=by_programme.get(programme["id"], []))
+    return [dict(programme.as_row(), sessions=by_programme.get(programme.id, []))
             for programme in store.list_programmes(session)]
 
 
 def _enrolment_data(enrolment, programme, at):
     return {
-        "enrolment_id": enrolment["id"], "case_id": enrolment["case_id"],
-        "session_id": enrolment["session_id"], "programme_id": programme["id"],
-        "programme_name": programme["name"], "at": at,
+        "enrolment_id": enrolment.id, "case_id": enrolment.case_id,
+        "session_id": enrolment.session_id, "programme_id": programme.id,
+        "programme_name": programme.name, "at": at,
     }
 
 
@@ -63,7 +63,7 @@ def propose_enrolments(uow, events):
     """
     proposed_before = store.cases_with_enrolment(
         uow.session, [event.data["case_id"] for event in events])
-    catalogue = {programme["id"]: programme for programme in store.list_programmes(uow.session)}
+    programmes = {programme.id: programme for programme in store.list_programmes(uow.session)}
     open_sessions = store.sessions_with_seats(uow.session, from_date=utc_now().date())
     now = utc_now()
     new_enrolments = []
@@ -71,63 +71,38 @@ def propose_enrolments(uow, events):
         result = event.data
         if result["case_id"] in proposed_before:
             continue  # a proposal was already made for this case
-        chosen = best_session(
-            (programme_session, seats_left) for programme_session, seats_left in open_sessions
-            if result["maturity"] in catalogue[programme_session["programme_id"]][
-                "maturity_levels"])
+        chosen = session_to_propose(result["maturity"], open_sessions, programmes)
         if chosen is None:
             log.info("no open session suits maturity %s (case %s): nothing proposed",
                      result["maturity"], result["case_id"])
             continue
         proposed_before.add(result["case_id"])
-        enrolment = {
-            "id": str(uuid.uuid4()), "case_id": result["case_id"], "session_id": chosen["id"],
-            "programme_id": chosen["programme_id"], "status": PROPOSED, "proposed_at": now,
-            "updated_at": now,
-        }
+        enrolment = Enrolment.propose(result["case_id"], chosen, at=now)
         new_enrolments.append(enrolment)
-        uow.publish("enrolment.proposed", enrolment["case_id"],
-                    _enrolment_data(enrolment, catalogue[chosen["programme_id"]], now))
-    store.add_all(uow.session, store.enrolments, new_enrolments)
+        uow.publish("enrolment.proposed", enrolment.case_id,
+                    _enrolment_data(enrolment, programmes[enrolment.programme_id], now))
+    store.add_enrolments(uow.session, new_enrolments)
 
 
 def get_enrolment(session, enrolment_id):
     enrolment = store.enrolment_by_id(session, enrolment_id)
     if enrolment is None:
-        raise _no_enrolment(enrolment_id)
+        raise no_enrolment(enrolment_id)
     return enrolment
 
 
-def _no_enrolment(enrolment_id):
-    return NotFound("no enrolment with id {}".format(enrolment_id))
-
-
-def _check_move(enrolment, move):
-    try:
-        check_transition(enrolment, move)
-    except TransitionRefused as exc:
-        raise Conflict("enrolment {}: {}".format(enrolment["id"], exc)) from None
-
-
-def _move(uow, enrolment, move, new_status, **extra):
-    _check_move(enrolment, move)
-    return _record_moves(uow, [enrolment], new_status, **extra)[0]
-
-
-def _record_moves(uow, enrolments, new_status, **extra):
-    """Move these enrolments (each checked already) to ``new_status``: one UPDATE for all of
-    them, one event each."""
-    now = utc_now()
-    store.update_enrolments(uow.session, [enrolment["id"] for enrolment in enrolments],
-                            status=new_status, updated_at=now, **extra)
+def _record_moves(uow, enrolments):
+    """Save these enrolments' moves (made already): one UPDATE for all of them, one event
+    each."""
+    store.save_moves(uow.session, enrolments)
     programmes = store.programmes_by_id(
-        uow.session, {enrolment["programme_id"] for enrolment in enrolments})
+        uow.session, {enrolment.programme_id for enrolment in enrolments})
     for enrolment in enrolments:
-        enrolment.update(status=new_status, updated_at=now, **extra)
-        data = _enrolment_data(enrolment, programmes[enrolment["programme_id"]], now)
-        if new_status == WITHDRAWN:
-            data["reason"] = extra.get("withdrawal_reason")
-        uow.publish("enrolment." + new_status, enrolment["case_id"], data)
+        data = _enrolment_data(enrolment, programmes[enrolment.programme_id],
+                               enrolment.updated_at)
+        if enrolment.status == WITHDRAWN:
+            data["reason"] = enrolment.withdrawal_reason
+        uow.publish("enrolment." + enrolment.status, enrolment.case_id, data)
     return enrolments
 
 
@@ -143,47 +118,43 @@ def confirm_enrolments(uow, enrolment_ids):
     session_of = store.sessions_of_enrolments(uow.session, enrolment_ids)
     for enrolment_id in enrolment_ids:
         if enrolment_id not in session_of:
-            raise _no_enrolment(enrolment_id)
+            raise no_enrolment(enrolment_id)
     # Seats are counted once per session, under the sessions' locks, and each confirmation
     # below takes one: a count per confirmation would scan the session's enrolments each time.
     # The enrolments are read after the locks: a confirmation that ran meanwhile is seen.
     session_ids = sorted(set(session_of.values()))
     store.lock_sessions(uow.session, session_ids)
-    seats = store.seats_left(uow.session, session_ids)
+    seats = SeatsLeft(store.seats_left(uow.session, session_ids))
     enrolments = store.enrolments_by_id(uow.session, enrolment_ids)
-    moving_to = {CONFIRMED: [], WAITLISTED: []}
-    in_order = []
-    for enrolment_id in enrolment_ids:
-        enrolment = enrolments[enrolment_id]
-        _check_move(enrolment, "confirm")
-        new_status = status_on_confirmation(seats[enrolment["session_id"]])
-        moving_to[new_status].append(enrolment)
-        in_order.append(enrolment)
-        if new_status == CONFIRMED:
-            seats[enrolment["session_id"]] -= 1
-    for new_status, moving in moving_to.items():
-        if moving:
-            _record_moves(uow, moving, new_status)
-    return in_order
+    now = utc_now()
+    in_order = [enrolments[enrolment_id] for enrolment_id in enrolment_ids]
+    for enrolment in in_order:
+        enrolment.confirm(seats, at=now)
+    return _record_moves(uow, in_order)
 
 
 def complete_enrolment(uow, enrolment_id):
-    return _move(uow, get_enrolment(uow.session, enrolment_id), "complete", COMPLETED)
+    enrolment = get_enrolment(uow.session, enrolment_id)
+    enrolment.complete(at=utc_now())
+    return _record_moves(uow, [enrolment])[0]
 
 
 def withdraw_enrolment(uow, enrolment_id, reason):
-    return _move(uow, get_enrolment(uow.session, enrolment_id), "withdraw", WITHDRAWN,
-                 withdrawal_reason=reason)
+    enrolment = get_enrolment(uow.session, enrolment_id)
+    enrolment.withdraw(reason, at=utc_now())
+    return _record_moves(uow, [enrolment])[0]
 
 
 def record_outcome(uow, outcome):
     """What came of the support: recorded against an enrolment of the case."""
     if not store.enrolments_for_case(uow.session, outcome["case_id"]):
-        raise NotFound("case {} has no enrolment in a programme here".format(outcome["case_id"]))
+        raise CaseNotEnrolled("case {} has no enrolment in a programme here".format(
+            outcome["case_id"]))
     if outcome.get("enrolment_id"):
         enrolment = get_enrolment(uow.session, outcome["enrolment_id"])
-        if enrolment["case_id"] != outcome["case_id"]:
-            raise Conflict("enrolment {} belongs to another case".format(enrolment["id"]))
+        if enrolment.case_id != outcome["case_id"]:
+            raise EnrolmentOfAnotherCase("enrolment {} belongs to another case".format(
+                enrolment.id), fields={"enrolment_id": ["belongs to another case"]})
     outcome = dict(outcome, id=str(uuid.uuid4()), recorded_at=utc_now())
     store.add(uow.session, store.outcomes, outcome)
     uow.publish("outcome.recorded", outcome["case_id"], {

@@ -7,6 +7,10 @@ from parcours_shared.http import api, query_args, read_json
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
+from .domain import (
+    CaseNotEnrolled, EnrolmentMoveRefused, EnrolmentNotFound, EnrolmentOfAnotherCase,
+    ProgrammeNameTaken, ProgrammeNotFound,
+)
 from .schemas import (
     ConfirmationsRequest, EnrolmentListQuery, EnrolmentOut, OutcomeOut, OutcomeRequest,
     ProgrammeOut, ProgrammeRequest, SessionOut, SessionRequest, WithdrawalRequest,
@@ -16,11 +20,18 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 programme_out, session_out = ProgrammeOut(), SessionOut()
 enrolment_out, outcome_out = EnrolmentOut(), OutcomeOut()
 
+# What each of programmes' domain errors is for an HTTP caller (applied by parcours_shared.http).
+HTTP_ERRORS = {
+    ProgrammeNotFound: 404, EnrolmentNotFound: 404, CaseNotEnrolled: 404,
+    ProgrammeNameTaken: 409, EnrolmentMoveRefused: 409, EnrolmentOfAnotherCase: 409,
+}
+
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
 class ProgrammesService(parcours_http.OperationalEndpoints):
     name = "programmes"
+    http_errors = HTTP_ERRORS
 
     db = Database(store.metadata, MIGRATIONS)
 
@@ -33,7 +44,7 @@ class ProgrammesService(parcours_http.OperationalEndpoints):
         command = read_json(request, ProgrammeRequest())
         with self.db.transaction() as uow:
             programme = handlers.create_programme(uow, command)
-        return 201, programme_out.dump(dict(programme, sessions=[]))
+        return 201, programme_out.dump(dict(programme.as_row(), sessions=[]))
 
     @api("GET", "/programmes")
     def list_programmes(self, request):

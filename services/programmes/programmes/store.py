@@ -8,7 +8,7 @@ from sqlalchemy import (
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
-from .domain import CONFIRMED
+from .domain import CONFIRMED, Enrolment, Programme
 
 metadata = MetaData()
 
@@ -78,13 +78,18 @@ def add(session, table, values):
     session.execute(insert(table).values(**values))
 
 
-def add_all(session, table, rows):
-    if rows:
-        session.execute(insert(table), rows)
+def add_programme(session, programme):
+    add(session, programmes, programme.as_row())
+
+
+def add_enrolments(session, new_enrolments):
+    if new_enrolments:
+        session.execute(insert(enrolments), [enrolment.as_row() for enrolment in new_enrolments])
 
 
 # With its values as parameters, so that one statement serves a whole list of enrolments.
 _update_enrolment = update(enrolments).where(enrolments.c.id == bindparam("enrolment_id"))
+_MOVE_FIELDS = ("status", "updated_at", "withdrawal_reason")
 
 
 def programme_by_id(session, programme_id):
@@ -95,16 +100,18 @@ def programmes_by_id(session, programme_ids):
     """{programme id: programme} for those of the ids that exist."""
     query = select(programmes).where(
         programmes.c.id.in_(bindparam("programme_ids", expanding=True)))
-    return {programme["id"]: programme for programme in _all_with(
+    return {row["id"]: Programme(**row) for row in _all_with(
         session, query, {"programme_ids": list(programme_ids)})}
 
 
 def programme_by_name(session, name):
-    return _one(session, select(programmes).where(programmes.c.name == name))
+    row = _one(session, select(programmes).where(programmes.c.name == name))
+    return Programme(**row) if row else None
 
 
 def list_programmes(session):
-    return _all(session, select(programmes).order_by(programmes.c.name))
+    return [Programme(**row)
+            for row in _all(session, select(programmes).order_by(programmes.c.name))]
 
 
 def confirmed_count():
@@ -140,12 +147,14 @@ def seats_left(session, session_ids):
 
 
 def enrolment_by_id(session, enrolment_id):
-    return _one(session, select(enrolments).where(enrolments.c.id == enrolment_id))
+    row = _one(session, select(enrolments).where(enrolments.c.id == enrolment_id))
+    return Enrolment(**row) if row else None
 
 
 def enrolments_for_case(session, case_id):
-    return _all(session, select(enrolments).where(enrolments.c.case_id == case_id)
-                .order_by(enrolments.c.proposed_at))
+    return [Enrolment(**row) for row in _all(
+        session, select(enrolments).where(enrolments.c.case_id == case_id)
+        .order_by(enrolments.c.proposed_at))]
 
 
 def cases_with_enrolment(session, case_ids):
@@ -157,7 +166,7 @@ def cases_with_enrolment(session, case_ids):
 
 def enrolments_by_id(session, enrolment_ids):
     """{enrolment id: enrolment} for those of the ids that exist."""
-    return {enrolment["id"]: enrolment for enrolment in _all(
+    return {row["id"]: Enrolment(**row) for row in _all(
         session, select(enrolments).where(enrolments.c.id.in_(enrolment_ids)))}
 
 
@@ -171,10 +180,12 @@ def list_enrolments(session, status, limit, offset):
     query = select(enrolments).order_by(enrolments.c.proposed_at, enrolments.c.id)
     if status:
         query = query.where(enrolments.c.status == status)
-    return _all(session, query.limit(limit).offset(offset))
+    return [Enrolment(**row) for row in _all(session, query.limit(limit).offset(offset))]
 
 
-def update_enrolments(session, enrolment_ids, **values):
-    """The same new values for these enrolments, in one executemany (SET the columns named)."""
-    session.execute(_update_enrolment, [dict(values, enrolment_id=enrolment_id)
-                                        for enrolment_id in enrolment_ids])
+def save_moves(session, moved):
+    """Write these enrolments' status, time and withdrawal reason, in one executemany."""
+    if moved:
+        session.execute(_update_enrolment, [
+            dict({name: getattr(enrolment, name) for name in _MOVE_FIELDS},
+                 enrolment_id=enrolment.id) for enrolment in moved])

@@ -1,30 +1,69 @@
-"""Enrolment rules (pure functions)."""
-from datetime import date
+"""Enrolment rules, on plain objects: the lifecycle, seats, and which session is proposed."""
+from datetime import date, datetime, timezone
 
 import pytest
 
 from programmes.domain import (
-    TransitionRefused, best_session, check_transition, status_on_confirmation,
+    CONFIRMED, WAITLISTED, WITHDRAWN, Enrolment, EnrolmentMoveRefused, Programme, SeatsLeft,
+    best_session, session_to_propose,
 )
+
+AT = datetime(2027, 1, 5, 10, tzinfo=timezone.utc)
+
+
+def enrolment(status="proposed", session_id="s1"):
+    return Enrolment(id="e1", case_id="c1", session_id=session_id, programme_id="p1",
+                     status=status, proposed_at=AT, updated_at=AT)
 
 
 def test_a_confirmation_takes_a_seat_or_waits_for_one():
-    assert status_on_confirmation(seats_left=1) == "confirmed"
-    assert status_on_confirmation(seats_left=0) == "waitlisted"
+    seats = SeatsLeft({"s1": 1})
+    first, second = enrolment(), enrolment()
+    first.confirm(seats, at=AT)
+    second.confirm(seats, at=AT)
+    assert (first.status, second.status) == (CONFIRMED, WAITLISTED)
+
+
+def test_a_waitlisted_firm_takes_a_seat_freed_later():
+    waiting = enrolment(WAITLISTED)
+    waiting.confirm(SeatsLeft({"s1": 1}), at=AT)
+    assert waiting.status == CONFIRMED
+
+
+def test_a_refused_confirmation_takes_no_seat():
+    seats = SeatsLeft({"s1": 1})
+    with pytest.raises(EnrolmentMoveRefused, match="confirmed: it cannot confirm"):
+        enrolment(CONFIRMED).confirm(seats, at=AT)
+    assert seats.take("s1") is True  # the seat is still there
 
 
 @pytest.mark.parametrize("status, move, allowed", [
     ("proposed", "confirm", True), ("waitlisted", "confirm", True),
     ("confirmed", "confirm", False), ("confirmed", "complete", True),
     ("proposed", "complete", False), ("completed", "withdraw", False),
-    ("waitlisted", "withdraw", True),
+    ("waitlisted", "withdraw", True), ("withdrawn", "withdraw", False),
 ])
-def test_transitions(status, move, allowed):
+def test_which_moves_each_status_allows(status, move, allowed):
+    subject = enrolment(status)
+    make_move = {
+        "confirm": lambda: subject.confirm(SeatsLeft({"s1": 5}), at=AT),
+        "complete": lambda: subject.complete(at=AT),
+        "withdraw": lambda: subject.withdraw("no longer available", at=AT),
+    }[move]
     if allowed:
-        check_transition({"status": status}, move)
+        make_move()
+        assert subject.status != status and subject.updated_at == AT
     else:
-        with pytest.raises(TransitionRefused, match=status):
-            check_transition({"status": status}, move)
+        with pytest.raises(EnrolmentMoveRefused, match=status):
+            make_move()
+        assert subject.status == status
+
+
+def test_a_withdrawal_keeps_its_reason():
+    subject = enrolment()
+    subject.withdraw("the firm could not send anyone", at=AT)
+    assert (subject.status, subject.withdrawal_reason) == (
+        WITHDRAWN, "the firm could not send anyone")
 
 
 def test_the_earliest_session_with_a_seat_is_proposed():
@@ -33,3 +72,17 @@ def test_the_earliest_session_with_a_seat_is_proposed():
     sooner = {"id": "c", "starts_on": date(2027, 2, 1)}
     assert best_session([(full, 0), (later, 5), (sooner, 2)]) is sooner
     assert best_session([(full, 0)]) is None
+
+
+def test_only_a_programme_for_the_firm_s_maturity_is_proposed():
+    for_beginners = Programme("p1", "Team France Export", "Prépa export", "preparation",
+                              ["first_time_exporter"])
+    for_experienced = Programme("p2", "Bpifrance", "Accélérateur", "financing",
+                                ["experienced_exporter"])
+    early = {"id": "s-early", "programme_id": "p2", "starts_on": date(2027, 1, 10)}
+    late = {"id": "s-late", "programme_id": "p1", "starts_on": date(2027, 5, 10)}
+    programmes = {"p1": for_beginners, "p2": for_experienced}
+    sessions = [(early, 3), (late, 3)]
+    assert session_to_propose("first_time_exporter", sessions, programmes) is late
+    assert session_to_propose("experienced_exporter", sessions, programmes) is early
+    assert session_to_propose("not_ready", sessions, programmes) is None
