@@ -3,6 +3,8 @@
 - ``helpers``: ``wait_for`` (a deadline, never a sleep), ``ApiClient``, ``luhn_valid_sirens``,
   queue and outbox probes, raw publishing;
 - ``broker_link``: ``BrokerLink``, a TCP link to the broker that a test can cut and restore;
+- ``use_cases``: ``UseCaseDatabase``, units of work over an in-memory SQLite database that
+  record what they publish, and ``event``, for fast use-case tests without a broker;
 - ``pytest_plugin``: the ``parcours`` pytest plugin (eventlet monkey patch, a database per
   service under test, ``service_config``, ``running_service``).
 
@@ -23,6 +25,9 @@ _EXPORTS = {
     "publish_messages": "helpers",
     "outbox_events": "helpers",
     "BrokerLink": "broker_link",
+    "UseCaseDatabase": "use_cases",
+    "event": "use_cases",
+    "received": "use_cases",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,97 @@
+"""Diagnostic's use cases, each on its own, without a broker (parcours_testing.UseCaseDatabase)."""
+import uuid
+
+import pytest
+from parcours_shared.contracts import utc_now
+from parcours_testing import UseCaseDatabase, event
+
+from diagnostic import handlers, store
+from diagnostic.domain import (
+    COMPLETED, SCHEDULED, DiagnosticMoveRefused, DiagnosticNotFound,
+)
+
+READY = {
+    "domestic_success": True, "export_share_percent": 5, "export_staff": 1, "languages": ["en"],
+    "financial_capacity": "medium", "product_adapted": True, "target_markets": ["DE"],
+    "countries_exported_to": 0,
+}
+NOT_READY = dict(READY, domestic_success=False)
+
+
+@pytest.fixture
+def db():
+    return UseCaseDatabase("diagnostic", store.metadata)
+
+
+def case_opened(case_id=None):
+    case_id = case_id or str(uuid.uuid4())
+    return event("case.opened", {"case_id": case_id, "siren": "732829320",
+                                 "company_name": "Ateliers Durand", "region_code": "53",
+                                 "channel": "web", "opened_at": utc_now()})
+
+
+def scheduled(db, *case_events):
+    with db.transaction() as uow:
+        handlers.schedule_diagnostics(uow, list(case_events))
+    with db.reading() as session:
+        return [store.diagnostic_for_case(session, e.data["case_id"]) for e in case_events]
+
+
+def test_each_new_case_gets_a_diagnostic_scheduled(db):
+    first, second = case_opened(), case_opened()
+    diagnostics = scheduled(db, first, second)
+    assert [d.status for d in diagnostics] == [SCHEDULED, SCHEDULED]
+    assert [d["case_id"] for d in db.published_data("diagnostic.scheduled")] == [
+        first.data["case_id"], second.data["case_id"]]
+
+
+def test_a_case_that_has_a_diagnostic_gets_no_second_one(db):
+    opened = case_opened()
+    [diagnostic] = scheduled(db, opened)
+    db.take_published()
+    again = case_opened(opened.data["case_id"])  # the same case, announced again upstream
+    assert scheduled(db, again, again) == [diagnostic, diagnostic]
+    assert db.published == []
+
+
+def test_completing_a_diagnostic_scores_it_and_publishes_the_maturity(db):
+    [diagnostic] = scheduled(db, case_opened())
+    with db.transaction() as uow:
+        completed = handlers.complete_diagnostic(uow, diagnostic.id, READY)
+    assert completed.status == COMPLETED and completed.maturity == "first_time_exporter"
+    [result] = db.published_data("diagnostic.completed")
+    assert result["maturity"] == "first_time_exporter" and result["score"] == completed.score
+    with db.reading() as session:
+        assert handlers.get_diagnostic(session, diagnostic.id).answers == READY
+
+
+def test_a_diagnostic_is_completed_once(db):
+    [diagnostic] = scheduled(db, case_opened())
+    with db.transaction() as uow:
+        handlers.complete_diagnostic(uow, diagnostic.id, READY)
+    with pytest.raises(DiagnosticMoveRefused, match="is completed"), db.transaction() as uow:
+        handlers.complete_diagnostic(uow, diagnostic.id, NOT_READY)
+    with db.reading() as session:
+        assert handlers.get_diagnostic(session, diagnostic.id).maturity == "first_time_exporter"
+
+
+def test_a_workshop_s_answers_are_all_recorded_or_none(db):
+    first, second = scheduled(db, case_opened(), case_opened())
+    db.take_published()
+    with pytest.raises(DiagnosticNotFound, match="no-such-diagnostic"), db.transaction() as uow:
+        handlers.complete_diagnostics(uow, [
+            {"diagnostic_id": first.id, "answers": READY},
+            {"diagnostic_id": "no-such-diagnostic", "answers": READY}])
+    assert db.published == []
+    with db.transaction() as uow:
+        completed = handlers.complete_diagnostics(uow, [
+            {"diagnostic_id": second.id, "answers": NOT_READY},
+            {"diagnostic_id": first.id, "answers": READY}])
+    assert [d.maturity for d in completed] == ["not_ready", "first_time_exporter"]
+    assert [d["diagnostic_id"] for d in db.published_data("diagnostic.completed")] == [
+        second.id, first.id]
+
+
+def test_getting_an_unknown_diagnostic_is_refused(db):
+    with db.reading() as session, pytest.raises(DiagnosticNotFound):
+        handlers.get_diagnostic(session, "no-such-diagnostic")

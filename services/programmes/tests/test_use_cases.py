@@ -1,0 +1,174 @@
+"""Programmes' use cases, each on its own, without a broker (parcours_testing.UseCaseDatabase)."""
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from parcours_shared.contracts import utc_now
+from parcours_testing import UseCaseDatabase, event
+
+from programmes import handlers, store
+from programmes.domain import (
+    COMPLETED, CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, CaseNotEnrolled,
+    EnrolmentMoveRefused, EnrolmentNotFound, EnrolmentOfAnotherCase, ProgrammeNameTaken,
+    ProgrammeNotFound,
+)
+
+SOON = date.today() + timedelta(days=30)
+
+
+@pytest.fixture
+def db():
+    return UseCaseDatabase("programmes", store.metadata)
+
+
+def programme(db, name="Pavillon France, Gulfood", levels=("first_time_exporter",)):
+    with db.transaction() as uow:
+        return handlers.create_programme(uow, {
+            "partner": "Business France", "name": name, "kind": "trade_fair_pavilion",
+            "maturity_levels": list(levels), "description": None})
+
+
+def session(db, programme_id, capacity=2, starts_on=SOON):
+    with db.transaction() as uow:
+        return handlers.add_session(uow, programme_id, {
+            "starts_on": starts_on, "market": "AE", "place": "Dubai", "capacity": capacity})
+
+
+def diagnosed(maturity="first_time_exporter", case_id=None):
+    return event("diagnostic.completed", {
+        "diagnostic_id": str(uuid.uuid4()), "case_id": case_id or str(uuid.uuid4()),
+        "maturity": maturity, "score": 50, "recommendations": [], "completed_at": utc_now()})
+
+
+def proposed(db, *results):
+    with db.transaction() as uow:
+        handlers.propose_enrolments(uow, list(results))
+    with db.reading() as session_:
+        return [enrolments[0] if enrolments else None
+                for enrolments in (store.enrolments_for_case(session_, r.data["case_id"])
+                                   for r in results)]
+
+
+@pytest.fixture
+def offer(db):
+    """A programme for first-time exporters with one session of two seats."""
+    created = programme(db)
+    return created, session(db, created.id, capacity=2)
+
+
+def test_a_programme_is_created_once_by_name(db):
+    created = programme(db)
+    with db.reading() as session_:
+        assert handlers.get_programme(session_, created.id).name == created.name
+    with pytest.raises(ProgrammeNameTaken) as refused, db.transaction() as uow:
+        handlers.create_programme(uow, {"partner": "CCI", "name": created.name,
+                                        "kind": "preparation", "maturity_levels": ["not_ready"],
+                                        "description": None})
+    assert "name" in refused.value.fields
+
+
+def test_a_session_is_added_to_a_programme_that_exists(db, offer):
+    created, added = offer
+    with db.reading() as session_:
+        [listed] = handlers.catalogue(session_)
+    assert listed["id"] == created.id
+    assert [(s["id"], s["seats_left"]) for s in listed["sessions"]] == [(added["id"], 2)]
+    with pytest.raises(ProgrammeNotFound), db.transaction() as uow:
+        handlers.add_session(uow, "no-such-programme", {
+            "starts_on": SOON, "market": None, "place": "Lyon", "capacity": 5})
+
+
+def test_a_diagnosed_firm_is_proposed_the_earliest_session_that_suits_its_maturity(db, offer):
+    created, first_session = offer
+    later = session(db, created.id, starts_on=SOON + timedelta(days=60))
+    other = programme(db, "Accélérateur", levels=("experienced_exporter",))
+    session(db, other.id, starts_on=SOON - timedelta(days=10))
+
+    [enrolment] = proposed(db, diagnosed("first_time_exporter"))
+    assert enrolment.status == PROPOSED and enrolment.session_id == first_session["id"]
+    assert first_session["id"] != later["id"]
+    [data] = db.published_data("enrolment.proposed")
+    assert data["programme_name"] == created.name
+
+
+def test_no_proposal_when_no_session_suits_and_one_per_case(db, offer):
+    assert proposed(db, diagnosed("not_ready")) == [None]
+    assert db.published == []
+    result = diagnosed()
+    first = proposed(db, result)
+    assert proposed(db, diagnosed(case_id=result.data["case_id"])) == first
+    assert db.published_types() == ["enrolment.proposed"]
+
+
+def test_confirmations_take_the_seats_in_order_then_waitlist(db, offer):
+    enrolments = proposed(db, diagnosed(), diagnosed(), diagnosed())
+    with db.transaction() as uow:
+        confirmed = handlers.confirm_enrolments(uow, [e.id for e in enrolments])
+    assert [e.status for e in confirmed] == [CONFIRMED, CONFIRMED, WAITLISTED]
+    assert db.published_types().count("enrolment.confirmed") == 2
+    assert db.published_types().count("enrolment.waitlisted") == 1
+
+
+def test_one_unconfirmable_enrolment_refuses_the_whole_list(db, offer):
+    first, second = proposed(db, diagnosed(), diagnosed())
+    db.take_published()
+    with pytest.raises(EnrolmentNotFound), db.transaction() as uow:
+        handlers.confirm_enrolments(uow, [first.id, "no-such-enrolment"])
+    with db.transaction() as uow:
+        handlers.confirm_enrolment(uow, second.id)
+    with pytest.raises(EnrolmentMoveRefused, match="confirmed"), db.transaction() as uow:
+        handlers.confirm_enrolments(uow, [first.id, second.id])
+    with db.reading() as session_:
+        assert handlers.get_enrolment(session_, first.id).status == PROPOSED
+    assert db.published_types() == ["enrolment.confirmed"]
+
+
+def test_a_confirmed_enrolment_is_completed(db, offer):
+    [enrolment] = proposed(db, diagnosed())
+    with pytest.raises(EnrolmentMoveRefused, match="proposed"), db.transaction() as uow:
+        handlers.complete_enrolment(uow, enrolment.id)
+    with db.transaction() as uow:
+        handlers.confirm_enrolment(uow, enrolment.id)
+    with db.transaction() as uow:
+        completed = handlers.complete_enrolment(uow, enrolment.id)
+    assert completed.status == COMPLETED
+    assert db.published_types()[-1] == "enrolment.completed"
+
+
+def test_a_withdrawal_frees_the_seat_and_says_why(db):
+    created = programme(db)
+    session(db, created.id, capacity=1)
+    first, second = proposed(db, diagnosed(), diagnosed())
+    with db.transaction() as uow:
+        handlers.confirm_enrolments(uow, [first.id, second.id])
+    with db.transaction() as uow:
+        withdrawn = handlers.withdraw_enrolment(uow, first.id, "no one free on those dates")
+    assert withdrawn.status == WITHDRAWN
+    [data] = db.published_data("enrolment.withdrawn")
+    assert data["reason"] == "no one free on those dates"
+    with db.transaction() as uow:  # the waitlisted firm asks again: the seat is free
+        assert handlers.confirm_enrolment(uow, second.id).status == CONFIRMED
+    with pytest.raises(EnrolmentMoveRefused, match="withdrawn"), db.transaction() as uow:
+        handlers.withdraw_enrolment(uow, first.id, "again")
+
+
+def test_an_outcome_is_recorded_against_an_enrolment_of_the_case(db, offer):
+    [enrolment] = proposed(db, diagnosed())
+    with db.transaction() as uow:
+        outcome = handlers.record_outcome(uow, {
+            "case_id": enrolment.case_id, "enrolment_id": enrolment.id,
+            "kind": "contract_signed", "amount_eur": 120000})
+    [data] = db.published_data("outcome.recorded")
+    assert data["outcome_id"] == outcome["id"] and data["amount_eur"] == 120000
+
+
+def test_an_outcome_needs_an_enrolment_of_that_case(db, offer):
+    [enrolment] = proposed(db, diagnosed())
+    with pytest.raises(CaseNotEnrolled), db.transaction() as uow:
+        handlers.record_outcome(uow, {"case_id": "stranger", "enrolment_id": None,
+                                      "kind": "market_entered", "amount_eur": None})
+    [other] = proposed(db, diagnosed())
+    with pytest.raises(EnrolmentOfAnotherCase), db.transaction() as uow:
+        handlers.record_outcome(uow, {"case_id": other.case_id, "enrolment_id": enrolment.id,
+                                      "kind": "market_entered", "amount_eur": None})
+    assert "outcome.recorded" not in db.published_types()
