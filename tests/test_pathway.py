@@ -1,5 +1,6 @@
 """The thin pathway end to end, over HTTP and the real broker: intake -> diagnostic ->
 programmes -> reporting."""
+from parcours_shared.metrics import EVENTS_CONSUMED
 from parcours_testing import luhn_valid_sirens, wait_for
 
 from pathway import (
@@ -49,3 +50,19 @@ def test_a_full_session_waitlists_the_next_firm(network):
     # With the session full, a third firm of the same maturity gets no proposal.
     catalogue = network.programmes.get("/programmes").json()["programmes"]
     assert catalogue[0]["sessions"][0]["seats_left"] == 0
+    applied_before = diagnostics_applied_by_programmes()
+    third = open_case(network, next(sirens), "Troisième")
+    diagnostic = scheduled_diagnostic(network, third["id"])
+    completed = network.diagnostic.post(
+        "/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+    assert completed.json()["maturity"] == "first_time_exporter"
+    # no event to wait for when nothing is proposed: wait until programmes has applied it
+    wait_for(lambda: diagnostics_applied_by_programmes() == applied_before + 1,
+             what="programmes to apply the third firm's diagnostic")
+    assert network.programmes.get(
+        "/enrolments", params={"case_id": third["id"]}).json()["enrolments"] == []
+
+
+def diagnostics_applied_by_programmes():
+    # the four services run in this process: their metrics are this process's
+    return EVENTS_CONSUMED.labels("programmes", "diagnostic.completed", "applied")._value.get()

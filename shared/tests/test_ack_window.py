@@ -67,9 +67,16 @@ def test_only_messages_of_its_own_channel_belong_to_it():
     assert not window.holds(Delivery(RecordingChannel(), 1))  # a channel since replaced
 
 
-def test_an_ack_on_a_lost_connection_is_dropped_for_the_broker_to_redeliver():
+def test_an_ack_on_a_lost_connection_is_dropped_for_the_broker_to_redeliver(caplog):
     window, channel, messages = window_with(2, RecordingChannel(
         fails_with=ConnectionResetError(104, "Connection reset by peer")))
     for message in messages:
         window.settled(message, AckWindow.ACKED)
     window.flush()  # logged, not raised
+    [warning] = [r for r in caplog.records if "could not ack messages up to delivery 2" in
+                 r.getMessage()]
+    assert "will deliver them again" in warning.getMessage()
+    # dropped, not kept to be acked again on a channel that is gone
+    channel.fails_with = None
+    window.flush()
+    assert channel.acks == []

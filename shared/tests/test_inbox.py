@@ -13,12 +13,11 @@ from sqlalchemy.exc import OperationalError
 
 from eventlet.event import Event as GreenEvent
 
-from parcours_shared.broker_link import BrokerLink
 from parcours_shared.contracts import ContractViolation, build_envelope, parse_envelope
 from parcours_shared.db import Database, DatabaseAccess
 from parcours_shared.inbox import InboxConsumer, dead_letter_queue_name, inbox_handler, inbox_table
 from parcours_shared.metrics import BATCH_EVENTS, EVENTS_CONSUMED
-from parcours_testing import publish_raw, queue_depth, queue_messages, wait_for
+from parcours_testing import BrokerLink, publish_raw, queue_depth, queue_messages, wait_for
 
 metadata = MetaData()
 inbox_table(metadata)
@@ -348,7 +347,7 @@ def test_a_database_outage_longer_than_the_retry_budget_dead_letters_nothing(lis
     assert queue_depth(listener.amqp_uri, dead_letter_queue_name(QUEUE)) == 0
 
 
-def test_an_ack_on_a_reset_socket_is_dropped_for_the_broker_to_redeliver():
+def test_an_ack_on_a_reset_socket_is_dropped_for_the_broker_to_redeliver(caplog):
     """Regression (fault suite, broker restart): a worker acked on a connection whose socket the
     restart had reset, before the consumer thread noticed; nameko 2.14 does not catch
     ConnectionResetError there, the worker failed and the whole container died."""
@@ -367,6 +366,9 @@ def test_an_ack_on_a_reset_socket_is_dropped_for_the_broker_to_redeliver():
     consumer = InboxConsumer()
     consumer.ack_message(MessageOnAResetSocket())      # logged, not raised
     consumer.requeue_message(MessageOnAResetSocket())
+    lost = [r.getMessage() for r in caplog.records if "the connection is gone" in r.getMessage()]
+    assert len(lost) == 2
+    assert lost[0].startswith("could not ack") and lost[1].startswith("could not requeue")
 
 
 def test_a_connection_lost_while_a_handler_runs_neither_kills_the_service_nor_counts_twice(
