@@ -4,7 +4,7 @@ Events from different services arrive on different queues, so in any order: a ca
 is a set of facts (the first time it reached each stage), never a state machine.
 """
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timezone
 
 
@@ -19,7 +19,8 @@ class StageReached:
 
 
 # The pathway, in order: one entry per counted event. The consumer subscribes to every event
-# type here and the funnel lists every stage (a stage's column needs a migration too).
+# type here, the store keeps a row per case and stage reached, and the funnel lists every
+# stage: a new stage, or a new counted event, is one entry here and nothing else.
 PATHWAY = (
     StageReached("opened", "case.opened", "opened_at", ("region_code", "channel")),
     StageReached("diagnostic_scheduled", "diagnostic.scheduled", "scheduled_at"),
@@ -35,34 +36,48 @@ COUNTED_EVENT_TYPES = tuple(STAGE_OF_EVENT)
 
 
 UNKNOWN_REGION = ""  # stages of cases whose region (it comes with case.opened) is not known yet
+CASE_ATTRIBUTES = ("region_code", "channel", "maturity")  # what the events tell of a case
 
 
-def reach_stage(case, stage, at, attributes):
-    """Record in ``case`` (a case_progress row as a dict, updated in place) that the case
-    reached ``stage`` at ``at`` (the earliest time wins), with the attributes the event carries.
+@dataclass
+class CaseProgress:
+    """What reporting knows of one case: its attributes, and the first time it reached each
+    stage (a stage reached is a fact; events bring them in any order)."""
 
-    Returns the changes to the running totals, {(region_code, stage): delta}. A stage reached
-    before the region is known is counted under UNKNOWN_REGION, and moved to the region when
-    case.opened brings it.
-    """
-    reached_before = {s for s in STAGES if case[s + "_at"] is not None}
-    region_before = case["region_code"]
-    for name, value in attributes.items():
-        if name != "region_code" or region_before is None:
-            case[name] = value
-    column = stage + "_at"
-    if case[column] is None or _as_utc(case[column]) > _as_utc(at):
-        case[column] = at
+    case_id: str
+    region_code: str | None = None
+    channel: str | None = None
+    maturity: str | None = None
+    reached: dict = field(default_factory=dict)   # stage -> the earliest time it was reached
 
-    region = case["region_code"] or UNKNOWN_REGION
-    deltas = Counter()
-    if stage not in reached_before:
-        deltas[region, stage] += 1
-    if region != UNKNOWN_REGION and region_before is None:
-        for earlier in reached_before:  # the region has just arrived
-            deltas[UNKNOWN_REGION, earlier] -= 1
-            deltas[region, earlier] += 1
-    return deltas
+    def reach(self, stage, at, attributes):
+        """Record that the case reached ``stage`` at ``at`` (the earliest time wins), with the
+        attributes the event carries; return the changes to the running totals,
+        {(region_code, stage): delta}.
+
+        A stage reached before the region is known is counted under UNKNOWN_REGION, and moved
+        to the region when case.opened brings it; a region, once known, is kept.
+        """
+        reached_before = set(self.reached)
+        region_before = self.region_code
+        for name, value in attributes.items():
+            if name != "region_code" or region_before is None:
+                setattr(self, name, value)
+        if stage not in self.reached or _as_utc(self.reached[stage]) > _as_utc(at):
+            self.reached[stage] = at
+
+        region = self.region_code or UNKNOWN_REGION
+        deltas = Counter()
+        if stage not in reached_before:
+            deltas[region, stage] += 1
+        if region != UNKNOWN_REGION and region_before is None:
+            for earlier in reached_before:  # the region has just arrived
+                deltas[UNKNOWN_REGION, earlier] -= 1
+                deltas[region, earlier] += 1
+        return deltas
+
+    def copy(self):
+        return replace(self, reached=dict(self.reached))
 
 
 def _as_utc(moment):

@@ -1,13 +1,15 @@
-"""Reporting's tables and queries: one row per case, a column per stage reached, and running
-totals per stage (overall and per region) so the funnel reads a few rows whatever the volume."""
+"""Reporting's tables and queries: a row per case (its attributes), a row per case and stage
+reached, and running totals per stage (overall and per region) so the funnel reads a few rows
+whatever the volume. A new stage needs no new column: it is a new value of ``stage``."""
 from sqlalchemy import (
-    Column, DateTime, Integer, MetaData, String, Table, bindparam, func, select, update,
+    Column, DateTime, Index, Integer, MetaData, String, Table, bindparam, func, insert, select,
+    update,
 )
 
 from parcours_shared.inbox import inbox_table
 from parcours_shared.sql import insert_new_rows
 
-from .domain import STAGES
+from .domain import CASE_ATTRIBUTES, CaseProgress
 
 metadata = MetaData()
 
@@ -17,7 +19,15 @@ case_progress = Table(
     Column("region_code", String(3)),
     Column("channel", String(20)),
     Column("maturity", String(30)),
-    *[Column(stage + "_at", DateTime(timezone=True), index=True) for stage in STAGES],
+)
+
+# When each case first reached each stage (the median time between stages reads these).
+case_stages = Table(
+    "case_stages", metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("stage", String(40), primary_key=True),
+    Column("reached_at", DateTime(timezone=True), nullable=False),
+    Index("ix_case_stages_stage_reached_at", "stage", "reached_at"),
 )
 
 # How many cases reached each stage, per region; kept in step with case_progress in the same
@@ -25,19 +35,19 @@ case_progress = Table(
 stage_totals = Table(
     "stage_totals", metadata,
     Column("region_code", String(3), primary_key=True),
-    Column("stage", String(30), primary_key=True),
+    Column("stage", String(40), primary_key=True),
     Column("cases", Integer, nullable=False),
 )
 
 inbox = inbox_table(metadata)
 
 
-def cases_for_update(session, case_ids):
-    """{case_id: row as a dict} of these cases, rows created as needed and locked (PostgreSQL).
+def progress_for_update(session, case_ids):
+    """{case_id: CaseProgress} of these cases, rows created as needed and locked (PostgreSQL).
 
     Creating first, then reading: a case's events travel on different queues, and a batch that
     found no row must not overwrite the row another batch has just created. In a fixed order,
-    so that two batches sharing cases cannot deadlock.
+    so that two batches sharing cases cannot deadlock. The case's row lock covers its stages.
     """
     case_ids = sorted(case_ids)
     insert_new_rows(session, case_progress, [{"case_id": case_id} for case_id in case_ids],
@@ -45,22 +55,46 @@ def cases_for_update(session, case_ids):
     query = (select(case_progress)
              .where(case_progress.c.case_id.in_(bindparam("case_ids", expanding=True)))
              .order_by(case_progress.c.case_id).with_for_update())
-    return {row.case_id: dict(row._mapping)
-            for row in session.execute(query, {"case_ids": case_ids})}
+    cases = {row.case_id: CaseProgress(**row._mapping)
+             for row in session.execute(query, {"case_ids": case_ids})}
+    stages = select(case_stages).where(
+        case_stages.c.case_id.in_(bindparam("case_ids", expanding=True)))
+    for row in session.execute(stages, {"case_ids": case_ids}):
+        cases[row.case_id].reached[row.stage] = row.reached_at
+    return cases
 
 
-def save_changes(session, changes):
-    """Write ``{case_id: {column: new value}}``: one UPDATE per set of changed columns (a batch
-    of one event type changes the same few columns of every case)."""
-    by_columns = {}
-    for case_id, values in sorted(changes.items()):
+_update_stage = (update(case_stages)
+                 .where((case_stages.c.case_id == bindparam("b_case_id"))
+                        & (case_stages.c.stage == bindparam("b_stage")))
+                 .values(reached_at=bindparam("b_reached_at")))
+
+
+def save_progress(session, before, after):
+    """Write what changed from ``before`` to ``after`` ({case_id: CaseProgress}): attributes
+    with one UPDATE per set of changed columns (a batch of one event type changes the same few
+    of every case), new stages in one INSERT, earlier times in one UPDATE."""
+    by_columns, new_stages, earlier = {}, [], []
+    for case_id, case in sorted(after.items()):
+        old = before[case_id]
+        values = {name: getattr(case, name) for name in CASE_ATTRIBUTES
+                  if getattr(case, name) != getattr(old, name)}
         if values:
             by_columns.setdefault(tuple(sorted(values)), []).append(
                 dict({"b_case_id": case_id}, **{"b_" + name: v for name, v in values.items()}))
+        for stage, at in case.reached.items():
+            if stage not in old.reached:
+                new_stages.append({"case_id": case_id, "stage": stage, "reached_at": at})
+            elif at != old.reached[stage]:
+                earlier.append({"b_case_id": case_id, "b_stage": stage, "b_reached_at": at})
     for columns, rows in by_columns.items():
         session.execute(
             update(case_progress).where(case_progress.c.case_id == bindparam("b_case_id"))
             .values({name: bindparam("b_" + name) for name in columns}), rows)
+    if new_stages:
+        session.execute(insert(case_stages), new_stages)
+    if earlier:
+        session.execute(_update_stage, earlier)
 
 
 def add_to_totals(session, deltas):

@@ -3,11 +3,11 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from parcours_shared.contracts import build_envelope
 from parcours_testing import publish_raw, wait_for
 
-from reporting.domain import STAGES
 from reporting.service import ReportingService
 
 
@@ -49,11 +49,19 @@ def test_stages_arriving_out_of_order_and_twice_count_once(reporting):
                                                  "diagnostic_completed"]
 
 
-def test_migration_backfills_stage_totals_from_recorded_cases(database_url):
-    """Databases recorded before the running totals existed get them at upgrade."""
+# case_progress as revision 0001 made it: a column per stage
+FIRST_STAGES = ("opened", "diagnostic_scheduled", "diagnostic_completed", "enrolment_proposed",
+                "enrolment_confirmed", "enrolment_completed", "outcome_recorded")
+CASE_PROGRESS_0001 = sa.table("case_progress", sa.column("case_id"), sa.column("region_code"),
+                              *[sa.column(stage + "_at") for stage in FIRST_STAGES])
+
+
+def test_migrations_carry_cases_recorded_before_the_totals_and_the_stage_rows(database_url):
+    """Databases recorded before the running totals (0002) and the stage rows (0003) existed
+    get both at upgrade, with the same figures."""
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
     from sqlalchemy.orm import Session
 
     from parcours_shared.engine import create_db_engine, upgrade_to_head
@@ -62,31 +70,35 @@ def test_migration_backfills_stage_totals_from_recorded_cases(database_url):
     engine = create_db_engine(database_url("reporting"))
     config = Config()
     config.set_main_option("script_location", service.MIGRATIONS)
+    now = datetime.now(timezone.utc)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
-        now = datetime.now(timezone.utc)
         for row in ({"case_id": "a", "region_code": "53", "opened_at": now,
                      "diagnostic_scheduled_at": now},
                     {"case_id": "b", "region_code": "84", "opened_at": now},
                     {"case_id": "c", "enrolment_confirmed_at": now}):
-            connection.execute(insert(store.case_progress).values(**row))
+            connection.execute(insert(CASE_PROGRESS_0001).values(**row))
     upgrade_to_head(engine, service.MIGRATIONS)
     with Session(engine) as session:
         overall = {s["stage"]: s["cases"] for s in handlers.pathway_funnel(session)}
         brittany = {s["stage"]: s["cases"] for s in handlers.pathway_funnel(session, "53")}
+        stages = set(session.execute(select(store.case_stages.c.case_id,
+                                            store.case_stages.c.stage)).all())
     assert (overall["opened"], overall["diagnostic_scheduled"], overall["enrolment_confirmed"]) \
         == (2, 1, 1)
     assert (brittany["opened"], brittany["diagnostic_scheduled"], brittany["enrolment_confirmed"]) \
         == (1, 1, 0)
+    assert stages == {("a", "opened"), ("a", "diagnostic_scheduled"), ("b", "opened"),
+                      ("c", "enrolment_confirmed")}
     engine.dispose()
 
 
 def test_a_case_reaching_stages_in_any_order_moves_its_counts_to_its_region_once_known():
-    from reporting.domain import UNKNOWN_REGION, reach_stage
+    from reporting.domain import UNKNOWN_REGION, CaseProgress
 
-    case = {"case_id": "c1", "region_code": None, "channel": None, "maturity": None,
-            **{stage + "_at": None for stage in STAGES}}
+    case = CaseProgress("c1")
+    reach_stage = CaseProgress.reach
     earlier = datetime(2026, 3, 1, tzinfo=timezone.utc)
     later = datetime(2026, 3, 2)  # without its zone, as SQLite gives a stored time back
     assert reach_stage(case, "enrolment_confirmed", later, {}) == {
@@ -94,10 +106,10 @@ def test_a_case_reaching_stages_in_any_order_moves_its_counts_to_its_region_once
     # the same stage again, earlier: the time moves back, the count does not change
     unchanged = reach_stage(case, "enrolment_confirmed", earlier, {})
     assert all(delta == 0 for delta in unchanged.values()), unchanged
-    assert case["enrolment_confirmed_at"] == earlier
+    assert case.reached["enrolment_confirmed"] == earlier
     assert reach_stage(case, "opened", earlier, {"region_code": "53", "channel": "web"}) == {
         ("53", "opened"): 1, (UNKNOWN_REGION, "enrolment_confirmed"): -1,
         ("53", "enrolment_confirmed"): 1}
     # a region, once known, is kept
     reach_stage(case, "opened", earlier, {"region_code": "11"})
-    assert case["region_code"] == "53"
+    assert case.region_code == "53"
