@@ -5,9 +5,9 @@ the integrators who subscribe to their events.
 - ``registry``: every type and version, with its schema, meaning, example and upcast;
 - one module per publishing service (``intake``, ``diagnostic``, ``programmes``) holding the
   schemas of the events it publishes, each registered once;
-- ``json_schema`` and ``asyncapi``: the documents generated from the registry
-  (``make contracts`` writes them into docs/events); ``compatibility``: what would break an
-  integrator.
+- ``json_schema`` and ``asyncapi``: the documents generated from the registry, and
+  ``documents``: the files ``make contracts`` writes into docs/events, and the check that no
+  released version is broken (``compatibility``: what would break an integrator).
 """
 from . import diagnostic, intake, programmes  # noqa: F401  (they register their event types)
 from .diagnostic import MATURITY_LEVELS
