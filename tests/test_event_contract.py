@@ -129,3 +129,41 @@ def test_get_asyncapi_json_serves_the_service_part_over_http(running_service):
     actions = {(op["action"], op["channel"]["$ref"]) for op in document["operations"].values()}
     assert ("receive", "#/channels/case.opened") in actions
     assert ("send", "#/channels/diagnostic.completed") in actions
+
+
+def run_make_contracts(*args):
+    return subprocess.run([sys.executable, "-W", "ignore",
+                           os.path.join(ROOT, "scripts", "contracts.py"), *args],
+                          capture_output=True, text=True)
+
+
+def test_make_contracts_refuses_a_change_that_breaks_a_released_version(tmp_path):
+    import shutil
+    docs = tmp_path / "events"
+    shutil.copytree(EVENTS_DOCS, docs)
+    # as if the code had dropped a field that the released case.opened v1 has
+    released_file = docs / "schemas" / "case.opened.v1.json"
+    released = json.loads(released_file.read_text())
+    released["properties"]["legal_form"] = {"type": "string"}
+    released["required"].append("legal_form")
+    released_file.write_text(json.dumps(released))
+    asyncapi_before = (docs / "asyncapi.yaml").read_text()
+
+    refused = run_make_contracts("--docs", str(docs))
+    assert refused.returncode != 0
+    assert "case.opened v1 data.legal_form: removed" in refused.stderr
+    assert "register the next version" in refused.stderr
+    assert json.loads(released_file.read_text()) == released  # nothing written
+    assert (docs / "asyncapi.yaml").read_text() == asyncapi_before
+
+
+def test_make_contracts_writes_what_is_missing(tmp_path):
+    import shutil
+    docs = tmp_path / "events"
+    shutil.copytree(EVENTS_DOCS, docs)
+    (docs / "schemas" / "case.closed.v1.json").unlink()
+    assert run_make_contracts("--docs", str(docs), "--check").returncode != 0
+    written = run_make_contracts("--docs", str(docs))
+    assert written.returncode == 0, written.stderr
+    assert "case.closed.v1.json" in written.stdout
+    assert run_make_contracts("--docs", str(docs), "--check").returncode == 0
