@@ -1,9 +1,11 @@
-"""Write the consumer queues and bindings of deploy/rabbitmq/definitions.json from the code.
+"""Write what deploy/rabbitmq/definitions.json derives from the code: the consumer queues and
+their bindings, and each service user's permissions and topic permissions.
 
     python scripts/rabbitmq_definitions.py          # rewrite them
     python scripts/rabbitmq_definitions.py --check  # exit 1 if the file is out of date
 
-Run it after adding or renaming an @inbox_handler (a test fails until you do).
+Run it after adding or renaming an @inbox_handler or an event type (a test fails until you do).
+Users not derived from the code (admin) keep the permissions written for them.
 """
 import json
 import os
@@ -16,9 +18,15 @@ VHOST = "parcours"
 
 
 def generated(definitions):
-    from parcours_shared.topology import rabbitmq_definitions
-    queues, bindings = rabbitmq_definitions(service_classes(), VHOST)
-    return dict(definitions, queues=queues, bindings=bindings)
+    from parcours_shared.topology import broker_permissions, rabbitmq_definitions
+    classes = service_classes()
+    queues, bindings = rabbitmq_definitions(classes, VHOST)
+    permissions, topic_permissions = broker_permissions(classes, VHOST)
+    derived = {permission["user"] for permission in permissions}
+    kept = [permission for permission in definitions.get("permissions", [])
+            if permission["user"] not in derived]
+    return dict(definitions, queues=queues, bindings=bindings, permissions=permissions + kept,
+                topic_permissions=topic_permissions)
 
 
 def main(argv):

@@ -2,13 +2,15 @@
 
 Used to pre-declare every consumer queue in RabbitMQ's definitions (deploy/rabbitmq), so that an
 event published before a consumer's first start waits in its queue instead of being routed
-nowhere, and by the fault suite to know who must have applied what.
+nowhere; to give each service's broker user exactly the rights its publishing and consuming
+need; and by the fault suite to know who must have applied what.
 """
+import re
 from dataclasses import dataclass
 
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from .contracts import exchange_name
+from .contracts import REGISTRY, exchange_name
 from .inbox import (
     InboxHandler, consumer_queue_name, dead_letter_queue_name, retry_queue_name,
 )
@@ -61,3 +63,54 @@ def rabbitmq_definitions(service_classes, vhost):
                          "destination": subscription.queue, "destination_type": "queue",
                          "routing_key": subscription.event_type, "arguments": {}})
     return queues, bindings
+
+
+def _one_of(*patterns):
+    """A RabbitMQ permission regex matching exactly these patterns (``^$``: nothing)."""
+    patterns = [pattern for pattern in patterns if pattern]
+    if not patterns:
+        return "^$"
+    return "^{}$".format(patterns[0] if len(patterns) == 1
+                         else "({})".format("|".join(patterns)))
+
+
+def broker_permissions(service_classes, vhost, registry=REGISTRY):
+    """Each service's rights on the broker, in RabbitMQ's definitions format: ``(permissions,
+    topic_permissions)``, derived from the registry (who publishes what) and the services'
+    subscriptions (who consumes what).
+
+    A service configures and writes only its own exchange and its own queues (and the default
+    exchange, through which it moves a message to its retry or dead-letter queue), and reads only
+    its own queues and the exchanges it consumes from. Topic permissions narrow the routing keys:
+    on its own exchange it may publish only the types it publishes, and on another's it may bind
+    only the types it consumes.
+    """
+    found = subscriptions(service_classes)
+    services = sorted({cls.name for cls in service_classes} | set(registry.publishers()))
+    permissions, topic_permissions = [], []
+    for service in services:
+        own_queues = r"evt-.+--{}\..+".format(re.escape(service))
+        published = [event_type.name for event_type in registry.published_by(service)]
+        own_exchange = re.escape(exchange_name(service)) if published else None
+        consumed = {}
+        for subscription in found:
+            if subscription.service == service:
+                consumed.setdefault(subscription.source_service, set()).add(
+                    subscription.event_type)
+        permissions.append({
+            "user": service, "vhost": vhost,
+            "configure": _one_of(own_queues, own_exchange),
+            "write": _one_of(own_queues, own_exchange, r"amq\.default"),
+            "read": _one_of(own_queues, *[re.escape(exchange_name(source))
+                                          for source in sorted(consumed)]),
+        })
+        if published:
+            topic_permissions.append({
+                "user": service, "vhost": vhost, "exchange": exchange_name(service),
+                "write": _one_of(*[re.escape(name) for name in sorted(published)]),
+                "read": "^$"})
+        for source, types in sorted(consumed.items()):
+            topic_permissions.append({
+                "user": service, "vhost": vhost, "exchange": exchange_name(source),
+                "write": "^$", "read": _one_of(*[re.escape(name) for name in sorted(types)])})
+    return permissions, topic_permissions
