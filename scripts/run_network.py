@@ -1,7 +1,9 @@
 """`make run`: start the four services as four processes, load the demo network, print the URLs.
 
 Each service gets its own SQLite file under data/ (or ``<SERVICE>_DATABASE_URL``, e.g.
-INTAKE_DATABASE_URL=postgresql://...), and its log under data/logs/. Ctrl-C stops everything.
+INTAKE_DATABASE_URL=postgresql://...), its log under data/logs/, and its own broker user on the
+vhost ``parcours``, with only the rights the code derives (scripts/broker.py apply; passwords in
+data/secrets/): no service connects as guest. Ctrl-C stops everything.
 """
 import os
 import signal
@@ -10,21 +12,37 @@ import time
 
 import requests
 
+import broker
 import demo_data
 from processes import (
     DEFAULT_PORTS, ROOT, START_ORDER, ServiceFailed, ServiceProcess, stop_all,
 )
 
 
-def service_processes(log_dir):
-    """The four services on their usual ports, each on its own database: a SQLite file under
-    data/ unless ``<SERVICE>_DATABASE_URL`` is set."""
+def service_processes(log_dir, amqp_uris):
+    """The four services on their usual ports, each on its own database (a SQLite file under
+    data/ unless ``<SERVICE>_DATABASE_URL`` is set) and as its own broker user."""
     processes = {}
     for name in START_ORDER:
+        env = {"AMQP_URI": amqp_uris[name],
+               # the exchanges exist (apply declared them); a consumer may not declare another's
+               "PARCOURS_DECLARE_EXCHANGES": "false"}
         own_url = os.environ.get("{}_DATABASE_URL".format(name.upper()))
-        processes[name] = ServiceProcess(name, DEFAULT_PORTS[name], log_dir,
-                                         env={"DATABASE_URL": own_url} if own_url else {})
+        if own_url:
+            env["DATABASE_URL"] = own_url
+        processes[name] = ServiceProcess(name, DEFAULT_PORTS[name], log_dir, env=env)
     return processes
+
+
+def broker_users():
+    """Each service's user and rights on the vhost, as the code derives them; their URIs."""
+    management = broker.Management(
+        os.environ.get("PARCOURS_RABBIT_API", "http://127.0.0.1:15672"),
+        os.environ.get("PARCOURS_RABBIT_ADMIN", "guest:guest"))
+    store = broker.Secrets(broker.DEFAULT_SECRETS)
+    broker.apply(management, store, broker.DEFAULT_VHOST)
+    return {name: broker.amqp_uri(name, store.password(name, make=False), broker.DEFAULT_VHOST)
+            for name in START_ORDER}
 
 
 def stop(processes):
@@ -43,7 +61,14 @@ def main():
     signal.signal(signal.SIGTERM, _interrupt)
     log_dir = os.path.join(ROOT, "data", "logs")
     os.makedirs(log_dir, exist_ok=True)
-    processes = service_processes(log_dir)
+    try:
+        print("==> broker: a user per service on vhost {}, with only its own rights".format(
+            broker.DEFAULT_VHOST), flush=True)
+        amqp_uris = broker_users()
+    except broker.BrokerError as exc:
+        print("broker: {}".format(exc))
+        return 1
+    processes = service_processes(log_dir, amqp_uris)
     try:
         for name in START_ORDER:  # consumers first, so their queues exist before events flow
             print("==> starting {} on port {} ...".format(name, processes[name].port), flush=True)
@@ -78,7 +103,8 @@ def print_summary(urls, log_dir):
     print("\nParcours is running. Ctrl-C stops it.\n")
     for name, url in urls.items():
         print("  {:<11} {}   ({}/health, {}/metrics)".format(name, url, url, url))
-    print("  RabbitMQ    http://127.0.0.1:15672 (guest/guest)")
+    print("  RabbitMQ    http://127.0.0.1:15672 (guest/guest; the services connect as their own "
+          "users, vhost {})".format(broker.DEFAULT_VHOST))
     print("  logs        {}\n".format(log_dir))
     print("Funnel ({}/funnel):".format(urls["reporting"]))
     for stage in funnel:
