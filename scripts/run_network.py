@@ -26,7 +26,9 @@ def service_processes(log_dir, amqp_uris):
     for name in START_ORDER:
         env = {"AMQP_URI": amqp_uris[name],
                # the exchanges exist (apply declared them); a consumer may not declare another's
-               "PARCOURS_DECLARE_EXCHANGES": "false"}
+               "PARCOURS_DECLARE_EXCHANGES": "false",
+               # every publisher has its own user: trust no other with its events
+               "PARCOURS_TRUSTED_PUBLISHERS": ""}
         own_url = os.environ.get("{}_DATABASE_URL".format(name.upper()))
         if own_url:
             env["DATABASE_URL"] = own_url

@@ -3,7 +3,6 @@ integrator's read-only user, and a password rotation."""
 import os
 import subprocess
 import sys
-import uuid
 from urllib.parse import unquote, urlsplit
 
 import amqp
@@ -11,28 +10,6 @@ import pytest
 from amqp.exceptions import AccessRefused
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture
-def broker(rabbit_config, rabbit_manager, tmp_path):
-    """``broker("apply")`` runs scripts/broker.py on this test's vhost, with users of its own."""
-    prefix = "t{}-".format(uuid.uuid4().hex[:8])
-    secrets = tmp_path / "secrets"
-
-    def run(*args):
-        result = subprocess.run(
-            [sys.executable, "-W", "ignore", os.path.join(ROOT, "scripts", "broker.py"),
-             "--vhost", rabbit_config["vhost"], "--secrets", str(secrets),
-             "--user-prefix", prefix, *args],
-            capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    run.prefix, run.secrets = prefix, secrets
-    yield run
-    for user in rabbit_manager._get("users"):
-        if user["name"].startswith(prefix):
-            rabbit_manager._delete("users", user["name"])
 
 
 def connect(uri):

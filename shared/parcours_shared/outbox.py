@@ -323,9 +323,12 @@ class OutboxRelay:
             return
         channel = self._ensure_channel()
         amqp_connection = self._connection.connection
+        # user_id: the broker checks it is the connection's user, so a consumer can tell who
+        # really published (inbox.consumer.check_publisher)
         frames = PublishFrames(channel.channel_id, amqp_connection.frame_max,
                                content_type="application/json", content_encoding="utf-8",
-                               delivery_mode=2, app_id=self.service_name)
+                               delivery_mode=2, app_id=self.service_name,
+                               user_id=self._connection.userid)
         timestamp = int(time.time())
         pending = []  # frames not written yet: a write per YIELD_EVERY messages, not per message
 

@@ -395,3 +395,17 @@ def test_a_connection_lost_while_a_handler_runs_neither_kills_the_service_nor_co
         assert listener.rows_for(event["data"]["case_id"]) == 1
     finally:
         link.close()
+
+
+def test_an_event_of_another_type_put_in_the_queue_is_dead_lettered(listener):
+    """Through the default exchange, any publisher can put a message in any queue: the queue
+    takes its own event type only."""
+    other = build_envelope("diagnostic", "diagnostic.scheduled", "c1", {
+        "diagnostic_id": "d1", "case_id": "c1", "scheduled_at": datetime.now(timezone.utc)})
+    publish_raw(listener.amqp_uri, "", QUEUE, other)
+    dlq = dead_letter_queue_name(QUEUE)
+    wait_for(lambda: queue_depth(listener.amqp_uri, dlq) == 1, what="the stray event dead-lettered")
+    [(body, headers)] = queue_messages(listener.amqp_uri, dlq)
+    assert body["id"] == other["id"]
+    assert "diagnostic.scheduled is not for this queue: it takes case.opened only" in headers[
+        "x-parcours-error"]

@@ -43,7 +43,7 @@ from amqp.exceptions import ConnectionError as AmqpConnectionError
 from eventlet.event import Event as GreenEvent
 from eventlet.queue import Empty, LightQueue
 from eventlet.semaphore import Semaphore
-from kombu import Consumer, Exchange, Queue
+from kombu import Connection, Consumer, Exchange, Queue
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from nameko.amqp.publish import get_producer
 from nameko.exceptions import ContainerBeingKilled
@@ -62,6 +62,14 @@ TRANSIENT_ERRORS = DATABASE_UNAVAILABLE + (BrokerUnavailable, ConnectionError)
 RETRY_CONFIG_KEY = "PARCOURS_RETRY"
 INBOX_CONFIG_KEY = "PARCOURS_INBOX"
 DECLARE_EXCHANGES_CONFIG_KEY = "PARCOURS_DECLARE_EXCHANGES"
+# Broker users allowed to publish any event (operators replaying dead letters; guest on a
+# development broker where every service connects as guest): a list, or words separated by
+# commas. Every other publisher must be the event's own service (its user is named after it).
+TRUSTED_PUBLISHERS_CONFIG_KEY = "PARCOURS_TRUSTED_PUBLISHERS"
+# Prefixed to a service's name to make its broker user's (tests that share a broker; "" in
+# deployments, where intake's user is "intake").
+BROKER_USER_PREFIX_CONFIG_KEY = "PARCOURS_BROKER_USER_PREFIX"
+PUBLISHED_BY_HEADER = "x-parcours-published-by"
 ATTEMPTS_HEADER = "x-parcours-attempts"
 ERROR_HEADER = "x-parcours-error"
 QUEUE_HEADER = "x-parcours-queue"
@@ -92,6 +100,36 @@ def retry_queue_name(queue_name):
 
 def dead_letter_queue_name(queue_name):
     return queue_name + ".dlq"
+
+
+def trusted_publishers(config):
+    value = config.get(TRUSTED_PUBLISHERS_CONFIG_KEY) or ()
+    if isinstance(value, str):
+        value = value.split(",")
+    return frozenset(user.strip() for user in value if user and user.strip())
+
+
+def check_publisher(message, event, own_user, trusted=frozenset(), user_prefix=""):
+    """Raise ContractViolation unless the broker user that published ``message`` may publish
+    ``event``: its own service's user (named after it), or a trusted one.
+
+    The user is the AMQP ``user_id`` property, which RabbitMQ checks against the publishing
+    connection's user: a publisher cannot claim another's. A copy this consumer moved through
+    its retry queue carries its own user (no one else can set it) and, in a header, the user it
+    was first published by.
+    """
+    user = (message.properties or {}).get("user_id")
+    headers = message.headers or {}
+    if user is not None and user == own_user and PUBLISHED_BY_HEADER in headers:
+        user = headers[PUBLISHED_BY_HEADER]
+    if user is None:
+        raise ContractViolation("the message has no user_id: nothing vouches for who published "
+                                "it (Parcours publishers set it; the broker checks it)")
+    publisher_user = user_prefix + REGISTRY.latest(event.type).publisher
+    if user != publisher_user and user not in trusted:
+        raise ContractViolation(
+            "{} from {} was published by the broker user {!r}, but only {!r} publishes "
+            "it".format(event.type, event.source, user, publisher_user))
 
 
 def decode_event(message):
@@ -222,6 +260,9 @@ class InboxHandler(Entrypoint):
         self.queue = Queue(queue_name, exchange=exchange, routing_key=self.event_type,
                            durable=True)
         self.retry = dict(DEFAULT_RETRY, **self.container.config.get(RETRY_CONFIG_KEY, {}))
+        self.own_user = Connection(self.container.config["AMQP_URI"]).userid
+        self.trusted = trusted_publishers(self.container.config)
+        self.user_prefix = self.container.config.get(BROKER_USER_PREFIX_CONFIG_KEY) or ""
         self.batch_size = max(1, int(inbox_settings(self.container.config)["batch_size"]))
         self.consumer.register_provider(self)
 
@@ -261,6 +302,10 @@ class InboxHandler(Entrypoint):
         self.ack_window.delivered(message)
         try:
             event = decode_event(message)
+            if event.type != self.event_type:
+                raise ContractViolation("{} is not for this queue: it takes {} only".format(
+                    event.type, self.event_type))
+            check_publisher(message, event, self.own_user, self.trusted, self.user_prefix)
         except ContractViolation as exc:
             self.container.spawn_managed_thread(
                 partial(self._reject_invalid, message, exc),
@@ -417,6 +462,14 @@ class InboxHandler(Entrypoint):
 
     def _republish(self, message, queue_name, headers, expiration=None):
         properties = message.properties or {}
+        # The copy is published as this service's user (the broker allows no other); the user
+        # that first published it travels in a header (see check_publisher).
+        headers = dict(headers)
+        first_user = properties.get("user_id")
+        if first_user == self.own_user and PUBLISHED_BY_HEADER in (message.headers or {}):
+            first_user = message.headers[PUBLISHED_BY_HEADER]
+        if first_user is not None:
+            headers[PUBLISHED_BY_HEADER] = first_user
         body = message.body
         if isinstance(body, str):
             body = body.encode(message.content_encoding or "utf-8")
@@ -433,6 +486,7 @@ class InboxHandler(Entrypoint):
                 message_id=properties.get("message_id"),
                 type=properties.get("type"),
                 app_id=properties.get("app_id"),
+                user_id=self.own_user,
                 retry=True,
                 retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
             )

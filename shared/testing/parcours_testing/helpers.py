@@ -84,9 +84,11 @@ def publish_messages(amqp_uri, messages, headers=None):
         for exchange, routing_key, body, content_type in messages:
             if isinstance(body, dict):
                 body = json.dumps(body)
+            # user_id: who publishes, validated by the broker, as every Parcours publisher says
             producer.publish(body, exchange=exchange, routing_key=routing_key,
                              content_type=content_type, content_encoding="utf-8",
-                             delivery_mode=2, headers=dict(headers or {}), retry=True)
+                             delivery_mode=2, headers=dict(headers or {}), retry=True,
+                             user_id=connection.userid)
 
 
 def outbox_events(database_url, type_name=None):

@@ -88,6 +88,8 @@ def service_config(rabbit_config, database_url):
             "DATABASE_URL": database_url(service_name),
             "PARCOURS_RETRY": dict(TEST_RETRY),
             "PARCOURS_RELAY": dict(TEST_RELAY),
+            # every service under test connects as the test broker's guest
+            "PARCOURS_TRUSTED_PUBLISHERS": [rabbit_config["username"]],
         }
         config.update(overrides)
         return config
