@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import uuid
+from urllib.parse import quote, urlsplit
 
 import pytest
 from parcours_testing import ApiClient
@@ -35,11 +36,17 @@ class Network:
 
 
 @pytest.fixture
-def network(container_factory, service_config):
-    """All four services started, consumers before publishers, as `make run` does."""
+def network(container_factory, service_config, broker):
+    """All four services started, consumers before publishers, as `make run` does: each as its
+    own broker user with only the rights the code gives it (scripts/broker.py apply), trusting
+    no other publisher with its events."""
+    broker("apply")
     running = Network()
     for name in ("reporting", "programmes", "diagnostic", "intake"):
-        config = service_config(name)
+        config = service_config(name, AMQP_URI=broker.amqp_uri(name),
+                                PARCOURS_DECLARE_EXCHANGES=False,
+                                PARCOURS_TRUSTED_PUBLISHERS=[],
+                                PARCOURS_BROKER_USER_PREFIX=broker.prefix)
         container = container_factory(SERVICES[name], config)
         container.start()
         running.add(name, container, config)
@@ -69,7 +76,15 @@ def broker(rabbit_config, rabbit_manager, tmp_path):
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    run.prefix, run.secrets = prefix, secrets
+    def amqp_uri(service):
+        """The URI the service's user connects with (after ``run("apply")``)."""
+        user = prefix + service
+        password = (secrets / "{}.password".format(user)).read_text().strip()
+        host = urlsplit(rabbit_config["AMQP_URI"])
+        return "amqp://{}:{}@{}:{}/{}".format(user, password, host.hostname, host.port or 5672,
+                                              quote(rabbit_config["vhost"], safe=""))
+
+    run.prefix, run.secrets, run.amqp_uri = prefix, secrets, amqp_uri
     yield run
     for user in rabbit_manager._get("users"):
         if user["name"].startswith(prefix):

@@ -78,9 +78,11 @@ class Follower:
         self.process.wait()
 
 
-def test_the_pika_follower_prints_a_case_timeline_up_to_its_outcome(network, tmp_path):
+def test_the_pika_follower_prints_a_case_timeline_up_to_its_outcome(network, tmp_path,
+                                                                    rabbit_config):
     siren = next(luhn_valid_sirens())
-    follower = Follower(tmp_path, network.config["intake"]["AMQP_URI"],
+    # an integrator on a development broker: its own user there (guest), not a service's
+    follower = Follower(tmp_path, rabbit_config["AMQP_URI"],
                         "--siren", siren, "--timeout", "60")
     try:
         follower.wait_listening()
@@ -117,11 +119,11 @@ def load_example(name):
     return module
 
 
-def test_the_nameko_subscriber_receives_envelopes_as_dicts(network, container_factory, caplog):
+def test_the_nameko_subscriber_receives_envelopes_as_dicts(network, container_factory, caplog,
+                                                           rabbit_config):
     example = load_example("nameko_subscriber")
     caplog.set_level(logging.INFO, logger="crm_subscriber")
-    container = container_factory(
-        example.CrmSubscriber, {"AMQP_URI": network.config["intake"]["AMQP_URI"]})
+    container = container_factory(example.CrmSubscriber, {"AMQP_URI": rabbit_config["AMQP_URI"]})
     container.start()   # returns once its queues are declared and bound
 
     case = drive_to_outcome(network, next(luhn_valid_sirens()))

@@ -8,9 +8,10 @@ from kombu import Connection, Consumer, Exchange, Queue
 from parcours_testing import luhn_valid_sirens, wait_for
 
 
-def test_a_plain_amqp_client_reads_self_describing_cloudevents(network):
+def test_a_plain_amqp_client_reads_self_describing_cloudevents(network, rabbit_config):
     received = []
-    with Connection(network.config["intake"]["AMQP_URI"]) as connection:
+    # an integrator on a development broker: its own user there (guest), not a service's
+    with Connection(rabbit_config["AMQP_URI"]) as connection:
         # What an integrator writes: its own durable queue bound to intake's exchange.
         case_events = Queue("crm-case-events",
                             Exchange("intake.events", type="topic", durable=True),
@@ -37,6 +38,9 @@ def test_a_plain_amqp_client_reads_self_describing_cloudevents(network):
     opened, message = by_type["case.opened"]
     assert message.content_type == "application/json"
     assert message.properties["message_id"] == opened["id"]
+    # who published it, as the broker checked: intake's own user
+    intake_user = network.config["intake"]["PARCOURS_BROKER_USER_PREFIX"] + "intake"
+    assert message.properties["user_id"] == intake_user
     assert opened["specversion"] == "1.0"
     uuid.UUID(opened["id"])
     assert opened["source"] == "/parcours/intake"
