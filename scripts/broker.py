@@ -35,6 +35,8 @@ from processes import ROOT, service_classes
 DEFINITIONS = os.path.join(ROOT, "deploy", "rabbitmq", "definitions.json")
 DEFAULT_SECRETS = os.path.join(ROOT, "data", "secrets")
 DEFAULT_VHOST = "parcours"
+DEFAULT_API = os.environ.get("PARCOURS_RABBIT_API", "http://127.0.0.1:15672")
+DEFAULT_ADMIN = os.environ.get("PARCOURS_RABBIT_ADMIN", "guest:guest")
 INTEGRATOR_QUEUE = "integrator.{}"
 
 
@@ -163,9 +165,8 @@ def amqp_uri(user, password, vhost, host="127.0.0.1", port=5672):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--api", default=os.environ.get("PARCOURS_RABBIT_API",
-                                                        "http://127.0.0.1:15672"))
-    parser.add_argument("--admin", default=os.environ.get("PARCOURS_RABBIT_ADMIN", "guest:guest"),
+    parser.add_argument("--api", default=DEFAULT_API)
+    parser.add_argument("--admin", default=DEFAULT_ADMIN,
                         help="user:password of an administrator of the broker")
     parser.add_argument("--vhost", default=DEFAULT_VHOST)
     parser.add_argument("--secrets", default=DEFAULT_SECRETS,

@@ -38,9 +38,7 @@ def service_processes(log_dir, amqp_uris):
 
 def broker_users():
     """Each service's user and rights on the vhost, as the code derives them; their URIs."""
-    management = broker.Management(
-        os.environ.get("PARCOURS_RABBIT_API", "http://127.0.0.1:15672"),
-        os.environ.get("PARCOURS_RABBIT_ADMIN", "guest:guest"))
+    management = broker.Management(broker.DEFAULT_API, broker.DEFAULT_ADMIN)
     store = broker.Secrets(broker.DEFAULT_SECRETS)
     broker.apply(management, store, broker.DEFAULT_VHOST)
     return {name: broker.amqp_uri(name, store.password(name, make=False), broker.DEFAULT_VHOST)

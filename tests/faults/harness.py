@@ -24,6 +24,7 @@ from parcours_testing import luhn_valid_sirens
 from pathway import READY_ANSWERS  # the cross-service tests' ready-to-export diagnostic
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+import broker  # noqa: E402
 from processes import START_ORDER, ServiceProcess  # noqa: E402
 
 PUBLISHERS = ("intake", "diagnostic", "programmes")
@@ -93,6 +94,12 @@ class FaultNetwork:
         self.vhost = "parcours_faults_" + self.token
         self.admin.create_vhost(self.vhost)
         self.amqp_uri = "{}/{}".format(AMQP_BASE, self.vhost)
+        # each service as its own broker user, with only its own rights (scripts/broker.py);
+        # guest, which injects the duplicates and the poison, is trusted as an operator is
+        self.user_prefix = "f{}-".format(self.token)
+        self.broker = broker.Management(broker.DEFAULT_API, broker.DEFAULT_ADMIN)
+        self.secrets = broker.Secrets(os.path.join(workdir, "secrets"))
+        broker.apply(self.broker, self.secrets, self.vhost, self.user_prefix)
         self._server = make_url(database_url)
         self.database_urls = {}
         with self._admin_engine().connect() as connection:
@@ -106,8 +113,24 @@ class FaultNetwork:
         ports = _free_ports(len(START_ORDER))
         self.services = {
             name: ServiceProcess(name, port, workdir, env=dict(
-                SERVICE_ENV, DATABASE_URL=self.database_urls[name], AMQP_URI=self.amqp_uri))
+                SERVICE_ENV, DATABASE_URL=self.database_urls[name],
+                AMQP_URI=self.service_amqp_uri(name), PARCOURS_DECLARE_EXCHANGES="false",
+                PARCOURS_TRUSTED_PUBLISHERS="guest", PARCOURS_BROKER_USER_PREFIX=self.user_prefix))
             for name, port in zip(START_ORDER, ports)}
+
+    def service_amqp_uri(self, name):
+        user = self.user_prefix + name
+        return broker.amqp_uri(user, self.secrets.password(user, make=False), self.vhost)
+
+    def rotate_password(self, name):
+        """A new password for the service's user, then the service restarted with it (a
+        graceful stop: its outbox keeps what it has not sent)."""
+        user = self.user_prefix + name
+        self.broker.set_user(user, self.secrets.password(user, new=True))
+        service = self.services[name]
+        service.terminate()
+        service.env["AMQP_URI"] = self.service_amqp_uri(name)
+        service.start().wait_healthy()
 
     def _admin_engine(self):
         return create_engine(self._server, isolation_level="AUTOCOMMIT", pool_size=1)
@@ -128,6 +151,8 @@ class FaultNetwork:
     def close(self):
         for service in self.services.values():
             service.kill()
+        for name in START_ORDER:
+            self.broker.call("DELETE", "users", self.user_prefix + name)
         for engine in self.engines.values():
             engine.dispose()
         with self._admin_engine().connect() as connection:

@@ -167,9 +167,16 @@ def database_outage(network, driver):
     return {}
 
 
+def password_rotation(network, driver):
+    """intake's broker password changed under load, intake restarted with the new one."""
+    when(driver, 0.3)
+    network.rotate_password("intake")
+    return {}
+
+
 FAULTS = [broker_restart, kill_9("intake"), kill_9("diagnostic"), kill_9("programmes"),
           kill_9("reporting"), duplicates_and_reordering, slow_consumer, poison_messages,
-          database_outage]
+          database_outage, password_rotation]
 LABELS = {
     "broker_restart": "broker restart (stop_app, 3 s, start_app)",
     "kill_9_intake": "kill -9 intake, restart",
@@ -180,6 +187,7 @@ LABELS = {
     "slow_consumer": "reporting stalled 4 × 2.5 s (SIGSTOP)",
     "poison_messages": "36 poison messages mixed in",
     "database_outage": "diagnostic's database down 6 s",
+    "password_rotation": "intake's broker password rotated, intake restarted",
 }
 
 
