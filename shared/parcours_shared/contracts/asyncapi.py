@@ -20,7 +20,10 @@ AMQP_BINDING_VERSION = "0.3.0"
 SERVERS = {
     "local": {
         "host": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0-9-1",
-        "description": "The broker `make run` uses (vhost /, user guest).",
+        "pathname": "/parcours",
+        "description": "The broker `make run` uses: vhost parcours, a user per service; an "
+                       "integrator gets one of its own with `python scripts/broker.py user "
+                       "add`.",
     },
     "network": {
         "host": "rabbitmq:5672", "protocol": "amqp", "protocolVersion": "0-9-1",
