@@ -142,7 +142,7 @@ class Follower:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/%2F",
+    parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/parcours",
                         help="broker URL; the vhost is percent-encoded (%%2F is the vhost '/')")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--case-id", help="follow this case")

@@ -103,7 +103,7 @@ def main():
     from nameko.runners import ServiceRunner
 
     parser = argparse.ArgumentParser(description="Log Parcours events as a CRM would see them.")
-    parser.add_argument("--amqp-url", default="pyamqp://guest:guest@127.0.0.1:5672/",
+    parser.add_argument("--amqp-url", default="pyamqp://guest:guest@127.0.0.1:5672/parcours",
                         help="broker URL, kombu style: a trailing '/' is the vhost '/', "
                              "'/parcours' the vhost parcours")
     args = parser.parse_args()
