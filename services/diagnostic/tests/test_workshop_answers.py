@@ -28,7 +28,7 @@ def scheduled(diagnostic, count):
     order of the cases."""
     sirens = luhn_valid_sirens()
     case_ids = [str(uuid.uuid4()) for _ in range(count)]
-    publish_messages(diagnostic.config["AMQP_URI"], [
+    publish_messages(diagnostic.test_amqp_uri, [
         ("intake.events", "case.opened", build_envelope("intake", "case.opened", case_id, {
             "case_id": case_id, "siren": next(sirens), "company_name": "Firme {}".format(n),
             "region_code": "53", "channel": "walk_in", "opened_at": utc_now()}),

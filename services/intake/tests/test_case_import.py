@@ -28,7 +28,7 @@ def listed_cases(intake):
 
 
 def test_an_import_opens_one_case_per_new_firm_and_reports_the_known_ones(intake):
-    amqp_uri = intake.config["AMQP_URI"]
+    amqp_uri = intake.test_amqp_uri
     with Connection(amqp_uri) as connection:  # an integrator's queue, bound before the import
         Queue("crm-case-opened", Exchange("intake.events", type="topic", durable=True),
               routing_key="case.opened", durable=True)(connection.channel()).declare()

@@ -33,7 +33,7 @@ def proposed(programmes, maturity, count):
     """``count`` completed diagnostics of that maturity announced by the diagnostic service, and
     the enrolment proposed for each, in the order of the cases."""
     case_ids = [str(uuid.uuid4()) for _ in range(count)]
-    publish_messages(programmes.config["AMQP_URI"], [
+    publish_messages(programmes.test_amqp_uri, [
         ("diagnostic.events", "diagnostic.completed", build_envelope(
             "diagnostic", "diagnostic.completed", case_id, {
                 "diagnostic_id": str(uuid.uuid4()), "case_id": case_id, "maturity": maturity,

@@ -32,11 +32,11 @@ def test_stages_arriving_out_of_order_and_twice_count_once(reporting):
     enrolment = {"enrolment_id": "e1", "session_id": "s1", "programme_id": "p1",
                  "programme_name": "Pavillon France", "at": now}
     # programmes' event overtakes intake's (they travel on different queues)
-    confirmed = publish(reporting.config["AMQP_URI"], "programmes", "enrolment.confirmed", case_id, enrolment)
-    publish(reporting.config["AMQP_URI"], "intake", "case.opened", case_id, {
+    confirmed = publish(reporting.test_amqp_uri, "programmes", "enrolment.confirmed", case_id, enrolment)
+    publish(reporting.test_amqp_uri, "intake", "case.opened", case_id, {
         "siren": "732829320", "company_name": "Ateliers Durand", "region_code": "53",
         "channel": "walk_in", "opened_at": now})
-    publish_raw(reporting.config["AMQP_URI"], "programmes.events", "enrolment.confirmed", confirmed)
+    publish_raw(reporting.test_amqp_uri, "programmes.events", "enrolment.confirmed", confirmed)
 
     wait_for(lambda: counts(reporting)["opened"] == 1, what="the case counted as opened")
     wait_for(lambda: counts(reporting)["enrolment_confirmed"] == 1, what="the confirmation counted")

@@ -2,7 +2,8 @@
 
 It applies eventlet's monkey patch before any test module is imported (plain pytest no longer
 does since nameko 2.14; a late patch leaves locks ungreened), and gives every service test a fresh
-database of its own: a SQLite file, or a PostgreSQL schema when ``DATABASE_URL`` is set.
+database of its own (a SQLite file, or a PostgreSQL schema when ``DATABASE_URL`` is set) and,
+through ``running_service``, a broker user of its own.
 """
 import warnings
 
@@ -98,16 +99,62 @@ def service_config(rabbit_config, database_url):
 
 
 @pytest.fixture
-def running_service(container_factory, service_config):
+def running_service(container_factory, service_config, rabbit_config, rabbit_manager):
     """Factory: start a service class in a container, on this test's vhost and a database of
-    its own, and return an ``ApiClient`` for its HTTP API (its config as ``.config``)."""
+    its own, and return an ``ApiClient`` for its HTTP API (its config as ``.config``, and
+    ``.test_amqp_uri`` for what the test publishes and reads itself).
+
+    The service connects as a broker user of its own, with exactly the rights its code derives
+    (parcours_shared.topology.broker_permissions), as in `make run`; the exchanges exist
+    beforehand, as the network's definitions make them. The test broker's guest, with which
+    tests publish what they need, stays trusted."""
+    from parcours_shared.contracts import REGISTRY, exchange_name
     from .helpers import ApiClient
 
+    vhost = rabbit_config["vhost"]
+    prefix = "t{}-".format(uuid.uuid4().hex[:8])
+    for publisher in REGISTRY.publishers():
+        rabbit_manager._put("exchanges", vhost, exchange_name(publisher),
+                            json={"type": "topic", "durable": True, "auto_delete": False})
+    created = []
+
     def start(service_class, **overrides):
-        config = service_config(service_class.name, **overrides)
+        settings = dict(_own_broker_user(rabbit_manager, rabbit_config, service_class, prefix,
+                                         created),
+                        PARCOURS_DECLARE_EXCHANGES=False, PARCOURS_BROKER_USER_PREFIX=prefix)
+        settings.update(overrides)
+        config = service_config(service_class.name, **settings)
         container_factory(service_class, config).start()
         client = ApiClient(config)
         client.config = config
+        # what the test itself publishes or reads with: the test broker's own user, not the
+        # service's (which may publish only the service's events)
+        client.test_amqp_uri = rabbit_config["AMQP_URI"]
         return client
 
-    return start
+    yield start
+    for user in created:
+        rabbit_manager._delete("users", user)
+
+
+def _own_broker_user(rabbit_manager, rabbit_config, service_class, prefix, created):
+    """``{"AMQP_URI": ...}`` of a new user with the rights the code gives ``service_class``."""
+    from urllib.parse import quote, urlsplit
+
+    from parcours_shared.topology import broker_permissions
+
+    vhost, service = rabbit_config["vhost"], service_class.name
+    permissions, topic_permissions = broker_permissions([service_class], vhost)
+    [permission] = [p for p in permissions if p["user"] == service]
+    user, password = prefix + service, uuid.uuid4().hex
+    rabbit_manager._put("users", user, json={"password": password, "tags": ""})
+    created.append(user)
+    rabbit_manager._put("permissions", vhost, user, json={
+        kind: permission[kind] for kind in ("configure", "write", "read")})
+    for topic in topic_permissions:
+        if topic["user"] == service:
+            rabbit_manager._put("topic-permissions", vhost, user, json={
+                "exchange": topic["exchange"], "write": topic["write"], "read": topic["read"]})
+    host = urlsplit(rabbit_config["AMQP_URI"])
+    return {"AMQP_URI": "amqp://{}:{}@{}:{}/{}".format(
+        user, password, host.hostname, host.port or 5672, quote(vhost, safe=""))}
