@@ -5,7 +5,6 @@ What it is made of lives apart: ``engine`` (the engine and migrations), ``unit_o
 transaction and the events it publishes), ``outbox`` (the relay and its table), and
 ``inbox.once`` (the consumer's inbox table and group commit).
 """
-import logging
 from contextlib import contextmanager
 
 from nameko.extensions import DependencyProvider
@@ -14,8 +13,6 @@ from sqlalchemy.orm import Session
 
 from .engine import DATABASE_URL_CONFIG_KEY, create_db_engine, upgrade_to_head
 from .unit_of_work import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 
 class DatabaseAccess:

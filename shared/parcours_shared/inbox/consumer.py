@@ -109,6 +109,17 @@ def trusted_publishers(config):
     return frozenset(user.strip() for user in value if user and user.strip())
 
 
+def first_publisher(message, own_user):
+    """The broker user that first published ``message`` (None if it does not say): its
+    ``user_id``, or, on a copy this consumer moved itself (``user_id`` its own, which no one
+    else can set), the user its header names."""
+    user = (message.properties or {}).get("user_id")
+    headers = message.headers or {}
+    if user is not None and user == own_user and PUBLISHED_BY_HEADER in headers:
+        return headers[PUBLISHED_BY_HEADER]
+    return user
+
+
 def check_publisher(message, event, own_user, trusted=frozenset(), user_prefix=""):
     """Raise ContractViolation unless the broker user that published ``message`` may publish
     ``event``: its own service's user (named after it), or a trusted one.
@@ -118,10 +129,7 @@ def check_publisher(message, event, own_user, trusted=frozenset(), user_prefix="
     its retry queue carries its own user (no one else can set it) and, in a header, the user it
     was first published by.
     """
-    user = (message.properties or {}).get("user_id")
-    headers = message.headers or {}
-    if user is not None and user == own_user and PUBLISHED_BY_HEADER in headers:
-        user = headers[PUBLISHED_BY_HEADER]
+    user = first_publisher(message, own_user)
     if user is None:
         raise ContractViolation("the message has no user_id: nothing vouches for who published "
                                 "it (Parcours publishers set it; the broker checks it)")
@@ -465,9 +473,7 @@ class InboxHandler(Entrypoint):
         # The copy is published as this service's user (the broker allows no other); the user
         # that first published it travels in a header (see check_publisher).
         headers = dict(headers)
-        first_user = properties.get("user_id")
-        if first_user == self.own_user and PUBLISHED_BY_HEADER in (message.headers or {}):
-            first_user = message.headers[PUBLISHED_BY_HEADER]
+        first_user = first_publisher(message, self.own_user)
         if first_user is not None:
             headers[PUBLISHED_BY_HEADER] = first_user
         body = message.body

@@ -27,7 +27,6 @@ _EXPORTS = {
     "BrokerLink": "broker_link",
     "UseCaseDatabase": "use_cases",
     "event": "use_cases",
-    "received": "use_cases",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -70,7 +70,3 @@ def event(type_name, data, subject=None):
                                   next(_event_ids)))
     return parse_envelope(envelope)
 
-
-def received(envelopes):
-    """Events a service published, as another service's consumer receives them."""
-    return [parse_envelope(envelope) for envelope in envelopes]
