@@ -104,6 +104,10 @@ class Secrets:
         os.replace(path + ".new", path)
         return password
 
+    def uri(self, user, vhost, host="127.0.0.1", port=5672):
+        """The AMQP URI the user connects with, from the password kept for it."""
+        return amqp_uri(user, self.password(user, make=False), vhost, host, port)
+
 
 def service_rights(vhost, prefix=""):
     """{service: (its user, permission, topic permissions)}, as the code derives them."""
@@ -209,7 +213,7 @@ def main(argv):
                                                              user_name))
         elif args.command == "uri":
             user_name = args.user_prefix + args.user
-            print(amqp_uri(user_name, store.password(user_name, make=False), args.vhost))
+            print(store.uri(user_name, args.vhost))
     except BrokerError as exc:
         sys.exit("broker: {}".format(exc))
 

@@ -41,8 +41,7 @@ def broker_users():
     management = broker.Management(broker.DEFAULT_API, broker.DEFAULT_ADMIN)
     store = broker.Secrets(broker.DEFAULT_SECRETS)
     broker.apply(management, store, broker.DEFAULT_VHOST)
-    return {name: broker.amqp_uri(name, store.password(name, make=False), broker.DEFAULT_VHOST)
-            for name in START_ORDER}
+    return {name: store.uri(name, broker.DEFAULT_VHOST) for name in START_ORDER}
 
 
 def stop(processes):

@@ -3,8 +3,9 @@ import os
 import subprocess
 import sys
 import uuid
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
+import amqp
 import pytest
 from parcours_testing import ApiClient
 
@@ -12,6 +13,10 @@ from diagnostic.service import DiagnosticService
 from intake.service import IntakeService
 from programmes.service import ProgrammesService
 from reporting.service import ReportingService
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import broker as broker_script  # noqa: E402  (scripts/broker.py; "broker" is the fixture here)
 
 SERVICES = {
     "intake": IntakeService,
@@ -58,9 +63,6 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker("faults") is not None)
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
 @pytest.fixture
 def broker(rabbit_config, rabbit_manager, tmp_path):
     """``broker("apply")`` runs scripts/broker.py on this test's vhost, with users of its own."""
@@ -78,14 +80,20 @@ def broker(rabbit_config, rabbit_manager, tmp_path):
 
     def amqp_uri(service):
         """The URI the service's user connects with (after ``run("apply")``)."""
-        user = prefix + service
-        password = (secrets / "{}.password".format(user)).read_text().strip()
         host = urlsplit(rabbit_config["AMQP_URI"])
-        return "amqp://{}:{}@{}:{}/{}".format(user, password, host.hostname, host.port or 5672,
-                                              quote(rabbit_config["vhost"], safe=""))
+        return broker_script.Secrets(str(secrets)).uri(
+            prefix + service, rabbit_config["vhost"], host.hostname, host.port or 5672)
 
     run.prefix, run.secrets, run.amqp_uri = prefix, secrets, amqp_uri
     yield run
     for user in rabbit_manager._get("users"):
         if user["name"].startswith(prefix):
             rabbit_manager._delete("users", user["name"])
+
+
+def publish_confirmed(connection, exchange, routing_key, body=b"{}"):
+    """Publish on a py-amqp connection and wait for the broker's confirm: a refusal raises."""
+    channel = connection.channel()
+    channel.confirm_select()
+    channel.basic_publish_confirm(amqp.Message(body, content_type="application/json"),
+                                  exchange=exchange, routing_key=routing_key, confirm_timeout=10)

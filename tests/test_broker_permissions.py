@@ -12,6 +12,8 @@ import amqp
 import pytest
 from amqp.exceptions import AccessRefused
 
+from conftest import broker_script, publish_confirmed as publish
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFINITIONS = os.path.join(ROOT, "deploy", "rabbitmq", "definitions.json")
 
@@ -29,24 +31,18 @@ def broker_users(rabbit_config, rabbit_manager):
     vhost = rabbit_config["vhost"]
     with open(DEFINITIONS) as loaded:
         definitions = json.load(loaded)
-    rabbit_manager._post("definitions", json={
-        kind: [dict(item, vhost=vhost) for item in definitions[kind]]
-        for kind in ("exchanges", "queues", "bindings")})
+    management = broker_script.Management(broker_script.DEFAULT_API, broker_script.DEFAULT_ADMIN)
+    management.call("POST", "definitions", body=broker_script.topology(vhost))
     created, connections = [], []
 
     def connect(service):
         user = "{}-{}".format(service, uuid.uuid4().hex[:8])
         password = uuid.uuid4().hex
-        rabbit_manager._put("users", user, json={"password": password, "tags": ""})
+        management.set_user(user, password)
         created.append(user)
         [permission] = [p for p in definitions["permissions"] if p["user"] == service]
-        rabbit_manager._put("permissions", vhost, user, json={
-            kind: permission[kind] for kind in ("configure", "write", "read")})
-        for topic in definitions["topic_permissions"]:
-            if topic["user"] == service:
-                rabbit_manager._put("topic-permissions", vhost, user, json={
-                    "exchange": topic["exchange"], "write": topic["write"],
-                    "read": topic["read"]})
+        management.grant(vhost, user, permission,
+                         [t for t in definitions["topic_permissions"] if t["user"] == service])
         host = urlsplit(rabbit_config["AMQP_URI"])
         connection = amqp.Connection("{}:{}".format(host.hostname, host.port or 5672),
                                      userid=user, password=password, virtual_host=vhost)
@@ -62,13 +58,6 @@ def broker_users(rabbit_config, rabbit_manager):
             pass
     for user in created:
         rabbit_manager._delete("users", user)
-
-
-def publish(connection, exchange, routing_key):
-    channel = connection.channel()
-    channel.confirm_select()
-    channel.basic_publish_confirm(amqp.Message(b"{}", content_type="application/json"),
-                                  exchange=exchange, routing_key=routing_key, confirm_timeout=10)
 
 
 def test_a_service_publishes_its_own_event_types_on_its_own_exchange(broker_users):

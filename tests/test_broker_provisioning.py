@@ -9,6 +9,8 @@ import amqp
 import pytest
 from amqp.exceptions import AccessRefused
 
+from conftest import publish_confirmed as publish
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -19,13 +21,6 @@ def connect(uri):
                                  virtual_host=unquote(parts.path[1:]))
     connection.connect()
     return connection
-
-
-def publish(connection, exchange, routing_key, body=b"{}"):
-    channel = connection.channel()
-    channel.confirm_select()
-    channel.basic_publish_confirm(amqp.Message(body, content_type="application/json"),
-                                  exchange=exchange, routing_key=routing_key, confirm_timeout=10)
 
 
 def test_apply_gives_each_service_its_user_and_only_its_rights(broker):

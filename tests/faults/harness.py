@@ -119,8 +119,7 @@ class FaultNetwork:
             for name, port in zip(START_ORDER, ports)}
 
     def service_amqp_uri(self, name):
-        user = self.user_prefix + name
-        return broker.amqp_uri(user, self.secrets.password(user, make=False), self.vhost)
+        return self.secrets.uri(self.user_prefix + name, self.vhost)
 
     def rotate_password(self, name):
         """A new password for the service's user, then the service restarted with it (a
