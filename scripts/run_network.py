@@ -104,6 +104,8 @@ def print_summary(urls, log_dir):
         print("  {:<11} {}   ({}/health, {}/metrics)".format(name, url, url, url))
     print("  RabbitMQ    http://127.0.0.1:15672 (guest/guest; the services connect as their own "
           "users, vhost {})".format(broker.DEFAULT_VHOST))
+    print("  events      docs/events/asyncapi.yaml (AsyncAPI); each service's part at "
+          "<url>/asyncapi.json")
     print("  logs        {}\n".format(log_dir))
     print("Funnel ({}/funnel):".format(urls["reporting"]))
     for stage in funnel:
