@@ -6,7 +6,7 @@
     python scripts/broker.py uri intake             # the AMQP URI intake connects with
 
 ``apply`` declares the vhost and what deploy/rabbitmq/definitions.json derives from the code (the
-exchanges, every consumer queue and its binding), creates each service's user and gives it
+exchanges, every consumer queue and its binding, the policies), creates each service's user and gives it
 exactly the permissions and topic permissions the code derives (parcours_shared.topology). It
 can be run again at any time: it sets everything to what the code says.
 
@@ -37,7 +37,6 @@ DEFAULT_SECRETS = os.path.join(ROOT, "data", "secrets")
 DEFAULT_VHOST = "parcours"
 DEFAULT_API = os.environ.get("PARCOURS_RABBIT_API", "http://127.0.0.1:15672")
 DEFAULT_ADMIN = os.environ.get("PARCOURS_RABBIT_ADMIN", "guest:guest")
-INTEGRATOR_QUEUE = "integrator.{}"
 
 
 class BrokerError(Exception):
@@ -120,11 +119,12 @@ def service_rights(vhost, prefix=""):
 
 
 def topology(vhost):
-    """The exchanges, queues and bindings of deploy/rabbitmq/definitions.json, on ``vhost``."""
+    """The exchanges, queues, bindings and policies of deploy/rabbitmq/definitions.json, on
+    ``vhost``."""
     with open(DEFINITIONS) as loaded:
         definitions = json.load(loaded)
     return {kind: [dict(item, vhost=vhost) for item in definitions[kind]]
-            for kind in ("exchanges", "queues", "bindings")}
+            for kind in ("exchanges", "queues", "bindings", "policies")}
 
 
 def apply(management, secrets_store, vhost, prefix=""):
@@ -145,6 +145,7 @@ def add_integrator(management, secrets_store, vhost, name, type_names, prefix=""
     """An integrator's read-only user and its queue, bound to ``type_names``; returns the
     queue's name."""
     from parcours_shared.contracts import REGISTRY, ContractViolation, exchange_name
+    from parcours_shared.topology import INTEGRATOR_QUEUE
     try:
         event_types = [REGISTRY.latest(type_name) for type_name in type_names]
     except ContractViolation as exc:

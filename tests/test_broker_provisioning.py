@@ -9,6 +9,9 @@ import amqp
 import pytest
 from amqp.exceptions import AccessRefused
 
+from parcours_shared.topology import INTEGRATOR_QUEUE_CAP
+from parcours_testing import wait_for
+
 from conftest import publish_confirmed as publish
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,7 +41,8 @@ def test_apply_gives_each_service_its_user_and_only_its_rights(broker):
     publish(connect(broker("uri", "intake").strip()), "intake.events", "case.opened")
 
 
-def test_an_integrator_reads_its_own_queue_of_the_types_it_may_see_and_nothing_else(broker):
+def test_an_integrator_reads_its_own_queue_of_the_types_it_may_see_and_nothing_else(
+        broker, rabbit_manager, rabbit_config):
     broker("apply")
     out = broker("user", "add", "crm-lyon", "--types", "case.opened,case.closed")
     integrator = connect(out.strip().splitlines()[-1])
@@ -60,6 +64,10 @@ def test_an_integrator_reads_its_own_queue_of_the_types_it_may_see_and_nothing_e
                                            callback=lambda message: None)
     with pytest.raises(AccessRefused):
         publish(integrator, "intake.events", "case.opened")
+    # capped, so that an integrator who stops reading cannot stall the network or fill the broker
+    wait_for(lambda: rabbit_manager.get_queue(rabbit_config["vhost"], "integrator.crm-lyon")
+             .get("effective_policy_definition") == INTEGRATOR_QUEUE_CAP,
+             what="the integrator queue's cap in the broker's queue stats")
 
 
 def test_an_integrator_cannot_be_given_a_type_that_does_not_exist(broker, rabbit_config):

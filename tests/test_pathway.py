@@ -66,3 +66,18 @@ def test_a_full_session_waitlists_the_next_firm(network):
 def diagnostics_applied_by_programmes():
     # the four services run in this process: their metrics are this process's
     return EVENTS_CONSUMED.labels("programmes", "diagnostic.completed", "applied")._value.get()
+
+
+def test_no_service_of_the_network_connects_to_the_broker_as_guest(
+        network, broker, rabbit_manager, rabbit_config):
+    open_case(network, next(luhn_valid_sirens()))  # every service busy, publishing or consuming
+    own_users = {broker.prefix + name
+                 for name in ("intake", "diagnostic", "programmes", "reporting")}
+
+    def users_connected():  # the management API lists a connection a few seconds late
+        users = {connection["user"] for connection in
+                 rabbit_manager._get("vhosts", rabbit_config["vhost"], "connections")}
+        return users if own_users <= users else None
+
+    users = wait_for(users_connected, timeout=30, what="the four services' connections listed")
+    assert users == own_users  # no guest, nor anyone else

@@ -15,6 +15,12 @@ from .inbox import (
     InboxHandler, consumer_queue_name, dead_letter_queue_name, retry_queue_name,
 )
 
+# An integrator's queue (scripts/broker.py user add), and the cap on it: the network's
+# publishers must not stall, nor the broker fill up, because one integrator stopped reading.
+# Past the cap the oldest messages are dropped; the integrator's runbook says to watch its depth.
+INTEGRATOR_QUEUE = "integrator.{}"
+INTEGRATOR_QUEUE_CAP = {"max-length": 1_000_000, "overflow": "drop-head"}
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -114,3 +120,10 @@ def broker_permissions(service_classes, vhost, registry=REGISTRY):
                 "user": service, "vhost": vhost, "exchange": exchange_name(source),
                 "write": "^$", "read": _one_of(*[re.escape(name) for name in sorted(types)])})
     return permissions, topic_permissions
+
+
+def broker_policies(vhost):
+    """The policies the code sets on the broker, in RabbitMQ's definitions format."""
+    return [{"vhost": vhost, "name": "integrator-queue-cap",
+             "pattern": "^{}$".format(re.escape(INTEGRATOR_QUEUE.format("")) + ".+"),
+             "apply-to": "queues", "priority": 0, "definition": dict(INTEGRATOR_QUEUE_CAP)}]
