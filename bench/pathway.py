@@ -71,9 +71,11 @@ class Network:
         self.work_dir = work_dir
         self.log_dir = os.path.join(work_dir, "logs")
         self.names = list(processes.START_ORDER)  # consumers first
+        issuer = processes.dev_issuer(os.path.join(work_dir, "issuer"))
+        self.headers = {"Authorization": processes.operator_authorization(issuer)}
         self.services = {
             name: processes.ServiceProcess(name, _free_port(), self.log_dir, env={
-                "AMQP_URI": amqp_uri,
+                "AMQP_URI": amqp_uri, **processes.issuer_settings(issuer),
                 "DATABASE_URL": "sqlite:///{}".format(
                     os.path.join(work_dir, name + ".sqlite3")),
             })
@@ -122,12 +124,14 @@ class Network:
         return used
 
     def get(self, service, path, **params):
-        response = requests.get(self.urls[service] + path, params=params, timeout=HTTP_TIMEOUT)
+        response = requests.get(self.urls[service] + path, params=params, timeout=HTTP_TIMEOUT,
+                                headers=self.headers)
         _expect(response, 200)
         return response
 
     def post(self, service, path, body, expected=(200, 201), http=requests):
-        response = http.post(self.urls[service] + path, json=body, timeout=HTTP_TIMEOUT)
+        response = http.post(self.urls[service] + path, json=body, timeout=HTTP_TIMEOUT,
+                             headers=self.headers)
         _expect(response, *expected)
         return response.json()
 

@@ -4,6 +4,8 @@ Programmes of several partners, then three dozen firms that enter through the si
 walk in, some are referred by a cluster, a foreign-trade adviser or the bank) and stop at various
 stages of the pathway: diagnostic pending, diagnosed, proposed, enrolled, done with an outcome.
 """
+import functools
+import os
 import random
 import sys
 import time
@@ -11,6 +13,8 @@ from datetime import date, timedelta
 
 import requests
 from stdnum import luhn
+
+import processes
 
 PROGRAMMES = [
     ("CCI International", "Parcours préparation export", "preparation",
@@ -70,8 +74,9 @@ def siren_numbers(seed):
         yield prefix + luhn.calc_check_digit(prefix)
 
 
-def _call(method, url, body=None, expect=(200, 201)):
-    response = requests.request(method, url, json=body, timeout=15)
+def _call(method, url, body=None, expect=(200, 201), authorization=None):
+    response = requests.request(method, url, json=body, timeout=15,
+                                headers={"Authorization": authorization})
     if response.status_code not in expect:
         raise DemoError("{} {} answered {}: {}".format(method, url, response.status_code,
                                                        response.text))
@@ -89,19 +94,22 @@ def _wait(probe, what, timeout=60):
                     "(see data/logs/)".format(what, timeout))
 
 
-def is_empty(urls):
-    return not _call("GET", urls["intake"] + "/cases?limit=1")["cases"]
+def is_empty(urls, authorization):
+    return not _call("GET", urls["intake"] + "/cases?limit=1",
+                     authorization=authorization)["cases"]
 
 
-def load(urls, progress=print, seed=2016):
-    """Load the demo network; ``urls`` maps service name to base URL."""
+def load(urls, authorization, progress=print, seed=2016):
+    """Load the demo network; ``urls`` maps service name to base URL, ``authorization`` is the
+    ``Authorization`` header to call them with."""
+    call = functools.partial(_call, authorization=authorization)
     rng = random.Random(seed)
     progress("demo: creating {} programmes".format(len(PROGRAMMES)))
     for partner, name, kind, levels, sessions in PROGRAMMES:
-        programme = _call("POST", urls["programmes"] + "/programmes", {
+        programme = call("POST", urls["programmes"] + "/programmes", {
             "partner": partner, "name": name, "kind": kind, "maturity_levels": levels})
         for days, market, place, capacity in sessions:
-            _call("POST", "{}/programmes/{}/sessions".format(urls["programmes"], programme["id"]),
+            call("POST", "{}/programmes/{}/sessions".format(urls["programmes"], programme["id"]),
                   {"starts_on": (date.today() + timedelta(days=days)).isoformat(),
                    "market": market, "place": place, "capacity": capacity})
 
@@ -112,10 +120,10 @@ def load(urls, progress=print, seed=2016):
                 "company_name": "{} {}".format(rng.choice(NAMES), rng.choice(PLACES)),
                 "region_code": rng.choice(REGIONS), "naf_code": rng.choice(NAF_CODES)}
         if number % 4 == 0:
-            case = _call("POST", urls["intake"] + "/referrals", dict(
+            case = call("POST", urls["intake"] + "/referrals", dict(
                 firm, referred_by=rng.choice(REFERRERS), reason="export potential detected"))
         else:
-            case = _call("POST", urls["intake"] + "/cases",
+            case = call("POST", urls["intake"] + "/cases",
                          dict(firm, channel=rng.choice(["walk_in", "web", "phone"])))
         firms.append((case, journey))
         progress("demo: opened case {}/{}".format(number, len(JOURNEYS)), end="\r")
@@ -123,36 +131,36 @@ def load(urls, progress=print, seed=2016):
 
     diagnosed = [(case, journey) for case, journey in firms if journey != "opened"]
     for number, (case, journey) in enumerate(diagnosed, start=1):
-        diagnostic = _wait(lambda: _call("GET", "{}/diagnostics?case_id={}".format(
+        diagnostic = _wait(lambda: call("GET", "{}/diagnostics?case_id={}".format(
             urls["diagnostic"], case["id"]))["diagnostics"],
             "the diagnostic of case {}".format(case["id"]))[0]
         # firms that go further are ready for something; the others are a mix
         maturity = (rng.choice(list(PROFILES)) if journey == "diagnosed"
                     else rng.choice(["first_time_exporter", "occasional_exporter",
                                      "experienced_exporter"]))
-        _call("POST", "{}/diagnostics/{}/answers".format(urls["diagnostic"], diagnostic["id"]),
+        call("POST", "{}/diagnostics/{}/answers".format(urls["diagnostic"], diagnostic["id"]),
               PROFILES[maturity])
         progress("demo: diagnostic {}/{} completed".format(number, len(diagnosed)), end="\r")
     progress("")
 
     enrolled = [(case, journey) for case, journey in diagnosed if journey != "diagnosed"]
     for number, (case, journey) in enumerate(enrolled, start=1):
-        enrolment = _wait(lambda: _call("GET", "{}/enrolments?case_id={}".format(
+        enrolment = _wait(lambda: call("GET", "{}/enrolments?case_id={}".format(
             urls["programmes"], case["id"]))["enrolments"],
             "an enrolment proposal for case {}".format(case["id"]))[0]
         if journey in ("confirmed", "completed", "outcome"):
-            _call("POST", "{}/enrolments/{}/confirm".format(urls["programmes"], enrolment["id"]))
+            call("POST", "{}/enrolments/{}/confirm".format(urls["programmes"], enrolment["id"]))
         if journey in ("completed", "outcome"):
-            _call("POST", "{}/enrolments/{}/complete".format(urls["programmes"], enrolment["id"]),
+            call("POST", "{}/enrolments/{}/complete".format(urls["programmes"], enrolment["id"]),
                   expect=(200, 409))  # a waitlisted firm cannot complete yet
         if journey == "outcome":
-            _call("POST", urls["programmes"] + "/outcomes", {
+            call("POST", urls["programmes"] + "/outcomes", {
                 "case_id": case["id"], "enrolment_id": enrolment["id"],
                 "kind": rng.choice(OUTCOMES), "amount_eur": rng.choice([None, 150000, 400000])})
         progress("demo: enrolment {}/{} handled".format(number, len(enrolled)), end="\r")
     progress("")
     progress("demo: {} firms loaded; waiting for reporting to count them".format(len(firms)))
-    _wait(lambda: _call("GET", urls["reporting"] + "/funnel")["stages"][0]["cases"] == len(firms),
+    _wait(lambda: call("GET", urls["reporting"] + "/funnel")["stages"][0]["cases"] == len(firms),
           "reporting to count every case")
 
 
@@ -160,7 +168,8 @@ def main():
     base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1"
     urls = {name: "{}:{}".format(base, port) for name, port in
             (("intake", 8001), ("diagnostic", 8002), ("programmes", 8003), ("reporting", 8004))}
-    load(urls)
+    issuer = processes.dev_issuer(os.path.join(processes.ROOT, "data", "issuer"))
+    load(urls, processes.operator_authorization(issuer))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,27 @@ def service_classes():
             for name, class_name in SERVICE_CLASSES.items()]
 
 
+def dev_issuer(folder):
+    """The development issuer whose public keys the services check callers' tokens with
+    (``data/issuer/`` for `make run` and ``parcours token``)."""
+    from parcours_shared.cli import dev_issuer as issuer_in
+    return issuer_in(folder)
+
+
+def issuer_settings(issuer):
+    """What a service's environment needs to check the tokens of ``issuer``."""
+    issuer.public_keys()  # made before the services start
+    return {"PARCOURS_TOKEN_ISSUER": issuer.issuer, "PARCOURS_JWKS": issuer.jwks_path}
+
+
+def operator_authorization(issuer, lifetime=24 * 3600):
+    """An ``Authorization`` header for the tools that drive the whole network (the demo loader,
+    the benchmark, the fault suite): every role, on all four services."""
+    from parcours_shared.identity import ROLES
+    return "Bearer " + issuer.token("network-operator", list(ROLES), list(SERVICE_CLASSES),
+                                    lifetime=lifetime)
+
+
 class ServiceFailed(RuntimeError):
     pass
 

@@ -15,16 +15,18 @@ import requests
 import broker
 import demo_data
 from processes import (
-    DEFAULT_PORTS, ROOT, START_ORDER, ServiceFailed, ServiceProcess, stop_all,
+    DEFAULT_PORTS, ROOT, START_ORDER, ServiceFailed, ServiceProcess, dev_issuer,
+    issuer_settings, operator_authorization, stop_all,
 )
 
 
-def service_processes(log_dir, amqp_uris):
+def service_processes(log_dir, amqp_uris, issuer):
     """The four services on their usual ports, each on its own database (a SQLite file under
-    data/ unless ``<SERVICE>_DATABASE_URL`` is set) and as its own broker user."""
+    data/ unless ``<SERVICE>_DATABASE_URL`` is set), as its own broker user, and checking
+    callers' tokens against the dev issuer's keys."""
     processes = {}
     for name in START_ORDER:
-        env = {"AMQP_URI": amqp_uris[name],
+        env = {"AMQP_URI": amqp_uris[name], **issuer_settings(issuer),
                # the exchanges exist (apply declared them); a consumer may not declare another's
                "PARCOURS_DECLARE_EXCHANGES": "false",
                # every publisher has its own user: trust no other with its events
@@ -67,18 +69,21 @@ def main():
     except broker.BrokerError as exc:
         print("broker: {}".format(exc))
         return 1
-    processes = service_processes(log_dir, amqp_uris)
+    issuer = dev_issuer(os.path.join(ROOT, "data", "issuer"))
+    operator = operator_authorization(issuer)
+    processes = service_processes(log_dir, amqp_uris, issuer)
     try:
         for name in START_ORDER:  # consumers first, so their queues exist before events flow
             print("==> starting {} on port {} ...".format(name, processes[name].port), flush=True)
             processes[name].start().wait_healthy()
         urls = {name: service.url for name, service in processes.items()}
-        if demo_data.is_empty(urls):
+        if demo_data.is_empty(urls, operator):
             print("==> loading the demo network through the services' APIs")
-            demo_data.load(urls, progress=lambda text, end="\n": print(text, end=end, flush=True))
+            demo_data.load(urls, operator,
+                           progress=lambda text, end="\n": print(text, end=end, flush=True))
         else:
             print("==> databases already hold data: demo not loaded (`make clean` starts afresh)")
-        print_summary(urls, log_dir)
+        print_summary(urls, log_dir, operator)
         while all(service.running() for service in processes.values()):
             time.sleep(0.5)
         dead = [name for name, service in processes.items() if not service.running()]
@@ -97,8 +102,9 @@ def main():
         stop(processes)
 
 
-def print_summary(urls, log_dir):
-    funnel = requests.get(urls["reporting"] + "/funnel", timeout=5).json()["stages"]
+def print_summary(urls, log_dir, operator):
+    funnel = requests.get(urls["reporting"] + "/funnel", timeout=5,
+                          headers={"Authorization": operator}).json()["stages"]
     print("\nParcours is running. Ctrl-C stops it.\n")
     for name, url in urls.items():
         print("  {:<11} {}   ({}/health, {}/metrics)".format(name, url, url, url))
@@ -106,6 +112,8 @@ def print_summary(urls, log_dir):
           "users, vhost {})".format(broker.DEFAULT_VHOST))
     print("  events      docs/events/asyncapi.yaml (AsyncAPI); each service's part at "
           "<url>/asyncapi.json")
+    print("  tokens      .venv/bin/parcours token --partner <id> --role <role> (README, "
+          "'Calling a service')")
     print("  logs        {}\n".format(log_dir))
     print("Funnel ({}/funnel):".format(urls["reporting"]))
     for stage in funnel:

@@ -9,6 +9,15 @@ JSON body saying what to fix:
 The use cases raise their service's domain errors (``parcours_shared.domain.DomainError``) and
 know nothing of HTTP: each service class maps them to statuses in one table, ``http_errors``
 (``{CaseNotFound: 404, ...}``), applied here; ``reason`` is the error's name.
+
+Each entrypoint says who may call it, beside its route: ``@api("POST", "/cases",
+roles=("advisor",))`` (any of those roles), or ``public=True`` (health, metrics, API
+documents). The caller's bearer token is checked before the entrypoint runs
+(parcours_shared.identity), and the entrypoint finds it as ``request.caller``:
+
+    401 {"error": "unauthenticated", "message": "the token has expired: get a new one"}
+        with WWW-Authenticate: Bearer realm="intake", error="invalid_token", ...
+    403 {"error": "forbidden", "reason": "missing_role", "needed_roles": ["advisor"], ...}
 """
 import functools
 import json
@@ -24,6 +33,9 @@ from werkzeug.wrappers import Response
 
 from .domain import DomainError
 from .engine import DATABASE_UNAVAILABLE
+from .identity import (
+    ROLES, IssuerUnreachable, MissingRole, TokenVerifier, Unauthenticated, authenticate_header,
+)
 from .metrics import HTTP_REQUESTS, render_metrics
 
 log = logging.getLogger(__name__)
@@ -79,16 +91,54 @@ def error_body(exc, http_errors=None):
 
 
 class JsonHttpHandler(HttpRequestHandler):
-    """nameko's ``http`` entrypoint, speaking JSON and counting requests."""
+    """nameko's ``http`` entrypoint, speaking JSON, checking who calls and counting requests."""
 
-    def __init__(self, method, url, expected_exceptions=EXPECTED_ERRORS, **kwargs):
+    def __init__(self, method, url, roles=(), public=False, expected_exceptions=EXPECTED_ERRORS,
+                 **kwargs):
+        if bool(roles) == bool(public):
+            raise TypeError("{} {}: say who may call it, roles=(...) or public=True".format(
+                method, url))
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise TypeError("{} {}: unknown roles {}; the roles are {}".format(
+                method, url, sorted(unknown), ", ".join(ROLES)))
+        self.roles, self.public = tuple(roles), public
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
+    def setup(self):
+        super().setup()
+        if not self.public:
+            self.verifier = _verifier(self.container.config, self.container.service_name)
+
     def handle_request(self, request):
-        response = super().handle_request(request)
+        try:
+            request.caller = None if self.public else self._caller(request)
+        except (Unauthenticated, MissingRole, IssuerUnreachable) as refused:
+            response = self._refusal(refused)
+        else:
+            response = super().handle_request(request)
         HTTP_REQUESTS.labels(self.container.service_name, request.method, self.url,
                              str(response.status_code)).inc()
         return response
+
+    def _caller(self, request):
+        caller = self.verifier.caller(request.headers.get("Authorization"))
+        if not caller.has_any_role(self.roles):
+            raise MissingRole(self.roles)
+        return caller
+
+    def _refusal(self, refused):
+        if isinstance(refused, Unauthenticated):
+            return json_response(401, {"error": "unauthenticated", "message": refused.message},
+                                 headers={"WWW-Authenticate": authenticate_header(
+                                     refused, self.container.service_name)})
+        if isinstance(refused, MissingRole):
+            return json_response(403, {"error": "forbidden", "reason": "missing_role",
+                                       "message": refused.message,
+                                       "needed_roles": list(refused.needed)})
+        log.error("%s %s: %s", self.method, self.url, refused)
+        return json_response(503, {"error": "unavailable", "message": "{}; retry shortly".format(
+            refused)})
 
     def response_from_result(self, result):
         if isinstance(result, Response):
@@ -104,6 +154,18 @@ class JsonHttpHandler(HttpRequestHandler):
 
 
 api = JsonHttpHandler.decorator
+
+
+@functools.lru_cache(maxsize=None)
+def _verifier_for(issuer, jwks, audience):
+    return TokenVerifier(issuer, jwks, audience)
+
+
+def _verifier(config, service_name):
+    """One verifier per issuer, keys and audience, shared by a service's entrypoints (it caches
+    the issuer's keys)."""
+    return _verifier_for(config.get("PARCOURS_TOKEN_ISSUER"), config.get("PARCOURS_JWKS"),
+                         config.get("PARCOURS_TOKEN_AUDIENCE") or service_name)
 
 
 def read_json(request, schema):
@@ -156,11 +218,11 @@ class OperationalEndpoints:
 
     config = Config()
 
-    @api("GET", "/health/live")
+    @api("GET", "/health/live", public=True)
     def health_live(self, request):
         return {"status": "alive", "service": self.name}
 
-    @api("GET", "/health")
+    @api("GET", "/health", public=True)
     def health(self, request):
         checks = {
             "database": _check(self.db.ping),
@@ -170,12 +232,12 @@ class OperationalEndpoints:
         return (200 if healthy else 503), {
             "status": "ok" if healthy else "unavailable", "service": self.name, "checks": checks}
 
-    @api("GET", "/metrics")
+    @api("GET", "/metrics", public=True)
     def metrics(self, request):
         body, content_type = render_metrics()
         return Response(body, status=200, content_type=content_type)
 
-    @api("GET", "/asyncapi.json")
+    @api("GET", "/asyncapi.json", public=True)
     def asyncapi_document(self, request):
         """This service's part of the network's AsyncAPI document: what it publishes and what
         it consumes (the whole network's is docs/events/asyncapi.yaml)."""

@@ -25,7 +25,9 @@ from pathway import READY_ANSWERS  # the cross-service tests' ready-to-export di
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 import broker  # noqa: E402
-from processes import START_ORDER, ServiceProcess  # noqa: E402
+from processes import (  # noqa: E402
+    START_ORDER, ServiceProcess, dev_issuer, issuer_settings, operator_authorization,
+)
 
 PUBLISHERS = ("intake", "diagnostic", "programmes")
 RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
@@ -111,9 +113,11 @@ class FaultNetwork:
         self.engines = {name: create_engine(url, pool_size=2) for name, url
                         in self.database_urls.items()}
         ports = _free_ports(len(START_ORDER))
+        issuer = dev_issuer(os.path.join(workdir, "issuer"))
+        self.authorization = operator_authorization(issuer)
         self.services = {
             name: ServiceProcess(name, port, workdir, env=dict(
-                SERVICE_ENV, DATABASE_URL=self.database_urls[name],
+                SERVICE_ENV, **issuer_settings(issuer), DATABASE_URL=self.database_urls[name],
                 AMQP_URI=self.service_amqp_uri(name), PARCOURS_DECLARE_EXCHANGES="false",
                 PARCOURS_TRUSTED_PUBLISHERS="guest", PARCOURS_BROKER_USER_PREFIX=self.user_prefix))
             for name, port in zip(START_ORDER, ports)}
@@ -224,8 +228,9 @@ class PathwayDriver:
         """Try until the service answers one of ``ok`` (or 409: it was done already)."""
         while not self._stop.is_set():
             try:
-                response = requests.request(method, self.network.url(service) + path, json=body,
-                                            timeout=10)
+                response = requests.request(
+                    method, self.network.url(service) + path, json=body, timeout=10,
+                    headers={"Authorization": self.network.authorization})
                 if response.status_code in ok or response.status_code == 409:
                     return response
                 if response.status_code < 500:
@@ -404,7 +409,8 @@ def judge(network, expected_dead_letters):
         verdict.double_applied += network.rows(service, query)[0][0]
     verdict.recomputed = recompute_funnel(network)
     try:
-        stages = requests.get(network.url("reporting") + "/funnel", timeout=5).json()["stages"]
+        stages = requests.get(network.url("reporting") + "/funnel", timeout=5, headers={
+            "Authorization": network.authorization}).json()["stages"]
         verdict.reporting = {s["stage"]: s["cases"] for s in stages}
     except requests.RequestException as exc:
         verdict.problems.append("reporting does not answer: {}".format(exc))

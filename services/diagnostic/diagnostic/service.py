@@ -11,6 +11,10 @@ from .domain import DiagnosticMoveRefused, DiagnosticNotFound
 from .schemas import AnswersRequest, BulkAnswersRequest, DiagnosticListQuery, DiagnosticOut
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+# Who may call what (parcours_shared.identity.ROLES; README, "Who may do what").
+ADVISOR = ("advisor",)
+READERS = ("reader", "advisor")
 diagnostic_out = DiagnosticOut()
 
 # What each of diagnostic's domain errors is for an HTTP caller (applied by parcours_shared.http).
@@ -29,7 +33,7 @@ class DiagnosticService(parcours_http.OperationalEndpoints):
     def on_case_opened(self, uow, events):
         handlers.schedule_diagnostics(uow, events)
 
-    @api("GET", "/diagnostics")
+    @api("GET", "/diagnostics", roles=READERS)
     def list_diagnostics(self, request):
         query = query_args(request, DiagnosticListQuery())
         with self.db.reading() as session:
@@ -41,19 +45,19 @@ class DiagnosticService(parcours_http.OperationalEndpoints):
                     session, query["status"], query["limit"], query["offset"])
         return {"diagnostics": diagnostic_out.dump(diagnostics, many=True)}
 
-    @api("POST", "/diagnostics/answers")
+    @api("POST", "/diagnostics/answers", roles=ADVISOR)
     def record_many_answers(self, request):
         answered = read_json(request, BulkAnswersRequest())["diagnostics"]
         with self.db.transaction() as uow:
             diagnostics = handlers.complete_diagnostics(uow, answered)
         return {"diagnostics": diagnostic_out.dump(diagnostics, many=True)}
 
-    @api("GET", "/diagnostics/<diagnostic_id>")
+    @api("GET", "/diagnostics/<diagnostic_id>", roles=READERS)
     def get_diagnostic(self, request, diagnostic_id):
         with self.db.reading() as session:
             return diagnostic_out.dump(handlers.get_diagnostic(session, diagnostic_id))
 
-    @api("POST", "/diagnostics/<diagnostic_id>/answers")
+    @api("POST", "/diagnostics/<diagnostic_id>/answers", roles=ADVISOR)
     def record_answers(self, request, diagnostic_id):
         answers = read_json(request, AnswersRequest())
         with self.db.transaction() as uow:

@@ -15,6 +15,11 @@ from .schemas import (
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+# Who may call what (parcours_shared.identity.ROLES; README, "Who may do what").
+ADVISOR = ("advisor",)
+REFERRERS = ("referrer", "advisor")
+READERS = ("reader", "advisor")
 case_out = CaseOut()
 
 # What each of intake's domain errors is for an HTTP caller (applied by parcours_shared.http).
@@ -29,13 +34,13 @@ class IntakeService(parcours_http.OperationalEndpoints):
 
     db = Database(store.metadata, MIGRATIONS)
 
-    @api("POST", "/cases")
+    @api("POST", "/cases", roles=ADVISOR)
     def open_case(self, request):
         command = read_json(request, OpenCaseRequest())
         case, created = self._open_once(handlers.open_case, command, command["channel"])
         return (201 if created else 200), dict(case_out.dump(case), created=created)
 
-    @api("POST", "/cases/import")
+    @api("POST", "/cases/import", roles=ADVISOR)
     def import_cases(self, request):
         firms = read_json(request, ImportCasesRequest())["firms"]
         results = self._open_once(handlers.import_firms, firms)
@@ -46,13 +51,13 @@ class IntakeService(parcours_http.OperationalEndpoints):
         existing = len({case.id for case, created in results if not created})
         return (201 if opened else 200), {"cases": cases, "opened": opened, "existing": existing}
 
-    @api("POST", "/referrals")
+    @api("POST", "/referrals", roles=REFERRERS)
     def refer_firm(self, request):
         referral = read_json(request, ReferralRequest())
         case, created = self._open_once(handlers.refer_firm, referral)
         return (201 if created else 200), dict(case_out.dump(case), created=created)
 
-    @api("GET", "/cases")
+    @api("GET", "/cases", roles=READERS)
     def list_cases(self, request):
         query = query_args(request, CaseListQuery())
         with self.db.reading() as session:
@@ -63,19 +68,19 @@ class IntakeService(parcours_http.OperationalEndpoints):
                 found = store.list_cases(session, query["limit"], query["offset"])
         return {"cases": case_out.dump(found, many=True)}
 
-    @api("GET", "/cases/<case_id>")
+    @api("GET", "/cases/<case_id>", roles=READERS)
     def get_case(self, request, case_id):
         with self.db.reading() as session:
             return case_out.dump(handlers.get_case(session, case_id))
 
-    @api("POST", "/cases/<case_id>/assign")
+    @api("POST", "/cases/<case_id>/assign", roles=ADVISOR)
     def assign_case(self, request, case_id):
         command = read_json(request, AssignmentRequest())
         with self.db.transaction() as uow:
             case = handlers.assign_case(uow, case_id, command["advisor"], command["partner"])
         return case_out.dump(case)
 
-    @api("POST", "/cases/<case_id>/close")
+    @api("POST", "/cases/<case_id>/close", roles=ADVISOR)
     def close_case(self, request, case_id):
         command = read_json(request, ClosureRequest())
         with self.db.transaction() as uow:

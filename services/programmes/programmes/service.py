@@ -17,6 +17,10 @@ from .schemas import (
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+# Who may call what (parcours_shared.identity.ROLES; README, "Who may do what").
+MANAGER = ("programme_manager",)
+READERS = ("reader", "advisor", "programme_manager")
 programme_out, session_out = ProgrammeOut(), SessionOut()
 enrolment_out, outcome_out = EnrolmentOut(), OutcomeOut()
 
@@ -39,26 +43,26 @@ class ProgrammesService(parcours_http.OperationalEndpoints):
     def on_diagnostic_completed(self, uow, events):
         handlers.propose_enrolments(uow, events)
 
-    @api("POST", "/programmes")
+    @api("POST", "/programmes", roles=MANAGER)
     def create_programme(self, request):
         command = read_json(request, ProgrammeRequest())
         with self.db.transaction() as uow:
             programme = handlers.create_programme(uow, command)
         return 201, programme_out.dump(dict(programme.as_row(), sessions=[]))
 
-    @api("GET", "/programmes")
+    @api("GET", "/programmes", roles=READERS)
     def list_programmes(self, request):
         with self.db.reading() as session:
             return {"programmes": programme_out.dump(handlers.catalogue(session), many=True)}
 
-    @api("POST", "/programmes/<programme_id>/sessions")
+    @api("POST", "/programmes/<programme_id>/sessions", roles=MANAGER)
     def add_session(self, request, programme_id):
         command = read_json(request, SessionRequest())
         with self.db.transaction() as uow:
             programme_session = handlers.add_session(uow, programme_id, command)
         return 201, session_out.dump(dict(programme_session, seats_left=command["capacity"]))
 
-    @api("GET", "/enrolments")
+    @api("GET", "/enrolments", roles=READERS)
     def list_enrolments(self, request):
         query = query_args(request, EnrolmentListQuery())
         with self.db.reading() as session:
@@ -69,36 +73,36 @@ class ProgrammesService(parcours_http.OperationalEndpoints):
                     session, query["status"], query["limit"], query["offset"])
         return {"enrolments": enrolment_out.dump(found, many=True)}
 
-    @api("GET", "/enrolments/<enrolment_id>")
+    @api("GET", "/enrolments/<enrolment_id>", roles=READERS)
     def get_enrolment(self, request, enrolment_id):
         with self.db.reading() as session:
             return enrolment_out.dump(handlers.get_enrolment(session, enrolment_id))
 
-    @api("POST", "/enrolments/confirm")
+    @api("POST", "/enrolments/confirm", roles=MANAGER)
     def confirm_enrolments(self, request):
         enrolment_ids = read_json(request, ConfirmationsRequest())["enrolment_ids"]
         with self.db.transaction() as uow:
             enrolments = handlers.confirm_enrolments(uow, enrolment_ids)
         return {"enrolments": enrolment_out.dump(enrolments, many=True)}
 
-    @api("POST", "/enrolments/<enrolment_id>/confirm")
+    @api("POST", "/enrolments/<enrolment_id>/confirm", roles=MANAGER)
     def confirm_enrolment(self, request, enrolment_id):
         with self.db.transaction() as uow:
             return enrolment_out.dump(handlers.confirm_enrolment(uow, enrolment_id))
 
-    @api("POST", "/enrolments/<enrolment_id>/complete")
+    @api("POST", "/enrolments/<enrolment_id>/complete", roles=MANAGER)
     def complete_enrolment(self, request, enrolment_id):
         with self.db.transaction() as uow:
             return enrolment_out.dump(handlers.complete_enrolment(uow, enrolment_id))
 
-    @api("POST", "/enrolments/<enrolment_id>/withdraw")
+    @api("POST", "/enrolments/<enrolment_id>/withdraw", roles=MANAGER)
     def withdraw_enrolment(self, request, enrolment_id):
         command = read_json(request, WithdrawalRequest())
         with self.db.transaction() as uow:
             return enrolment_out.dump(
                 handlers.withdraw_enrolment(uow, enrolment_id, command["reason"]))
 
-    @api("POST", "/outcomes")
+    @api("POST", "/outcomes", roles=MANAGER)
     def record_outcome(self, request):
         command = read_json(request, OutcomeRequest())
         with self.db.transaction() as uow:

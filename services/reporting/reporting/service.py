@@ -13,6 +13,9 @@ from .domain import COUNTED_EVENT_TYPES
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
+# Who may call what (parcours_shared.identity.ROLES; README, "Who may do what").
+STEERING = ("steering", "reader")
+
 
 class FunnelQuery(Schema):
     region_code = fields.String(load_default=None)
@@ -29,7 +32,7 @@ class ReportingService(parcours_http.OperationalEndpoints):
     def on_pathway_event(self, uow, events):
         handlers.record_progress(uow, events)
 
-    @api("GET", "/funnel")
+    @api("GET", "/funnel", roles=STEERING)
     def funnel(self, request):
         query = query_args(request, FunnelQuery())
         with self.db.reading() as session:

@@ -35,17 +35,44 @@ def luhn_valid_sirens(first_prefix=10000000):
 
 
 class ApiClient:
-    """A tiny JSON client for one service under test."""
+    """A tiny JSON client for one service under test, calling as the test partner with every
+    role (``as_caller`` for another caller, ``anonymous`` for none)."""
 
-    def __init__(self, config):
+    def __init__(self, config, authorization=None):
+        from .identity import bearer
         host, port = config["WEB_SERVER_ADDRESS"].rsplit(":", 1)
         self.base = "http://{}:{}".format(host if host != "0.0.0.0" else "127.0.0.1", port)
+        self.config = config
+        self.audience = config.get("PARCOURS_TOKEN_AUDIENCE")
+        self.authorization = authorization if authorization is not None else bearer(
+            self.audience)
+
+    def as_caller(self, partner, roles, person=None):
+        from .identity import bearer
+        return self._with(bearer(self.audience, partner, roles, person=person))
+
+    def anonymous(self):
+        return self._with("")
+
+    def _with(self, authorization):
+        client = ApiClient(self.config, authorization)
+        client.__dict__.update({key: value for key, value in self.__dict__.items()
+                                if key not in client.__dict__})  # what tests attached
+        return client
+
+    def _headers(self, kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        if self.authorization:
+            headers.setdefault("Authorization", self.authorization)
+        return headers
 
     def get(self, path, **kwargs):
-        return requests.get(self.base + path, timeout=10, **kwargs)
+        return requests.get(self.base + path, timeout=10, headers=self._headers(kwargs),
+                            **kwargs)
 
     def post(self, path, body=None, **kwargs):
-        return requests.post(self.base + path, json=body, timeout=10, **kwargs)
+        return requests.post(self.base + path, json=body, timeout=10,
+                             headers=self._headers(kwargs), **kwargs)
 
 
 def queue_messages(amqp_uri, queue_name):

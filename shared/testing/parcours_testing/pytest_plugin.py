@@ -82,6 +82,8 @@ def _admin_engine(url):
 def service_config(rabbit_config, database_url):
     """Factory: the config of one service under test, on this test's own vhost and database."""
 
+    from .identity import issuer_settings
+
     def make(service_name, **overrides):
         config = {
             "AMQP_URI": rabbit_config["AMQP_URI"],
@@ -91,6 +93,8 @@ def service_config(rabbit_config, database_url):
             "PARCOURS_RELAY": dict(TEST_RELAY),
             # every service under test connects as the test broker's guest
             "PARCOURS_TRUSTED_PUBLISHERS": [rabbit_config["username"]],
+            # and trusts the tests' token issuer (parcours_testing.identity)
+            **issuer_settings(), "PARCOURS_TOKEN_AUDIENCE": service_name,
         }
         config.update(overrides)
         return config

@@ -1,0 +1,73 @@
+"""``parcours``: the network's development token issuer, on the command line.
+
+    parcours token --partner cci-paris-idf --role advisor --person p-claire-martin
+    parcours token --partner business-france --role programme_manager --audience programmes
+    parcours issuer rotate      # a new signing key; the previous one still verifies
+    parcours issuer retire      # only the current key verifies from now on
+    parcours issuer keys        # where the public keys (JWKS) are
+
+A token is printed on its own line, for ``curl -H "Authorization: Bearer $(parcours token ...)"``.
+Keys live in ``$PARCOURS_ISSUER_KEYS`` (default: ``data/issuer/`` of this checkout), made on first
+use; the services read the same ``jwks.json`` (their ``PARCOURS_JWKS``). Production uses the
+network's OpenID Connect provider instead (README, "Calling a service").
+"""
+import argparse
+import os
+import sys
+
+from .dev_issuer import DEFAULT_LIFETIME, DevIssuer
+from .identity import ROLES
+
+SERVICES = ("intake", "diagnostic", "programmes", "reporting")
+DEFAULT_ISSUER = "http://127.0.0.1:8090"
+
+
+def default_keys_folder():
+    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if os.path.isdir(os.path.join(checkout, "services")):
+        return os.path.join(checkout, "data", "issuer")
+    return os.path.join(os.getcwd(), "data", "issuer")
+
+
+def dev_issuer(folder=None, issuer=None):
+    return DevIssuer(folder or os.environ.get("PARCOURS_ISSUER_KEYS") or default_keys_folder(),
+                     issuer or os.environ.get("PARCOURS_TOKEN_ISSUER") or DEFAULT_ISSUER)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="parcours", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keys", help="the issuer's key folder (default: data/issuer/)")
+    parser.add_argument("--issuer", help="the issuer's identifier, the tokens' iss (default: "
+                                         "$PARCOURS_TOKEN_ISSUER or {})".format(DEFAULT_ISSUER))
+    commands = parser.add_subparsers(dest="command", required=True)
+    token = commands.add_parser("token", help="a signed access token for a partner's caller")
+    token.add_argument("--partner", required=True, help="the partner's id in the directory")
+    token.add_argument("--role", action="append", required=True, choices=sorted(ROLES),
+                       help="a role (repeat for several)")
+    token.add_argument("--person", help="the person's id, when a person acts")
+    token.add_argument("--audience", action="append", choices=SERVICES,
+                       help="the service it is for (repeat; default: all four)")
+    token.add_argument("--lifetime", type=int, default=DEFAULT_LIFETIME, help="seconds")
+    issuer_command = commands.add_parser("issuer", help="the issuer's signing keys")
+    issuer_command.add_argument("action", choices=("rotate", "retire", "keys"))
+    args = parser.parse_args(argv)
+
+    issuer = dev_issuer(args.keys, args.issuer)
+    if args.command == "token":
+        audience = args.audience or list(SERVICES)
+        print(issuer.token(args.partner, args.role, audience[0] if len(audience) == 1
+                           else audience, person=args.person, lifetime=args.lifetime))
+    elif args.action == "rotate":
+        kid = issuer.rotate()
+        print("new signing key {}; the previous key still verifies until `parcours issuer "
+              "retire` (after the longest token lifetime)".format(kid))
+    elif args.action == "retire":
+        print("only key {} verifies now".format(issuer.retire()))
+    else:
+        issuer.public_keys()
+        print(issuer.jwks_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
