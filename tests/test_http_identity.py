@@ -2,6 +2,9 @@
 and expiry (401), and the role its entrypoint needs (403)."""
 import base64
 import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -97,3 +100,11 @@ def test_an_answer_to_a_workshop_needs_an_advisor_not_a_referrer(running_service
         {"diagnostic_id": "d-1", "answers": READY_ANSWERS}]})
     assert response.status_code == 403
     assert response.json()["needed_roles"] == ["advisor"]
+
+
+def test_the_readme_says_who_may_do_what_as_the_entrypoints_declare_it():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    check = subprocess.run([sys.executable, "-W", "ignore",
+                            os.path.join(root, "scripts", "roles_table.py"), "--check"],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr

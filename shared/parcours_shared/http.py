@@ -27,6 +27,7 @@ from kombu import Connection
 from marshmallow import Schema, ValidationError, fields, validate
 from nameko.dependency_providers import Config
 from nameko.exceptions import BadRequest
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -154,6 +155,18 @@ class JsonHttpHandler(HttpRequestHandler):
 
 
 api = JsonHttpHandler.decorator
+
+
+def http_entrypoints(service_cls):
+    """``(method, url, roles, public, method name)`` of each HTTP entrypoint of a service class,
+    in route order (the README's "Who may do what", the OpenAPI document)."""
+    found = []
+    for attribute in dir(service_cls):
+        for extension in getattr(getattr(service_cls, attribute), ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if isinstance(extension, JsonHttpHandler):
+                found.append((extension.method, extension.url, extension.roles,
+                              extension.public, attribute))
+    return sorted(found, key=lambda entry: (entry[1], entry[0]))
 
 
 @functools.lru_cache(maxsize=None)
