@@ -29,14 +29,17 @@ from nameko.dependency_providers import Config
 from nameko.exceptions import BadRequest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.web.handlers import HttpRequestHandler
-from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Request, Response
 
 from .domain import DomainError
 from .engine import DATABASE_UNAVAILABLE
 from .identity import (
     ROLES, IssuerUnreachable, MissingRole, TokenVerifier, Unauthenticated, authenticate_header,
 )
+from .json_input import MAX_BODY_BYTES, MAX_URL_LENGTH, parse_json_body, values_problems
 from .metrics import HTTP_REQUESTS, render_metrics
 
 log = logging.getLogger(__name__)
@@ -91,8 +94,106 @@ def error_body(exc, http_errors=None):
                  "message": "unexpected error; the service log has the details"}
 
 
+class JsonProtocol(HttpOnlyProtocol):
+    """eventlet's HTTP protocol, answering what it refuses itself in JSON: a malformed request
+    line (``send_error``, HTML otherwise) and the refusals it writes as raw bytes with no body
+    (a request line over 8 KiB, headers too long, a bad Content-Length)."""
+
+    def setup(self):
+        super().setup()
+        self.wfile = _JsonRefusals(self.wfile)
+
+    def send_error(self, code, message=None, explain=None):
+        body = json.dumps({"error": "bad_request" if code == 400 else "http_{}".format(code),
+                           "message": message or explain or "the request cannot be read"})
+        self.send_response(code, message)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body.encode())
+
+
+_REFUSAL_HINTS = {
+    "Request URI Too Long": "the URL is too long; send long input in a JSON body",
+    "Header Line Too Long": "a header is too long",
+    "Headers Too Large": "the headers are too large",
+}
+
+
+class _JsonRefusals:
+    """The connection's output, with eventlet's bodiless refusals given a JSON body."""
+
+    def __init__(self, wfile):
+        self._wfile = wfile
+
+    def write(self, data):
+        if data.startswith(b"HTTP/1.0 4") and data.lower().endswith(
+                b"content-length: 0\r\n\r\n"):
+            status_line = data.split(b"\r\n", 1)[0].decode("latin-1")
+            _, code, reason = status_line.split(" ", 2)
+            body = json.dumps({"error": "http_{}".format(code), "message": "{}: {}".format(
+                reason, _REFUSAL_HINTS.get(reason, "the request cannot be read"))}).encode()
+            data = ("HTTP/1.0 {} {}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                    "Content-Length: {}\r\n\r\n".format(code, reason, len(body))).encode() + body
+        return self._wfile.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._wfile, name)
+
+
+class JsonWsgiApp(WsgiApp):
+    """nameko's WSGI app, answering in JSON what no entrypoint handles: an unknown route, a
+    method a route does not take, an over-long URL, and (never expected) an error outside an
+    entrypoint."""
+
+    def __call__(self, environ, start_response):
+        url_length = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", ""))
+        if url_length > MAX_URL_LENGTH:
+            response = json_response(414, {
+                "error": "uri_too_long", "message": "the URL is {} characters long; at most {} "
+                "are accepted: send long input in a JSON body".format(url_length, MAX_URL_LENGTH)})
+            return response(environ, start_response)
+        request = Request(environ, shallow=True)  # shallow: as nameko's own WsgiApp
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except RequestRedirect as redirect:  # a trailing slash too many or too few
+            response = json_response(redirect.code, {
+                "error": "moved", "message": "this resource is at {}".format(redirect.new_url)},
+                headers={"Location": redirect.new_url})
+        except MethodNotAllowed as exc:
+            response = json_response(405, {
+                "error": "method_not_allowed", "message": "{} takes {}, not {}".format(
+                    request.path, " or ".join(exc.valid_methods), request.method)},
+                headers={"Allow": ", ".join(exc.valid_methods)})
+        except NotFound:
+            response = json_response(404, {
+                "error": "not_found", "reason": "no_such_route",
+                "message": "no route {} {}; the routes are in README's 'Who may do what'".format(
+                    request.method, request.path)})
+        except Exception as exc:
+            if not isinstance(exc, HTTPException):
+                log.error("%s %s failed outside any entrypoint: %r", request.method,
+                          request.path, exc)
+            response = json_response(*error_body(exc))
+        return response(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=JsonProtocol, debug=False):
+        return super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
+
+
 class JsonHttpHandler(HttpRequestHandler):
     """nameko's ``http`` entrypoint, speaking JSON, checking who calls and counting requests."""
+
+    server = JsonWebServer()
 
     def __init__(self, method, url, roles=(), public=False, expected_exceptions=EXPECTED_ERRORS,
                  **kwargs):
@@ -117,7 +218,11 @@ class JsonHttpHandler(HttpRequestHandler):
         except (Unauthenticated, MissingRole, IssuerUnreachable) as refused:
             response = self._refusal(refused)
         else:
-            response = super().handle_request(request)
+            problems = values_problems(request.path_values)
+            if problems:  # an id with a NUL byte would reach the database
+                response = self.response_from_exception(ValidationError(problems))
+            else:
+                response = super().handle_request(request)
         HTTP_REQUESTS.labels(self.container.service_name, request.method, self.url,
                              str(response.status_code)).inc()
         return response
@@ -182,12 +287,10 @@ def _verifier(config, service_name):
 
 
 def read_json(request, schema):
-    """Parse the request body as JSON and load it with ``schema`` (raises ValidationError)."""
-    raw = request.get_data(as_text=True)
-    try:
-        document = json.loads(raw) if raw.strip() else {}
-    except ValueError as exc:
-        raise ValidationError({"_body": ["the body is not valid JSON: {}".format(exc)]}) from None
+    """Parse the request body as JSON, check it (parcours_shared.json_input) and load it with
+    ``schema`` (raises ValidationError; a body over the size limit, RequestEntityTooLarge)."""
+    request.max_content_length = MAX_BODY_BYTES
+    document = parse_json_body(request.get_data(as_text=True))
     if not isinstance(document, dict):
         raise ValidationError({"_body": ["the body must be a JSON object"]})
     return schema.load(document)
@@ -206,14 +309,24 @@ def repeated_entries(values, what):
     return errors
 
 
+def Count(**kwargs):
+    """A whole number in a JSON body: 3, not 3.0 nor "3" (a query string's are text: use
+    ``fields.Integer`` there)."""
+    return fields.Integer(strict=True, **kwargs)
+
+
 class PageQuery(Schema):
     """``?limit=&offset=`` of every list endpoint."""
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10 ** 9))
 
 
 def query_args(request, schema):
-    return schema.load(request.args.to_dict())
+    values = request.args.to_dict()
+    problems = values_problems(values)
+    if problems:
+        raise ValidationError(problems)
+    return schema.load(values)
 
 
 def ping_broker(amqp_uri, timeout=3):

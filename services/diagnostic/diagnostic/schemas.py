@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from parcours_shared.contracts import MATURITY_LEVELS
-from parcours_shared.http import PageQuery, repeated_entries
+from parcours_shared.http import Count, PageQuery, repeated_entries
 
 from .domain import COMPLETED, FINANCIAL_CAPACITY_POINTS, SCHEDULED
 
@@ -10,8 +10,8 @@ from .domain import COMPLETED, FINANCIAL_CAPACITY_POINTS, SCHEDULED
 class AnswersRequest(Schema):
     """The advisor's findings during the in-depth diagnostic."""
     domestic_success = fields.Boolean(required=True)
-    export_share_percent = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
-    export_staff = fields.Integer(required=True, validate=validate.Range(min=0, max=10000))
+    export_share_percent = Count(required=True, validate=validate.Range(min=0, max=100))
+    export_staff = Count(required=True, validate=validate.Range(min=0, max=10000))
     languages = fields.List(fields.String(validate=validate.Length(min=2, max=30)),
                             required=True)
     financial_capacity = fields.String(required=True, validate=validate.OneOf(
@@ -19,7 +19,7 @@ class AnswersRequest(Schema):
     product_adapted = fields.Boolean(required=True)
     target_markets = fields.List(fields.String(validate=validate.Regexp(
         r"^[A-Z]{2}$", error="expected an ISO 3166 alpha-2 country code")), required=True)
-    countries_exported_to = fields.Integer(required=True, validate=validate.Range(min=0, max=250))
+    countries_exported_to = Count(required=True, validate=validate.Range(min=0, max=250))
 
 
 class DiagnosticAnswers(Schema):

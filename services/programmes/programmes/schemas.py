@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS
-from parcours_shared.http import PageQuery, repeated_entries
+from parcours_shared.http import Count, PageQuery, repeated_entries
 
 from .domain import ACTIVE, COMPLETED, PROGRAMME_KINDS, WITHDRAWN
 
@@ -21,7 +21,7 @@ class SessionRequest(Schema):
     market = fields.String(load_default=None, validate=validate.Regexp(
         r"^[A-Z]{2}$", error="expected an ISO 3166 alpha-2 country code"))
     place = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=1000000))
+    capacity = Count(required=True, validate=validate.Range(min=1, max=1000000))
 
 
 class ConfirmationsRequest(Schema):
@@ -44,7 +44,8 @@ class OutcomeRequest(Schema):
     case_id = fields.String(required=True)
     enrolment_id = fields.String(load_default=None)
     kind = fields.String(required=True, validate=validate.OneOf(OUTCOME_KINDS))
-    amount_eur = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    amount_eur = Count(load_default=None,
+                                validate=validate.Range(min=0, max=2_000_000_000))
 
 
 class EnrolmentListQuery(PageQuery):
