@@ -16,18 +16,57 @@ from stdnum import luhn
 
 import processes
 
+EVERY_REGION = ["01", "02", "03", "04", "06", "11", "24", "27", "28", "32", "44", "52", "53",
+                "75", "76", "84", "93", "94"]
+# The network of the articles (../shared/seeds): partner id, name, kind, regions, and its people
+# (id, region, role, name). Emails are made from the names, on example domains.
+DIRECTORY = [
+    ("cci-paris-idf", "CCI Paris Île-de-France – International", "chamber_of_commerce", ["11"],
+     [("p-claire-martin", "11", "advisor", "Claire Martin"),
+      ("p-julien-moreau", "11", "admin", "Julien Moreau")]),
+    ("cci-international-aura", "CCI International Auvergne-Rhône-Alpes", "chamber_of_commerce",
+     ["84"], [("p-sophie-laurent", "84", "advisor", "Sophie Laurent")]),
+    ("cci-international-paca", "CCI International Provence-Alpes-Côte d'Azur",
+     "chamber_of_commerce", ["93"], [("p-marc-giraud", "93", "advisor", "Marc Giraud")]),
+    ("business-france", "Business France", "national_export_agency", EVERY_REGION,
+     [("p-hugo-bernard", "11", "programme_manager", "Hugo Bernard"),
+      ("p-amelie-roux", "84", "advisor", "Amélie Roux")]),
+    ("bpifrance", "Bpifrance", "public_bank", EVERY_REGION,
+     [("p-nadia-haddad", "11", "programme_manager", "Nadia Haddad"),
+      ("p-thomas-lefevre", "93", "referrer", "Thomas Lefèvre")]),
+    ("region-sud", "Région Sud Provence-Alpes-Côte d'Azur", "region", ["93"],
+     [("p-elise-fabre", "93", "steering", "Élise Fabre")]),
+    ("risingsud", "risingSUD, agence de développement économique de la Région Sud",
+     "regional_development_agency", ["93"],
+     [("p-karim-benali", "93", "advisor", "Karim Benali")]),
+    ("medicen", "Medicen Paris Region", "competitiveness_cluster", ["11"],
+     [("p-louise-petit", "11", "referrer", "Louise Petit")]),
+    ("pole-mer-mediterranee", "Pôle Mer Méditerranée", "competitiveness_cluster", ["93", "76"],
+     [("p-antoine-blanc", "93", "referrer", "Antoine Blanc")]),
+    ("cce-occitanie", "Comité Occitanie des Conseillers du commerce extérieur",
+     "foreign_trade_advisers", ["76"], [("p-jean-rey", "76", "referrer", "Jean Rey")]),
+    ("pacte-pme", "Pacte PME", "large_group_association", EVERY_REGION,
+     [("p-francois-perret", "11", "programme_manager", "François Perret")]),
+    ("siemens-france", "Siemens France", "large_group", ["11"],
+     [("p-ines-garnier", "11", "referrer", "Inès Garnier")]),
+    ("airbus", "Airbus", "large_group", ["76"],
+     [("p-paul-mercier", "76", "referrer", "Paul Mercier")]),
+    ("steering-committee", "Comité de pilotage du partenariat export", "steering_committee",
+     EVERY_REGION, [("p-anne-dubois", "11", "steering", "Anne Dubois")]),
+]
+
 PROGRAMMES = [
-    ("CCI International", "Parcours préparation export", "preparation",
+    ("cci-paris-idf", "Parcours préparation export", "preparation",
      ["not_ready", "first_time_exporter"], [(20, None, "Lyon", 12), (45, None, "Marseille", 12)]),
-    ("Bpifrance", "Assurance prospection", "financing",
+    ("bpifrance", "Assurance prospection", "financing",
      ["first_time_exporter", "occasional_exporter"], [(15, None, "Paris", 30)]),
-    ("Business France", "Prospection Allemagne", "targeted_market",
+    ("business-france", "Prospection Allemagne", "targeted_market",
      ["first_time_exporter", "occasional_exporter"], [(60, "DE", "Düsseldorf", 8)]),
-    ("Business France", "Pavillon France – Arab Health", "trade_fair_pavilion",
+    ("business-france", "Pavillon France – Arab Health", "trade_fair_pavilion",
      ["occasional_exporter", "experienced_exporter"], [(90, "AE", "Dubaï", 15)]),
-    ("Pacte PME", "Co-export grands groupes", "co_export",
+    ("pacte-pme", "Co-export grands groupes", "co_export",
      ["occasional_exporter", "experienced_exporter"], [(30, None, "Paris", 10)]),
-    ("Business France", "Volontariat international en entreprise", "international_volunteer",
+    ("business-france", "Volontariat international en entreprise", "international_volunteer",
      ["experienced_exporter"], [(120, None, "Paris", 20)]),
 ]
 
@@ -36,7 +75,7 @@ NAMES = ["Ateliers", "Biotech", "Chocolaterie", "Cosmétiques", "Distillerie", "
 PLACES = ["du Rhône", "de Bretagne", "d'Occitanie", "du Nord", "de Provence", "d'Alsace"]
 REGIONS = ["84", "53", "76", "32", "93", "44", "11", "75", "52", "28"]
 NAF_CODES = ["21.20Z", "10.82Z", "20.42Z", "11.01Z", "26.51B", "24.51Z", "32.12Z", "32.40Z"]
-REFERRERS = ["Medicen Paris Region", "Pôle Mer Méditerranée", "CCE Occitanie", "Bpifrance"]
+REFERRERS = ["medicen", "pole-mer-mediterranee", "cce-occitanie", "bpifrance"]
 
 # answer profiles -> the maturity they lead to
 PROFILES = {
@@ -104,6 +143,14 @@ def load(urls, authorization, progress=print, seed=2016):
     ``Authorization`` header to call them with."""
     call = functools.partial(_call, authorization=authorization)
     rng = random.Random(seed)
+    progress("demo: the network directory, {} partners".format(len(DIRECTORY)))
+    for partner_id, name, kind, regions, people in DIRECTORY:
+        call("POST", urls["intake"] + "/partners",
+             {"id": partner_id, "name": name, "kind": kind, "regions": regions})
+        for person_id, region, role, person_name in people:
+            call("POST", "{}/partners/{}/people".format(urls["intake"], partner_id), {
+                "id": person_id, "region_code": region, "role": role, "name": person_name,
+                "email": "{}@{}.example".format(person_id[2:].replace("-", "."), partner_id)})
     progress("demo: creating {} programmes".format(len(PROGRAMMES)))
     for partner, name, kind, levels, sessions in PROGRAMMES:
         programme = call("POST", urls["programmes"] + "/programmes", {

@@ -105,6 +105,8 @@ def main():
 def print_summary(urls, log_dir, operator):
     funnel = requests.get(urls["reporting"] + "/funnel", timeout=5,
                           headers={"Authorization": operator}).json()["stages"]
+    partners = requests.get(urls["intake"] + "/partners", timeout=5,
+                            headers={"Authorization": operator}).json()["partners"]
     print("\nParcours is running. Ctrl-C stops it.\n")
     for name, url in urls.items():
         print("  {:<11} {}   ({}/health, {}/metrics)".format(name, url, url, url))
@@ -112,6 +114,8 @@ def print_summary(urls, log_dir, operator):
           "users, vhost {})".format(broker.DEFAULT_VHOST))
     print("  events      docs/events/asyncapi.yaml (AsyncAPI); each service's part at "
           "<url>/asyncapi.json")
+    print("  directory   {} partners ({}/partners); people at {}/partners/<id>".format(
+        len(partners), urls["intake"], urls["intake"]))
     print("  tokens      .venv/bin/parcours token --partner <id> --role <role> (README, "
           "'Calling a service')")
     print("  logs        {}\n".format(log_dir))

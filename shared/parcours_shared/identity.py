@@ -28,15 +28,8 @@ from dataclasses import dataclass
 
 import jwt
 
-# The network's roles. Each entrypoint names the roles that may call it, beside its route.
-ROLES = {
-    "reader": "reads cases, diagnostics and programmes",
-    "advisor": "receives firms: opens, assigns and closes cases, completes diagnostics",
-    "referrer": "flags firms to the single window (clusters, banks, CCE, large groups)",
-    "programme_manager": "runs a partner's programmes, sessions and enrolments",
-    "steering": "reads the network's figures",
-    "admin": "keeps the network directory",
-}
+from .contracts.directory import ROLES  # noqa: F401  (the network's roles, named in tokens)
+
 # Signature algorithms accepted: the dev issuer signs ES256; Keycloak's default is RS256.
 ALGORITHMS = ["ES256", "RS256"]
 LEEWAY_SECONDS = 30

@@ -65,7 +65,9 @@ def test_every_event_type_has_a_schema_and_a_publisher():
         "case.opened", "case.referred", "case.assigned", "case.closed",
         "diagnostic.scheduled", "diagnostic.completed",
         "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",
-        "enrolment.completed", "enrolment.withdrawn", "outcome.recorded"}
+        "enrolment.completed", "enrolment.withdrawn", "outcome.recorded",
+        "partner.registered", "partner.updated", "person.registered", "person.updated",
+        "person.left"}
     assert REGISTRY.publishers() == ["diagnostic", "intake", "programmes"]
 
 
@@ -135,7 +137,7 @@ def _valid_value(field):
     if isinstance(field, Timestamp):
         return "2026-11-23T10:00:00+00:00"
     if isinstance(field, fields.List):
-        return ["advice"]
+        return [_valid_value(field.inner)] if field.inner.validators else ["advice"]
     if isinstance(field, fields.Integer):
         return 7
     return "value"

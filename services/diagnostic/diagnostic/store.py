@@ -3,12 +3,15 @@ from sqlalchemy import (
     JSON, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select, update,
 )
 
+from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
 from .domain import Diagnostic
 
 metadata = MetaData()
+# the network directory, as intake's events tell it (parcours_shared.directory)
+directory = DirectoryTables(metadata)
 
 diagnostics = Table(
     "diagnostics", metadata,

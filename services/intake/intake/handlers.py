@@ -8,7 +8,10 @@ import uuid
 from parcours_shared.contracts import utc_now
 
 from . import store
-from .domain import OPEN, Case, no_case, normalise_siren
+from .domain import (
+    OPEN, Case, DirectoryIdTaken, Partner, PartnerNotFound, Person, PersonNotFound, no_case,
+    normalise_siren,
+)
 
 
 def _case_opened_data(case):
@@ -99,3 +102,87 @@ def close_case(uow, case_id, reason):
     uow.publish("case.closed", case.id, {
         "case_id": case.id, "reason": reason, "closed_at": case.closed_at})
     return case
+
+
+# --- the network directory ---------------------------------------------------------------------
+
+def _partner_data(partner):
+    return {"partner_id": partner.id, "name": partner.name, "kind": partner.kind,
+            "regions": sorted(partner.regions)}
+
+
+def _person_data(person):
+    """What the network knows of a person: never their contact details."""
+    return {"person_id": person.id, "partner_id": person.partner_id,
+            "region_code": person.region_code, "role": person.role}
+
+
+def register_partner(uow, command):
+    if store.partner_by_id(uow.session, command["id"]) is not None:
+        raise DirectoryIdTaken("partner id {} is taken: ids are never reused".format(
+            command["id"]), fields={"id": ["taken"]})
+    partner = Partner(id=command["id"], name=command["name"], kind=command["kind"],
+                      regions=sorted(command["regions"]), registered_at=utc_now())
+    store.add_partner(uow.session, partner)
+    uow.publish("partner.registered", partner.id,
+                dict(_partner_data(partner), registered_at=partner.registered_at))
+    return partner
+
+
+def get_partner(session, partner_id):
+    partner = store.partner_by_id(session, partner_id)
+    if partner is None:
+        raise PartnerNotFound("no partner with id {} in the directory".format(partner_id))
+    return partner
+
+
+def update_partner(uow, partner_id, command):
+    partner = get_partner(uow.session, partner_id)
+    partner.update(command["name"], command["kind"], command["regions"],
+                   store.staffed_regions(uow.session, partner_id), at=utc_now())
+    store.save_partner(uow.session, partner)
+    uow.publish("partner.updated", partner.id,
+                dict(_partner_data(partner), updated_at=partner.updated_at))
+    return partner
+
+
+def register_person(uow, partner_id, command):
+    partner = get_partner(uow.session, partner_id)
+    if store.person_by_id(uow.session, command["id"]) is not None:
+        raise DirectoryIdTaken("person id {} is taken: ids are never reused".format(
+            command["id"]), fields={"id": ["taken"]})
+    partner.check_serves(command["region_code"])
+    person = Person(id=command["id"], partner_id=partner.id, region_code=command["region_code"],
+                    role=command["role"], name=command["name"], email=command["email"],
+                    phone=command.get("phone"), registered_at=utc_now())
+    store.add_person(uow.session, person)
+    uow.publish("person.registered", person.id,
+                dict(_person_data(person), registered_at=person.registered_at))
+    return person
+
+
+def get_person(session, person_id):
+    person = store.person_by_id(session, person_id)
+    if person is None:
+        raise PersonNotFound("no person with id {} in the directory".format(person_id))
+    return person
+
+
+def update_person(uow, person_id, command):
+    person = get_person(uow.session, person_id)
+    person.update(get_partner(uow.session, person.partner_id), command["region_code"],
+                  command["role"], command["name"], command["email"], command.get("phone"),
+                  at=utc_now())
+    store.save_person(uow.session, person)
+    uow.publish("person.updated", person.id,
+                dict(_person_data(person), updated_at=person.updated_at))
+    return person
+
+
+def record_departure(uow, person_id):
+    person = get_person(uow.session, person_id)
+    person.leave(at=utc_now())
+    store.save_person(uow.session, person)
+    uow.publish("person.left", person.id, {
+        "person_id": person.id, "partner_id": person.partner_id, "left_at": person.left_at})
+    return person

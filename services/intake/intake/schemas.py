@@ -1,7 +1,7 @@
 """HTTP bodies of the intake API, in and out."""
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from parcours_shared.contracts import INTAKE_CHANNELS
+from parcours_shared.contracts import INTAKE_CHANNELS, PARTNER_KINDS, ROLES
 from parcours_shared.http import PageQuery
 
 from .domain import REGIONS, InvalidSiren, normalise_siren
@@ -67,3 +67,60 @@ class CaseOut(Schema):
     opened_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     closure_reason = fields.String(allow_none=True)
+
+
+# --- the network directory ---------------------------------------------------------------------
+
+DIRECTORY_ID = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$",
+                               error="expected lower-case letters, digits and dashes, like "
+                                     "cci-paris-idf")
+REGION = validate.OneOf(sorted(REGIONS), error="expected an INSEE region code, one of {choices}")
+
+
+class PartnerFields(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(PARTNER_KINDS))
+    regions = fields.List(fields.String(validate=REGION), required=True,
+                          validate=validate.Length(min=1, max=len(REGIONS)))
+
+
+class PartnerRequest(PartnerFields):
+    id = fields.String(required=True, validate=DIRECTORY_ID)
+
+
+class PersonFields(Schema):
+    region_code = fields.String(required=True, validate=REGION)
+    role = fields.String(required=True, validate=validate.OneOf(tuple(ROLES)))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, validate=validate.Regexp(
+        r"^\+?[0-9 .()-]{6,30}$", error="expected a phone number, like +33 1 23 45 67 89"))
+
+
+class PersonRequest(PersonFields):
+    id = fields.String(required=True, validate=DIRECTORY_ID)
+
+
+class PersonOut(Schema):
+    id = fields.String()
+    partner_id = fields.String()
+    region_code = fields.String()
+    role = fields.String()
+    status = fields.String()
+    registered_at = fields.DateTime()
+    left_at = fields.DateTime(allow_none=True)
+
+
+class PersonWithContactOut(PersonOut):
+    name = fields.String()
+    email = fields.String()
+    phone = fields.String(allow_none=True)
+
+
+class PartnerOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    regions = fields.List(fields.String())
+    registered_at = fields.DateTime()
+    updated_at = fields.DateTime(allow_none=True)

@@ -3,15 +3,21 @@ import os
 
 from sqlalchemy.exc import IntegrityError
 
+from parcours_shared.contracts import ROLES
 from parcours_shared.db import Database
 from parcours_shared import http as parcours_http
 from parcours_shared.http import api, query_args, read_json
 
 from . import handlers, store
-from .domain import CaseMoveRefused, CaseNotFound, InvalidSiren
+from .domain import (
+    CaseMoveRefused, CaseNotFound, DirectoryIdTaken, InvalidSiren, OutsidePartnerRegions,
+    PartnerNotFound, PersonMoveRefused, PersonNotFound, RegionStillStaffed,
+    may_see_contact_details,
+)
 from .schemas import (
     AssignmentRequest, CaseListQuery, CaseOut, ClosureRequest, ImportCasesRequest,
-    OpenCaseRequest, ReferralRequest,
+    OpenCaseRequest, PartnerFields, PartnerOut, PartnerRequest, PersonFields, PersonOut,
+    PersonRequest, PersonWithContactOut, ReferralRequest,
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -20,10 +26,16 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 ADVISOR = ("advisor",)
 REFERRERS = ("referrer", "advisor")
 READERS = ("reader", "advisor")
+DIRECTORY_KEEPER = ("admin",)
+EVERYONE = tuple(ROLES)  # the directory is how the network knows itself
 case_out = CaseOut()
+partner_out, person_out, person_with_contact_out = (
+    PartnerOut(), PersonOut(), PersonWithContactOut())
 
 # What each of intake's domain errors is for an HTTP caller (applied by parcours_shared.http).
-HTTP_ERRORS = {InvalidSiren: 400, CaseNotFound: 404, CaseMoveRefused: 409}
+HTTP_ERRORS = {InvalidSiren: 400, CaseNotFound: 404, CaseMoveRefused: 409,
+               PartnerNotFound: 404, PersonNotFound: 404, DirectoryIdTaken: 409,
+               OutsidePartnerRegions: 400, RegionStillStaffed: 409, PersonMoveRefused: 409}
 
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
@@ -86,6 +98,63 @@ class IntakeService(parcours_http.OperationalEndpoints):
         with self.db.transaction() as uow:
             case = handlers.close_case(uow, case_id, command["reason"])
         return case_out.dump(case)
+
+    # --- the network directory ------------------------------------------------------------------
+
+    @api("POST", "/partners", roles=DIRECTORY_KEEPER)
+    def register_partner(self, request):
+        command = read_json(request, PartnerRequest())
+        with self.db.transaction() as uow:
+            return 201, partner_out.dump(handlers.register_partner(uow, command))
+
+    @api("GET", "/partners", roles=EVERYONE)
+    def list_partners(self, request):
+        with self.db.reading() as session:
+            return {"partners": partner_out.dump(store.list_partners(session), many=True)}
+
+    @api("GET", "/partners/<partner_id>", roles=EVERYONE)
+    def get_partner(self, request, partner_id):
+        with self.db.reading() as session:
+            partner = handlers.get_partner(session, partner_id)
+            people = store.people_of(session, partner_id)
+        return dict(partner_out.dump(partner),
+                    people=[self._person(request.caller, person) for person in people])
+
+    @api("PUT", "/partners/<partner_id>", roles=DIRECTORY_KEEPER)
+    def update_partner(self, request, partner_id):
+        command = read_json(request, PartnerFields())
+        with self.db.transaction() as uow:
+            return partner_out.dump(handlers.update_partner(uow, partner_id, command))
+
+    @api("POST", "/partners/<partner_id>/people", roles=DIRECTORY_KEEPER)
+    def register_person(self, request, partner_id):
+        command = read_json(request, PersonRequest())
+        with self.db.transaction() as uow:
+            person = handlers.register_person(uow, partner_id, command)
+        return 201, self._person(request.caller, person)
+
+    @api("GET", "/people/<person_id>", roles=EVERYONE)
+    def get_person(self, request, person_id):
+        with self.db.reading() as session:
+            return self._person(request.caller, handlers.get_person(session, person_id))
+
+    @api("PUT", "/people/<person_id>", roles=DIRECTORY_KEEPER)
+    def update_person(self, request, person_id):
+        command = read_json(request, PersonFields())
+        with self.db.transaction() as uow:
+            person = handlers.update_person(uow, person_id, command)
+        return self._person(request.caller, person)
+
+    @api("POST", "/people/<person_id>/leave", roles=DIRECTORY_KEEPER)
+    def record_departure(self, request, person_id):
+        with self.db.transaction() as uow:
+            return self._person(request.caller, handlers.record_departure(uow, person_id))
+
+    @staticmethod
+    def _person(caller, person):
+        schema = (person_with_contact_out if may_see_contact_details(caller, person)
+                  else person_out)
+        return schema.dump(person)
 
     def _open_once(self, use_case, *args):
         """Two requests for the same new firm race on the SIREN's unique key: the loser reads

@@ -2,6 +2,7 @@
 import os
 
 from parcours_shared.db import Database
+from parcours_shared import directory as parcours_directory
 from parcours_shared import http as parcours_http
 from parcours_shared.http import api, query_args, read_json
 from parcours_shared.inbox import inbox_handler
@@ -33,11 +34,12 @@ HTTP_ERRORS = {
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class ProgrammesService(parcours_http.OperationalEndpoints):
+class ProgrammesService(parcours_http.OperationalEndpoints, parcours_directory.DirectoryCopy):
     name = "programmes"
     http_errors = HTTP_ERRORS
 
     db = Database(store.metadata, MIGRATIONS)
+    directory = store.directory
 
     @inbox_handler("diagnostic.completed")
     def on_diagnostic_completed(self, uow, events):

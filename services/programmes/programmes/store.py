@@ -5,12 +5,15 @@ from sqlalchemy import (
     bindparam, func, insert, select, update,
 )
 
+from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
 from .domain import CONFIRMED, Enrolment, Programme
 
 metadata = MetaData()
+# the network directory, as intake's events tell it (parcours_shared.directory)
+directory = DirectoryTables(metadata)
 
 programmes = Table(
     "programmes", metadata,

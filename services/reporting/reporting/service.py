@@ -4,6 +4,7 @@ import os
 from marshmallow import Schema, fields
 
 from parcours_shared.db import Database
+from parcours_shared import directory as parcours_directory
 from parcours_shared import http as parcours_http
 from parcours_shared.http import api, query_args
 from parcours_shared.inbox import inbox_handler
@@ -23,10 +24,11 @@ class FunnelQuery(Schema):
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class ReportingService(parcours_http.OperationalEndpoints):
+class ReportingService(parcours_http.OperationalEndpoints, parcours_directory.DirectoryCopy):
     name = "reporting"
 
     db = Database(store.metadata, MIGRATIONS, publishes=False)
+    directory = store.directory
 
     @inbox_handler(*COUNTED_EVENT_TYPES)
     def on_pathway_event(self, uow, events):

@@ -6,12 +6,15 @@ from sqlalchemy import (
     update,
 )
 
+from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.sql import insert_new_rows
 
 from .domain import CASE_ATTRIBUTES, CaseProgress
 
 metadata = MetaData()
+# the network directory, as intake's events tell it (parcours_shared.directory)
+directory = DirectoryTables(metadata)
 
 case_progress = Table(
     "case_progress", metadata,
