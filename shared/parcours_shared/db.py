@@ -25,12 +25,19 @@ class DatabaseAccess:
     def engine(self):
         return self._provider.engine
 
+    @property
+    def audit_table(self):
+        return self._provider.audit
+
     @contextmanager
-    def transaction(self):
-        """A unit of work committed at the end of the block (rolled back on error)."""
+    def transaction(self, actor=None):
+        """A unit of work committed at the end of the block (rolled back on error). ``actor``:
+        who asked for it (the request's ``Caller``), carried by every event it publishes and
+        kept in the service's audit trail."""
         provider = self._provider
         with Session(provider.engine) as session:
-            uow = UnitOfWork(session, provider.service_name, provider.outbox)
+            uow = UnitOfWork(session, provider.service_name, provider.outbox, actor=actor,
+                             audit=provider.audit)
             with session.begin():
                 yield uow
                 uow.write_outbox()
@@ -77,6 +84,10 @@ class Database(DependencyProvider):
     @property
     def inbox(self):
         return self.metadata.tables.get("inbox")
+
+    @property
+    def audit(self):
+        return self.metadata.tables.get("audit")
 
     @property
     def service_name(self):

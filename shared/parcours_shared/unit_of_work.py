@@ -5,6 +5,7 @@ import json
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from .audit import audit_row
 from .contracts import build_envelope, exchange_name, utc_now
 
 
@@ -15,10 +16,12 @@ class UnitOfWork:
     a UnitOfWork itself calls ``write_outbox()`` before its commit.
     """
 
-    def __init__(self, session: Session, service_name, outbox: Table):
+    def __init__(self, session: Session, service_name, outbox: Table, actor=None, audit=None):
         self.session = session
         self.service_name = service_name
+        self.actor = actor  # who acted (identity.Caller), carried by every event published
         self._outbox = outbox
+        self._audit = audit
         self.published = []
 
     def publish(self, type_name, subject, data):
@@ -26,7 +29,7 @@ class UnitOfWork:
         (written just before the commit, all of the transaction's events in one statement)."""
         if self._outbox is None:
             raise RuntimeError("{} has no outbox: it publishes no events".format(self.service_name))
-        envelope = build_envelope(self.service_name, type_name, subject, data)
+        envelope = build_envelope(self.service_name, type_name, subject, data, actor=self.actor)
         self.published.append(envelope)
         return envelope
 
@@ -46,3 +49,6 @@ class UnitOfWork:
                          "routing_key": envelope["type"],
                          "body": json.dumps(envelope, separators=(",", ":")), "created_at": now})
         self.session.execute(insert(self._outbox), rows)
+        if self._audit is not None:  # who did what, kept by the service (GET /audit)
+            self.session.execute(insert(self._audit), [audit_row(envelope, now)
+                                                        for envelope in self.published])

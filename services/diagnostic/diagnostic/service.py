@@ -3,6 +3,7 @@ import os
 
 from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
+from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
 from parcours_shared.http import api, query_args, read_json
 from parcours_shared.inbox import inbox_handler
@@ -24,7 +25,8 @@ HTTP_ERRORS = {DiagnosticNotFound: 404, DiagnosticMoveRefused: 409}
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class DiagnosticService(parcours_http.OperationalEndpoints, parcours_directory.DirectoryCopy):
+class DiagnosticService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrail,
+                        parcours_directory.DirectoryCopy):
     name = "diagnostic"
     http_errors = HTTP_ERRORS
 
@@ -50,7 +52,7 @@ class DiagnosticService(parcours_http.OperationalEndpoints, parcours_directory.D
     @api("POST", "/diagnostics/answers", roles=ADVISOR)
     def record_many_answers(self, request):
         answered = read_json(request, BulkAnswersRequest())["diagnostics"]
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             diagnostics = handlers.complete_diagnostics(uow, answered)
         return {"diagnostics": diagnostic_out.dump(diagnostics, many=True)}
 
@@ -62,6 +64,6 @@ class DiagnosticService(parcours_http.OperationalEndpoints, parcours_directory.D
     @api("POST", "/diagnostics/<diagnostic_id>/answers", roles=ADVISOR)
     def record_answers(self, request, diagnostic_id):
         answers = read_json(request, AnswersRequest())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             diagnostic = handlers.complete_diagnostic(uow, diagnostic_id, answers)
         return diagnostic_out.dump(diagnostic)

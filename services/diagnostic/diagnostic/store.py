@@ -3,6 +3,7 @@ from sqlalchemy import (
     JSON, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select, update,
 )
 
+from parcours_shared.audit import audit_table
 from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
@@ -30,6 +31,7 @@ diagnostics = Table(
 )
 
 outbox = outbox_table(metadata)
+audit = audit_table(metadata)  # who did what (parcours_shared.audit)
 inbox = inbox_table(metadata)
 
 

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from parcours_shared.contracts import ROLES
 from parcours_shared.db import Database
+from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
 from parcours_shared.http import api, query_args, read_json
 
@@ -40,7 +41,7 @@ HTTP_ERRORS = {InvalidSiren: 400, CaseNotFound: 404, CaseMoveRefused: 409,
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class IntakeService(parcours_http.OperationalEndpoints):
+class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrail):
     name = "intake"
     http_errors = HTTP_ERRORS
 
@@ -49,13 +50,13 @@ class IntakeService(parcours_http.OperationalEndpoints):
     @api("POST", "/cases", roles=ADVISOR)
     def open_case(self, request):
         command = read_json(request, OpenCaseRequest())
-        case, created = self._open_once(handlers.open_case, command, command["channel"])
+        case, created = self._open_once(request, handlers.open_case, command, command["channel"])
         return (201 if created else 200), dict(case_out.dump(case), created=created)
 
     @api("POST", "/cases/import", roles=ADVISOR)
     def import_cases(self, request):
         firms = read_json(request, ImportCasesRequest())["firms"]
-        results = self._open_once(handlers.import_firms, firms)
+        results = self._open_once(request, handlers.import_firms, firms)
         cases = [{"siren": case.siren, "case_id": case.id,
                   "status": "opened" if created else "existing"} for case, created in results]
         # counted by firm: a SIREN repeated in the list counts once
@@ -66,7 +67,7 @@ class IntakeService(parcours_http.OperationalEndpoints):
     @api("POST", "/referrals", roles=REFERRERS)
     def refer_firm(self, request):
         referral = read_json(request, ReferralRequest())
-        case, created = self._open_once(handlers.refer_firm, referral)
+        case, created = self._open_once(request, handlers.refer_firm, referral)
         return (201 if created else 200), dict(case_out.dump(case), created=created)
 
     @api("GET", "/cases", roles=READERS)
@@ -88,14 +89,14 @@ class IntakeService(parcours_http.OperationalEndpoints):
     @api("POST", "/cases/<case_id>/assign", roles=ADVISOR)
     def assign_case(self, request, case_id):
         command = read_json(request, AssignmentRequest())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             case = handlers.assign_case(uow, case_id, command["advisor"], command["partner"])
         return case_out.dump(case)
 
     @api("POST", "/cases/<case_id>/close", roles=ADVISOR)
     def close_case(self, request, case_id):
         command = read_json(request, ClosureRequest())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             case = handlers.close_case(uow, case_id, command["reason"])
         return case_out.dump(case)
 
@@ -104,7 +105,7 @@ class IntakeService(parcours_http.OperationalEndpoints):
     @api("POST", "/partners", roles=DIRECTORY_KEEPER)
     def register_partner(self, request):
         command = read_json(request, PartnerRequest())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             return 201, partner_out.dump(handlers.register_partner(uow, command))
 
     @api("GET", "/partners", roles=EVERYONE)
@@ -123,13 +124,13 @@ class IntakeService(parcours_http.OperationalEndpoints):
     @api("PUT", "/partners/<partner_id>", roles=DIRECTORY_KEEPER)
     def update_partner(self, request, partner_id):
         command = read_json(request, PartnerFields())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             return partner_out.dump(handlers.update_partner(uow, partner_id, command))
 
     @api("POST", "/partners/<partner_id>/people", roles=DIRECTORY_KEEPER)
     def register_person(self, request, partner_id):
         command = read_json(request, PersonRequest())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             person = handlers.register_person(uow, partner_id, command)
         return 201, self._person(request.caller, person)
 
@@ -141,13 +142,13 @@ class IntakeService(parcours_http.OperationalEndpoints):
     @api("PUT", "/people/<person_id>", roles=DIRECTORY_KEEPER)
     def update_person(self, request, person_id):
         command = read_json(request, PersonFields())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             person = handlers.update_person(uow, person_id, command)
         return self._person(request.caller, person)
 
     @api("POST", "/people/<person_id>/leave", roles=DIRECTORY_KEEPER)
     def record_departure(self, request, person_id):
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             return self._person(request.caller, handlers.record_departure(uow, person_id))
 
     @staticmethod
@@ -156,12 +157,12 @@ class IntakeService(parcours_http.OperationalEndpoints):
                   else person_out)
         return schema.dump(person)
 
-    def _open_once(self, use_case, *args):
+    def _open_once(self, request, use_case, *args):
         """Two requests for the same new firm race on the SIREN's unique key: the loser reads
         the winner's case instead of failing."""
         try:
-            with self.db.transaction() as uow:
+            with self.db.transaction(request.caller) as uow:
                 return use_case(uow, *args)
         except IntegrityError:
-            with self.db.transaction() as uow:
+            with self.db.transaction(request.caller) as uow:
                 return use_case(uow, *args)

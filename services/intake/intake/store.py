@@ -3,6 +3,7 @@ from sqlalchemy import (
     JSON, Column, DateTime, ForeignKey, MetaData, String, Table, insert, select, update,
 )
 
+from parcours_shared.audit import audit_table
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
@@ -55,6 +56,7 @@ people = Table(
 )
 
 outbox = outbox_table(metadata)
+audit = audit_table(metadata)  # who did what (parcours_shared.audit)
 inbox = inbox_table(metadata)
 
 

@@ -3,6 +3,7 @@ import os
 
 from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
+from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
 from parcours_shared.http import api, query_args, read_json
 from parcours_shared.inbox import inbox_handler
@@ -34,7 +35,8 @@ HTTP_ERRORS = {
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class ProgrammesService(parcours_http.OperationalEndpoints, parcours_directory.DirectoryCopy):
+class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrail,
+                        parcours_directory.DirectoryCopy):
     name = "programmes"
     http_errors = HTTP_ERRORS
 
@@ -48,7 +50,7 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_directory.D
     @api("POST", "/programmes", roles=MANAGER)
     def create_programme(self, request):
         command = read_json(request, ProgrammeRequest())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             programme = handlers.create_programme(uow, command)
         return 201, programme_out.dump(dict(programme.as_row(), sessions=[]))
 
@@ -60,7 +62,7 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_directory.D
     @api("POST", "/programmes/<programme_id>/sessions", roles=MANAGER)
     def add_session(self, request, programme_id):
         command = read_json(request, SessionRequest())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             programme_session = handlers.add_session(uow, programme_id, command)
         return 201, session_out.dump(dict(programme_session, seats_left=command["capacity"]))
 
@@ -83,29 +85,29 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_directory.D
     @api("POST", "/enrolments/confirm", roles=MANAGER)
     def confirm_enrolments(self, request):
         enrolment_ids = read_json(request, ConfirmationsRequest())["enrolment_ids"]
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             enrolments = handlers.confirm_enrolments(uow, enrolment_ids)
         return {"enrolments": enrolment_out.dump(enrolments, many=True)}
 
     @api("POST", "/enrolments/<enrolment_id>/confirm", roles=MANAGER)
     def confirm_enrolment(self, request, enrolment_id):
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             return enrolment_out.dump(handlers.confirm_enrolment(uow, enrolment_id))
 
     @api("POST", "/enrolments/<enrolment_id>/complete", roles=MANAGER)
     def complete_enrolment(self, request, enrolment_id):
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             return enrolment_out.dump(handlers.complete_enrolment(uow, enrolment_id))
 
     @api("POST", "/enrolments/<enrolment_id>/withdraw", roles=MANAGER)
     def withdraw_enrolment(self, request, enrolment_id):
         command = read_json(request, WithdrawalRequest())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             return enrolment_out.dump(
                 handlers.withdraw_enrolment(uow, enrolment_id, command["reason"]))
 
     @api("POST", "/outcomes", roles=MANAGER)
     def record_outcome(self, request):
         command = read_json(request, OutcomeRequest())
-        with self.db.transaction() as uow:
+        with self.db.transaction(request.caller) as uow:
             return 201, outcome_out.dump(handlers.record_outcome(uow, command))

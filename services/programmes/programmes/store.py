@@ -5,6 +5,7 @@ from sqlalchemy import (
     bindparam, func, insert, select, update,
 )
 
+from parcours_shared.audit import audit_table
 from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
@@ -61,6 +62,7 @@ outcomes = Table(
 )
 
 outbox = outbox_table(metadata)
+audit = audit_table(metadata)  # who did what (parcours_shared.audit)
 inbox = inbox_table(metadata)
 
 

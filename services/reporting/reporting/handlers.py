@@ -6,8 +6,9 @@ from .domain import STAGE_OF_EVENT, funnel
 
 
 def record_progress(uow, events):
-    """Move each event's case forward and keep the running totals in step: a batch of events
-    costs a few statements, whatever its size (the events come in batches, see the inbox)."""
+    """Move each event's case forward, keep the running totals in step and the case's timeline:
+    a batch of events costs a few statements, whatever its size (the events come in batches,
+    see the inbox)."""
     cases = store.progress_for_update(uow.session, {event.data["case_id"] for event in events})
     before = {case_id: case.copy() for case_id, case in cases.items()}
     totals = Counter()
@@ -20,7 +21,16 @@ def record_progress(uow, events):
             reached.stage, data[reached.time_field], attributes))
     store.save_progress(uow.session, before, cases)
     store.add_to_totals(uow.session, totals)
+    store.add_to_timeline(uow.session, events)
 
 
 def pathway_funnel(session, region_code=None):
     return funnel(store.stage_counts(session, region_code))
+
+
+def timeline_of_case(session, case_id):
+    """Every change to the case across the network, oldest first, with who acted."""
+    return [{"at": row["at"].isoformat(), "source": row["source"],
+             "event_type": row["event_type"], "event_id": row["event_id"],
+             "partner": row["partner"], "person": row["person"]}
+            for row in store.case_timeline(session, case_id)]

@@ -3,6 +3,8 @@ import os
 
 from marshmallow import Schema, fields
 
+from parcours_shared.audit import AuditQuery
+from parcours_shared.contracts import ROLES
 from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import http as parcours_http
@@ -33,6 +35,14 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_directory.Di
     @inbox_handler(*COUNTED_EVENT_TYPES)
     def on_pathway_event(self, uow, events):
         handlers.record_progress(uow, events)
+
+    @api("GET", "/audit", roles=tuple(ROLES))
+    def case_timeline(self, request):
+        """The case's whole timeline across the network: every service's changes to it, with
+        who acted (each service's own /audit has its part)."""
+        subject = query_args(request, AuditQuery())["subject"]
+        with self.db.reading() as session:
+            return {"subject": subject, "changes": handlers.timeline_of_case(session, subject)}
 
     @api("GET", "/funnel", roles=STEERING)
     def funnel(self, request):

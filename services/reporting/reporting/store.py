@@ -33,6 +33,19 @@ case_stages = Table(
     Index("ix_case_stages_stage_reached_at", "stage", "reached_at"),
 )
 
+# Every event about a case, from every service, with who acted: the case's whole timeline
+# across the network (GET /audit?subject=<case id>).
+timeline = Table(
+    "timeline", metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+    Column("event_type", String(100), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("partner", String(64)),
+    Column("person", String(64)),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 # How many cases reached each stage, per region; kept in step with case_progress in the same
 # transaction. The overall funnel is their sum (a few dozen rows whatever the number of cases).
 stage_totals = Table(
@@ -128,3 +141,16 @@ def stage_counts(session, region_code=None):
         query = select(stage_totals.c.stage, func.sum(stage_totals.c.cases)).group_by(
             stage_totals.c.stage)
     return {stage: int(cases) for stage, cases in session.execute(query)}
+
+
+def add_to_timeline(session, events):
+    """One row per event (an event delivered again adds nothing)."""
+    insert_new_rows(session, timeline, [
+        {"case_id": event.data["case_id"], "event_id": event.id, "event_type": event.type,
+         "source": event.source, "partner": event.partner, "person": event.person,
+         "at": event.time} for event in events], ["case_id", "event_id"])
+
+
+def case_timeline(session, case_id):
+    return session.execute(select(timeline).where(timeline.c.case_id == case_id)
+                           .order_by(timeline.c.at, timeline.c.event_id)).mappings().all()

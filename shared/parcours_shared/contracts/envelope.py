@@ -6,6 +6,11 @@ schema and version (``urn:parcours:schema:<type>:v<version>``) so a consumer can
 contract it reads. Publishers validate before an event enters their outbox; consumers validate
 before a handler sees it, ignore unknown fields (adding an optional field is a compatible
 change) and receive the data in the latest version's shape.
+
+Who acted travels in two CloudEvents extension attributes, on every event that a partner's
+caller caused: ``partner`` (the acting partner's id in the network directory) and ``person``
+(the acting person's id, when a person acted rather than a partner's system). An event a
+service published by itself, in reaction to another event, has neither.
 """
 import uuid
 from dataclasses import dataclass
@@ -51,6 +56,9 @@ class EnvelopeSchema(Schema):
     datacontenttype = fields.String(required=True, validate=validate.Equal(CONTENT_TYPE))
     dataschema = fields.String(required=True)
     data = fields.Dict(required=True)
+    # extension attributes: who acted (absent when the service acted by itself)
+    partner = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    person = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
 
 
 _ENVELOPE_SCHEMA = EnvelopeSchema()
@@ -76,10 +84,12 @@ class Event:
     time: datetime
     dataschema: str
     data: dict
+    partner: str = None  # who acted: the partner's id (extension attribute)
+    person: str = None   # and the person's, when a person acted
 
 
 def build_envelope(service_name, type_name, subject, data, event_id=None, time=None,
-                   registry=REGISTRY):
+                   registry=REGISTRY, actor=None):
     """Make the JSON-ready envelope of a new event of the type's latest version, validating
     ``data`` against its schema.
 
@@ -90,7 +100,7 @@ def build_envelope(service_name, type_name, subject, data, event_id=None, time=N
     if event_type.publisher != service_name:
         raise ContractViolation("{} publishes {!r}, not {}".format(
             event_type.publisher, type_name, service_name))
-    return {
+    envelope = {
         "specversion": SPEC_VERSION,
         "id": str(event_id or uuid.uuid4()),
         "source": source_uri(service_name),
@@ -101,6 +111,11 @@ def build_envelope(service_name, type_name, subject, data, event_id=None, time=N
         "dataschema": event_type.dataschema,
         "data": event_type.dump(data),
     }
+    if actor is not None:  # anything with .partner and .person (identity.Caller)
+        envelope["partner"] = actor.partner
+        if actor.person:
+            envelope["person"] = actor.person
+    return envelope
 
 
 def parse_envelope(body, registry=REGISTRY):
@@ -136,4 +151,6 @@ def parse_envelope(body, registry=REGISTRY):
         time=envelope["time"],
         dataschema=latest.dataschema,
         data=data,
+        partner=envelope["partner"],
+        person=envelope["person"],
     )

@@ -50,8 +50,15 @@ def envelope_schema(event_type):
             "datacontenttype": {"const": CONTENT_TYPE},
             "dataschema": {"const": event_type.dataschema},
             "data": data_schema(event_type),
+            "partner": {"type": "string", "minLength": 1, "maxLength": 64,
+                        "description": "Extension attribute: the partner whose caller caused "
+                                       "the event (its id in the network directory); absent "
+                                       "when the service acted by itself."},
+            "person": {"type": "string", "minLength": 1, "maxLength": 64,
+                       "description": "Extension attribute: the person who acted for that "
+                                      "partner, when a person did."},
         },
-        "additionalProperties": True,  # CloudEvents extension attributes
+        "additionalProperties": True,  # other CloudEvents extension attributes
     }
 
 

@@ -25,6 +25,7 @@ class UseCaseDatabase:
     def __init__(self, service_name, metadata):
         self.service_name = service_name
         self._outbox = metadata.tables.get("outbox")
+        self._audit = metadata.tables.get("audit")
         # one connection for the whole test: an in-memory database lives as long as it
         self.engine = create_engine("sqlite://", poolclass=StaticPool,
                                     connect_args={"check_same_thread": False})
@@ -32,9 +33,10 @@ class UseCaseDatabase:
         self.published = []   # envelopes of the committed transactions' events, in order
 
     @contextmanager
-    def transaction(self):
+    def transaction(self, actor=None):
         with Session(self.engine) as session:
-            uow = UnitOfWork(session, self.service_name, self._outbox)
+            uow = UnitOfWork(session, self.service_name, self._outbox, actor=actor,
+                             audit=self._audit)
             with session.begin():
                 yield uow
                 uow.write_outbox()
