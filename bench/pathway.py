@@ -41,6 +41,7 @@ STAFF_POLL_INTERVAL = 0.25  # how often staff look for new work when there is no
 OPENING_TICK = 0.1  # the paced run imports its firms this often
 REGIONS = ["84", "11", "53", "76", "32", "93", "44", "75", "52", "28"]
 HTTP_TIMEOUT = 30
+AGENCY = "business-france"  # runs the programme the cases enrol in
 
 
 def _ready_answers():
@@ -73,6 +74,8 @@ class Network:
         self.names = list(processes.START_ORDER)  # consumers first
         issuer = processes.dev_issuer(os.path.join(work_dir, "issuer"))
         self.headers = {"Authorization": processes.operator_authorization(issuer)}
+        # the programme is the agency's: its enrolments are the agency's to decide
+        self.agency_headers = {"Authorization": processes.partner_authorization(issuer, AGENCY)}
         self.services = {
             name: processes.ServiceProcess(name, _free_port(), self.log_dir, env={
                 "AMQP_URI": amqp_uri, **processes.issuer_settings(issuer),
@@ -131,7 +134,8 @@ class Network:
 
     def post(self, service, path, body, expected=(200, 201), http=requests):
         response = http.post(self.urls[service] + path, json=body, timeout=HTTP_TIMEOUT,
-                             headers=self.headers)
+                             headers=self.agency_headers if service == "programmes"
+                             else self.headers)
         _expect(response, *expected)
         return response.json()
 
@@ -233,7 +237,7 @@ def funnel(network):
 
 def add_programme(network, cases):
     programme = network.post("programmes", "/programmes", {
-        "partner": "Business France", "name": "Bench prospection Allemagne",
+        "partner": AGENCY, "name": "Bench prospection Allemagne",
         "kind": "targeted_market", "maturity_levels": ["first_time_exporter"]})
     for _ in range(math.ceil(cases / SESSION_CAPACITY)):
         network.post("programmes", "/programmes/{}/sessions".format(programme["id"]), {

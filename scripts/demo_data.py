@@ -75,6 +75,7 @@ NAMES = ["Ateliers", "Biotech", "Chocolaterie", "Cosmétiques", "Distillerie", "
 PLACES = ["du Rhône", "de Bretagne", "d'Occitanie", "du Nord", "de Provence", "d'Alsace"]
 REGIONS = ["84", "53", "76", "32", "93", "44", "11", "75", "52", "28"]
 NAF_CODES = ["21.20Z", "10.82Z", "20.42Z", "11.01Z", "26.51B", "24.51Z", "32.12Z", "32.40Z"]
+OPERATOR = "network-operator"  # the demo loader itself, for what no one partner owns
 REFERRERS = ["medicen", "pole-mer-mediterranee", "cce-occitanie", "bpifrance"]
 
 # answer profiles -> the maturity they lead to
@@ -138,10 +139,17 @@ def is_empty(urls, authorization):
                      authorization=authorization)["cases"]
 
 
-def load(urls, authorization, progress=print, seed=2016):
-    """Load the demo network; ``urls`` maps service name to base URL, ``authorization`` is the
-    ``Authorization`` header to call them with."""
-    call = functools.partial(_call, authorization=authorization)
+def load(urls, act_as, progress=print, seed=2016):
+    """Load the demo network; ``urls`` maps service name to base URL, ``act_as(partner)`` gives
+    the ``Authorization`` header of a caller of that partner. Each partner changes only what is
+    its own: programmes are created, and their enrolments decided, by their own partner;
+    referrals are sent by the referring partner; the rest by the network's operator."""
+    call = functools.partial(_call, authorization=act_as(OPERATOR))
+
+    @functools.lru_cache(maxsize=None)
+    def as_partner(partner):
+        return functools.partial(_call, authorization=act_as(partner))
+
     rng = random.Random(seed)
     progress("demo: the network directory, {} partners".format(len(DIRECTORY)))
     for partner_id, name, kind, regions, people in DIRECTORY:
@@ -152,13 +160,16 @@ def load(urls, authorization, progress=print, seed=2016):
                 "id": person_id, "region_code": region, "role": role, "name": person_name,
                 "email": "{}@{}.example".format(person_id[2:].replace("-", "."), partner_id)})
     progress("demo: creating {} programmes".format(len(PROGRAMMES)))
+    runner = {}  # programme id -> the partner that runs it
     for partner, name, kind, levels, sessions in PROGRAMMES:
-        programme = call("POST", urls["programmes"] + "/programmes", {
+        programme = as_partner(partner)("POST", urls["programmes"] + "/programmes", {
             "partner": partner, "name": name, "kind": kind, "maturity_levels": levels})
+        runner[programme["id"]] = partner
         for days, market, place, capacity in sessions:
-            call("POST", "{}/programmes/{}/sessions".format(urls["programmes"], programme["id"]),
-                  {"starts_on": (date.today() + timedelta(days=days)).isoformat(),
-                   "market": market, "place": place, "capacity": capacity})
+            as_partner(partner)(
+                "POST", "{}/programmes/{}/sessions".format(urls["programmes"], programme["id"]),
+                {"starts_on": (date.today() + timedelta(days=days)).isoformat(),
+                 "market": market, "place": place, "capacity": capacity})
 
     sirens = siren_numbers(seed)
     firms = []
@@ -167,11 +178,12 @@ def load(urls, authorization, progress=print, seed=2016):
                 "company_name": "{} {}".format(rng.choice(NAMES), rng.choice(PLACES)),
                 "region_code": rng.choice(REGIONS), "naf_code": rng.choice(NAF_CODES)}
         if number % 4 == 0:
-            case = call("POST", urls["intake"] + "/referrals", dict(
-                firm, referred_by=rng.choice(REFERRERS), reason="export potential detected"))
+            referrer = rng.choice(REFERRERS)
+            case = as_partner(referrer)("POST", urls["intake"] + "/referrals", dict(
+                firm, referred_by=referrer, reason="export potential detected"))
         else:
             case = call("POST", urls["intake"] + "/cases",
-                         dict(firm, channel=rng.choice(["walk_in", "web", "phone"])))
+                        dict(firm, channel=rng.choice(["walk_in", "web", "phone"])))
         firms.append((case, journey))
         progress("demo: opened case {}/{}".format(number, len(JOURNEYS)), end="\r")
     progress("")
@@ -186,7 +198,7 @@ def load(urls, authorization, progress=print, seed=2016):
                     else rng.choice(["first_time_exporter", "occasional_exporter",
                                      "experienced_exporter"]))
         call("POST", "{}/diagnostics/{}/answers".format(urls["diagnostic"], diagnostic["id"]),
-              PROFILES[maturity])
+             PROFILES[maturity])
         progress("demo: diagnostic {}/{} completed".format(number, len(diagnosed)), end="\r")
     progress("")
 
@@ -195,13 +207,14 @@ def load(urls, authorization, progress=print, seed=2016):
         enrolment = _wait(lambda: call("GET", "{}/enrolments?case_id={}".format(
             urls["programmes"], case["id"]))["enrolments"],
             "an enrolment proposal for case {}".format(case["id"]))[0]
+        agency = as_partner(runner[enrolment["programme_id"]])
         if journey in ("confirmed", "completed", "outcome"):
-            call("POST", "{}/enrolments/{}/confirm".format(urls["programmes"], enrolment["id"]))
+            agency("POST", "{}/enrolments/{}/confirm".format(urls["programmes"], enrolment["id"]))
         if journey in ("completed", "outcome"):
-            call("POST", "{}/enrolments/{}/complete".format(urls["programmes"], enrolment["id"]),
-                  expect=(200, 409))  # a waitlisted firm cannot complete yet
+            agency("POST", "{}/enrolments/{}/complete".format(urls["programmes"], enrolment["id"]),
+                   expect=(200, 409))  # a waitlisted firm cannot complete yet
         if journey == "outcome":
-            call("POST", urls["programmes"] + "/outcomes", {
+            agency("POST", urls["programmes"] + "/outcomes", {
                 "case_id": case["id"], "enrolment_id": enrolment["id"],
                 "kind": rng.choice(OUTCOMES), "amount_eur": rng.choice([None, 150000, 400000])})
         progress("demo: enrolment {}/{} handled".format(number, len(enrolled)), end="\r")
@@ -216,7 +229,7 @@ def main():
     urls = {name: "{}:{}".format(base, port) for name, port in
             (("intake", 8001), ("diagnostic", 8002), ("programmes", 8003), ("reporting", 8004))}
     issuer = processes.dev_issuer(os.path.join(processes.ROOT, "data", "issuer"))
-    load(urls, processes.operator_authorization(issuer))
+    load(urls, lambda partner: processes.partner_authorization(issuer, partner))
 
 
 if __name__ == "__main__":

@@ -39,12 +39,18 @@ def issuer_settings(issuer):
     return {"PARCOURS_TOKEN_ISSUER": issuer.issuer, "PARCOURS_JWKS": issuer.jwks_path}
 
 
-def operator_authorization(issuer, lifetime=24 * 3600):
+def partner_authorization(issuer, partner, roles=None, lifetime=24 * 3600):
     """An ``Authorization`` header for the tools that drive the whole network (the demo loader,
-    the benchmark, the fault suite): every role, on all four services."""
+    the benchmark, the fault suite), acting for ``partner``: ``roles`` (default every role), on
+    all four services. Each partner changes only what is its own: a programme's enrolments are
+    confirmed by a caller of the partner that runs it."""
     from parcours_shared.identity import ROLES
-    return "Bearer " + issuer.token("network-operator", list(ROLES), list(SERVICE_CLASSES),
+    return "Bearer " + issuer.token(partner, list(roles or ROLES), list(SERVICE_CLASSES),
                                     lifetime=lifetime)
+
+
+def operator_authorization(issuer, lifetime=24 * 3600):
+    return partner_authorization(issuer, "network-operator", lifetime=lifetime)
 
 
 class ServiceFailed(RuntimeError):

@@ -16,7 +16,7 @@ import broker
 import demo_data
 from processes import (
     DEFAULT_PORTS, ROOT, START_ORDER, ServiceFailed, ServiceProcess, dev_issuer,
-    issuer_settings, operator_authorization, stop_all,
+    issuer_settings, operator_authorization, partner_authorization, stop_all,
 )
 
 
@@ -79,7 +79,7 @@ def main():
         urls = {name: service.url for name, service in processes.items()}
         if demo_data.is_empty(urls, operator):
             print("==> loading the demo network through the services' APIs")
-            demo_data.load(urls, operator,
+            demo_data.load(urls, lambda partner: partner_authorization(issuer, partner),
                            progress=lambda text, end="\n": print(text, end=end, flush=True))
         else:
             print("==> databases already hold data: demo not loaded (`make clean` starts afresh)")

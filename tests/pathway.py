@@ -2,6 +2,7 @@
 from datetime import date, timedelta
 
 from parcours_testing import wait_for
+from parcours_testing.identity import TEST_PARTNER
 
 READY_ANSWERS = {
     "domestic_success": True, "export_share_percent": 5, "export_staff": 1,
@@ -10,12 +11,16 @@ READY_ANSWERS = {
 }
 
 
-def add_programme(network, maturity_levels, capacity=10, name="Prospection Allemagne"):
-    programme = network.programmes.post("/programmes", {
-        "partner": "Business France", "name": name, "kind": "targeted_market",
+def add_programme(network, maturity_levels, capacity=10, name="Prospection Allemagne",
+                  partner=TEST_PARTNER):
+    """A programme of ``partner`` (the tests' own caller unless told), with one session."""
+    manager = (network.programmes if partner == TEST_PARTNER
+               else network.programmes.as_caller(partner, ["programme_manager"]))
+    programme = manager.post("/programmes", {
+        "partner": partner, "name": name, "kind": "targeted_market",
         "maturity_levels": maturity_levels})
     assert programme.status_code == 201, programme.text
-    session = network.programmes.post(
+    session = manager.post(
         "/programmes/{}/sessions".format(programme.json()["id"]),
         {"starts_on": (date.today() + timedelta(days=30)).isoformat(), "market": "DE",
          "place": "Düsseldorf", "capacity": capacity})

@@ -6,7 +6,7 @@ from pathway import READY_ANSWERS, add_programme, proposed_enrolment, scheduled_
 
 
 def test_a_cases_timeline_names_who_acted_at_each_step(network):
-    add_programme(network, ["first_time_exporter"])
+    add_programme(network, ["first_time_exporter"], partner="business-france")
     chamber = network.intake.as_caller("cci-paris-idf", ["advisor"], person="p-claire-martin")
     opened = chamber.post("/cases", {"siren": next(luhn_valid_sirens(53000000)),
                                      "company_name": "Ateliers Durand", "region_code": "11",

@@ -5,6 +5,7 @@ import socket
 import pytest
 import requests
 from parcours_testing import luhn_valid_sirens
+from parcours_testing.identity import TEST_PARTNER
 
 from conftest import SERVICES
 
@@ -56,7 +57,7 @@ def test_a_query_value_or_an_id_in_the_path_with_a_nul_byte_is_refused(intake):
 def test_a_count_must_be_a_whole_number_and_finite(running_service):
     programmes = running_service(SERVICES["programmes"])
     programme = programmes.post("/programmes", {
-        "partner": "business-france", "name": "Prépa export", "kind": "preparation",
+        "partner": TEST_PARTNER, "name": "Prépa export", "kind": "preparation",
         "maturity_levels": ["first_time_exporter"]}).json()
     path = "/programmes/{}/sessions".format(programme["id"])
     for capacity in ("3.0", '"3"', "3.5", "NaN", "Infinity", "1e400", "10000000000"):

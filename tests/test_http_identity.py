@@ -10,7 +10,7 @@ import time
 import pytest
 from parcours_shared.dev_issuer import DevIssuer
 from parcours_testing import luhn_valid_sirens
-from parcours_testing.identity import ISSUER, bearer, issuer
+from parcours_testing.identity import ISSUER, TEST_PARTNER, bearer, issuer
 
 from conftest import SERVICES
 from pathway import READY_ANSWERS
@@ -22,7 +22,7 @@ PROTECTED = {
     "intake": (("post", "/cases", {"siren": SIREN, "company_name": "Ateliers Durand",
                                    "channel": "web"}), "advisor", "reader", 201),
     "diagnostic": (("get", "/diagnostics", None), "reader", "steering", 200),
-    "programmes": (("post", "/programmes", {"partner": "business-france", "name": "Prépa export",
+    "programmes": (("post", "/programmes", {"partner": TEST_PARTNER, "name": "Prépa export",
                                             "kind": "preparation",
                                             "maturity_levels": ["first_time_exporter"]}),
                    "programme_manager", "advisor", 201),

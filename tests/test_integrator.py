@@ -20,9 +20,10 @@ def test_a_plain_amqp_client_reads_self_describing_cloudevents(network, rabbit_c
                       callbacks=[lambda body, message: (received.append((body, message)),
                                                         message.ack())]):
             siren = next(luhn_valid_sirens())
-            referral = network.intake.post("/referrals", {
+            cluster = network.intake.as_caller("pole-mer-mediterranee", ["referrer"])
+            referral = cluster.post("/referrals", {
                 "siren": siren, "company_name": "Biotech du Sud", "region_code": "93",
-                "referred_by": "Pôle Mer Méditerranée", "reason": "export potential in Asia"})
+                "reason": "export potential in Asia"})
             assert referral.status_code == 201, referral.text
 
             def drain():
@@ -50,5 +51,6 @@ def test_a_plain_amqp_client_reads_self_describing_cloudevents(network, rabbit_c
     assert opened["dataschema"] == "urn:parcours:schema:case.opened:v1"
     assert opened["data"]["siren"] == siren and opened["data"]["channel"] == "referral"
     referred = by_type["case.referred"][0]
-    assert referred["data"]["referred_by"] == "Pôle Mer Méditerranée"
+    assert referred["data"]["referred_by"] == "pole-mer-mediterranee"
+    assert referred["partner"] == "pole-mer-mediterranee"  # who acted, as an extension
     json.dumps(opened)  # plain JSON all the way down

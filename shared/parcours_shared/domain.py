@@ -18,6 +18,12 @@ class DomainError(Exception):
         self.fields = fields
 
 
+class NotYours(DomainError):
+    """A partner asked to change, or read, what is another partner's (HTTP 403, whatever the
+    service): each service's ownership rules are plain functions of its domain that raise it,
+    saying whose it is."""
+
+
 class MoveRefused(DomainError):
     """An entity was asked to make a move its status does not allow."""
 

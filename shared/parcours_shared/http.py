@@ -34,7 +34,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
-from .domain import DomainError
+from .domain import DomainError, NotYours
 from .engine import DATABASE_UNAVAILABLE
 from .identity import (
     ROLES, IssuerUnreachable, MissingRole, TokenVerifier, Unauthenticated, authenticate_header,
@@ -47,7 +47,10 @@ log = logging.getLogger(__name__)
 
 EXPECTED_ERRORS = (DomainError, ValidationError, BadRequest)
 # the ``error`` of a body by status (``reason`` is the domain's own word)
-ERROR_CODES = {400: "invalid_input", 404: "not_found", 409: "conflict", 422: "refused"}
+ERROR_CODES = {400: "invalid_input", 403: "forbidden", 404: "not_found", 409: "conflict",
+               422: "refused"}
+# what every service's domain errors are, unless its own table says otherwise
+DEFAULT_HTTP_ERRORS = {NotYours: 403}
 
 
 def json_response(status, payload, headers=None):
@@ -64,9 +67,10 @@ def error_reason(error_class):
 
 def domain_error_status(exc, http_errors):
     """The status the service's table gives this error (the nearest class in its ancestry)."""
+    table = {**DEFAULT_HTTP_ERRORS, **http_errors}
     for error_class in type(exc).__mro__:
-        if error_class in http_errors:
-            return http_errors[error_class]
+        if error_class in table:
+            return table[error_class]
     log.warning("%s is missing from the service's http_errors: answering 400", type(exc).__name__)
     return 400
 

@@ -27,9 +27,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"
 import broker  # noqa: E402
 from processes import (  # noqa: E402
     START_ORDER, ServiceProcess, dev_issuer, issuer_settings, operator_authorization,
+    partner_authorization,
 )
 
 PUBLISHERS = ("intake", "diagnostic", "programmes")
+AGENCY = "business-france"  # runs the programme the driven firms enrol in
 RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 AMQP_BASE = "pyamqp://guest:guest@127.0.0.1:5672"
 # Short delays so retries and the relay's polling do not dominate the measured recovery.
@@ -115,6 +117,8 @@ class FaultNetwork:
         ports = _free_ports(len(START_ORDER))
         issuer = dev_issuer(os.path.join(workdir, "issuer"))
         self.authorization = operator_authorization(issuer)
+        # the programme is the agency's: its enrolments are the agency's to decide
+        self.agency_authorization = partner_authorization(issuer, AGENCY)
         self.services = {
             name: ServiceProcess(name, port, workdir, env=dict(
                 SERVICE_ENV, **issuer_settings(issuer), DATABASE_URL=self.database_urls[name],
@@ -230,7 +234,8 @@ class PathwayDriver:
             try:
                 response = requests.request(
                     method, self.network.url(service) + path, json=body, timeout=10,
-                    headers={"Authorization": self.network.authorization})
+                    headers={"Authorization": self.network.agency_authorization
+                             if service == "programmes" else self.network.authorization})
                 if response.status_code in ok or response.status_code == 409:
                     return response
                 if response.status_code < 500:
@@ -243,7 +248,7 @@ class PathwayDriver:
 
     def setup(self):
         programme = self._call("POST", "programmes", "/programmes", {
-            "partner": "Business France", "name": "Prospection Allemagne",
+            "partner": AGENCY, "name": "Prospection Allemagne",
             "kind": "targeted_market", "maturity_levels": ["first_time_exporter"]}).json()
         self._call("POST", "programmes", "/programmes/{}/sessions".format(programme["id"]), {
             "starts_on": "2099-01-15", "market": "DE", "place": "Düsseldorf",

@@ -6,7 +6,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as siren_number
 
 from parcours_shared.contracts import REGIONS  # noqa: F401  (the regions a case may be in)
-from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused
+from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused, NotYours
 
 OPEN, ASSIGNED, CLOSED = "open", "assigned", "closed"
 
@@ -58,9 +58,11 @@ class Case:
     closed_at: datetime | None = None
     closure_reason: str | None = None
 
-    def assign(self, advisor, partner):
-        self.status = CASE_LIFECYCLE.next_status(self.id, self.status, "assign")
-        self.advisor, self.partner = advisor, partner
+    def assign(self, advisor_id, person):
+        """To ``person``, the directory's entry of ``advisor_id`` (None if it has none)."""
+        status = CASE_LIFECYCLE.next_status(self.id, self.status, "assign")
+        check_assignable_to(person, advisor_id)
+        self.status, self.advisor, self.partner = status, advisor_id, person.partner_id
 
     def close(self, reason, at):
         self.status = CASE_LIFECYCLE.next_status(self.id, self.status, "close")
@@ -158,3 +160,73 @@ def may_see_contact_details(caller, person):
     (admin); other partners see who they are in the network, not how to reach them."""
     return caller is not None and (caller.partner == person.partner_id
                                    or "admin" in caller.roles)
+
+
+# --- ownership: who may read and change a case ------------------------------------------------
+# ``actor`` is the request's caller (None: the service itself); ``actor_partner`` its partner as
+# the directory has it (None if the directory does not know it).
+
+SINGLE_WINDOW_KIND = "chamber_of_commerce"
+
+
+class UnknownAdvisor(DomainError):
+    """A case goes to an advisor the directory knows, still with their partner."""
+
+
+def is_single_window_of(partner, region_code):
+    """The single window of a region: a chamber of commerce serving it (every chamber, for a
+    firm whose region is not known yet)."""
+    return (partner is not None and partner.kind == SINGLE_WINDOW_KIND
+            and (region_code is None or region_code in partner.regions))
+
+
+def may_read_case(actor, actor_partner, case):
+    """The single window sees every case of its region, a partner the cases given to its
+    people, the network's operator (admin) every case."""
+    return (actor is None or "admin" in actor.roles or case.partner == actor.partner
+            or is_single_window_of(actor_partner, case.region_code))
+
+
+def check_may_read_case(actor, actor_partner, case):
+    if not may_read_case(actor, actor_partner, case):
+        raise NotYours("case {} is followed by the single window of region {}{}: {} may not "
+                       "see it".format(case.id, case.region_code or "(unknown)",
+                                    " and " + case.partner if case.partner else "",
+                                    actor.partner))
+
+
+def check_may_assign(actor, actor_partner, case):
+    """Only the single window of the case's region gives it to an advisor."""
+    if actor is not None and not is_single_window_of(actor_partner, case.region_code):
+        raise NotYours("case {} is assigned by the single window of region {} (a chamber of "
+                       "commerce serving it), not by {}".format(
+                           case.id, case.region_code or "(unknown)", actor.partner))
+
+
+def check_may_close(actor, actor_partner, case):
+    """The single window of the region closes a case, or the partner following it."""
+    if (actor is not None and actor.partner != case.partner
+            and not is_single_window_of(actor_partner, case.region_code)):
+        raise NotYours("case {} is closed by the single window of region {} or by the partner "
+                       "following it{}, not by {}".format(
+                           case.id, case.region_code or "(unknown)",
+                           " (" + case.partner + ")" if case.partner else "", actor.partner))
+
+
+def check_referred_by(actor, referred_by):
+    """A partner refers firms in its own name."""
+    if actor is not None and referred_by != actor.partner:
+        raise NotYours("a referral is sent in its partner's own name: {} cannot refer for "
+                       "{}".format(actor.partner, referred_by),
+                       fields={"referred_by": ["must be your partner, {}".format(
+                           actor.partner)]})
+
+
+def check_assignable_to(person, advisor_id):
+    """The advisor a case goes to: in the directory, an advisor, with their partner still."""
+    if person is None or person.status != ACTIVE or person.role != "advisor":
+        state = ("not in the directory" if person is None
+                 else "no longer with {}".format(person.partner_id) if person.status != ACTIVE
+                 else "a {}, not an advisor".format(person.role))
+        message = "{} is {}: a case goes to an advisor of the directory".format(advisor_id, state)
+        raise UnknownAdvisor(message, fields={"advisor": [message]})

@@ -9,8 +9,9 @@ from parcours_shared.contracts import utc_now
 
 from . import store
 from .domain import (
-    OPEN, Case, DirectoryIdTaken, Partner, PartnerNotFound, Person, PersonNotFound, no_case,
-    normalise_siren,
+    OPEN, SINGLE_WINDOW_KIND, Case, DirectoryIdTaken, Partner, PartnerNotFound, Person,
+    PersonNotFound, UnknownAdvisor, check_may_assign, check_may_close,
+    check_may_read_case, check_referred_by, no_case, normalise_siren,
 )
 
 
@@ -70,10 +71,13 @@ def _start_cases(uow, firms):
 
 
 def refer_firm(uow, referral):
-    """A partner flags a firm (detection): open its case if needed and record the referral."""
+    """A partner flags a firm (detection), in its own name: open its case if needed and record
+    the referral."""
+    referred_by = referral.get("referred_by") or (uow.actor.partner if uow.actor else None)
+    check_referred_by(uow.actor, referred_by)
     case, created = open_case(uow, referral, channel="referral")
     uow.publish("case.referred", case.id, {
-        "case_id": case.id, "siren": case.siren, "referred_by": referral["referred_by"],
+        "case_id": case.id, "siren": case.siren, "referred_by": referred_by,
         "reason": referral.get("reason"), "referred_at": utc_now(),
     })
     return case, created
@@ -86,9 +90,39 @@ def get_case(session, case_id):
     return case
 
 
-def assign_case(uow, case_id, advisor, partner):
+def _actor_partner(session, actor):
+    return store.partner_by_id(session, actor.partner) if actor is not None else None
+
+
+def readable_case(session, case_id, actor):
+    case = get_case(session, case_id)
+    check_may_read_case(actor, _actor_partner(session, actor), case)
+    return case
+
+
+def visible_cases(session, actor, limit, offset, siren=None):
+    """The cases the caller may read (``may_read_case``), in one query."""
+    partner = _actor_partner(session, actor)
+    if actor is None or "admin" in actor.roles:
+        scope = None
+    else:
+        single_window = partner is not None and partner.kind == SINGLE_WINDOW_KIND
+        scope = store.CaseScope(partner=actor.partner,
+                                regions=partner.regions if single_window else None)
+    return store.list_cases(session, limit, offset, scope=scope, siren=siren)
+
+
+def assign_case(uow, case_id, advisor, partner=None):
+    """The single window gives the case to an advisor of the directory (``partner``, if given,
+    must be theirs)."""
     case = get_case(uow.session, case_id)
-    case.assign(advisor, partner)
+    check_may_assign(uow.actor, _actor_partner(uow.session, uow.actor), case)
+    person = store.person_by_id(uow.session, advisor)
+    case.assign(advisor, person)
+    if partner is not None and partner != case.partner:
+        message = "{} is with {}, not {}".format(advisor, case.partner, partner)
+        raise UnknownAdvisor(message, fields={"partner": [message]})
+    partner = case.partner
     store.save_case(uow.session, case)
     uow.publish("case.assigned", case.id, {
         "case_id": case.id, "advisor": advisor, "partner": partner, "assigned_at": utc_now()})
@@ -97,6 +131,7 @@ def assign_case(uow, case_id, advisor, partner):
 
 def close_case(uow, case_id, reason):
     case = get_case(uow.session, case_id)
+    check_may_close(uow.actor, _actor_partner(uow.session, uow.actor), case)
     case.close(reason, at=utc_now())
     store.save_case(uow.session, case)
     uow.publish("case.closed", case.id, {

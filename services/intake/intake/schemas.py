@@ -37,13 +37,16 @@ class ImportCasesRequest(Schema):
 
 
 class ReferralRequest(FirmFields):
-    referred_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    # the referring partner: the caller's own (which it defaults to)
+    referred_by = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     reason = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
 class AssignmentRequest(Schema):
-    advisor = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    partner = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    advisor = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                            metadata={"description": "the advisor's person id in the directory"})
+    # the advisor's partner (derived from the directory; if given, it must match)
+    partner = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
 
 
 class ClosureRequest(Schema):

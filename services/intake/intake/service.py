@@ -12,7 +12,7 @@ from parcours_shared.http import api, query_args, read_json
 from . import handlers, store
 from .domain import (
     CaseMoveRefused, CaseNotFound, DirectoryIdTaken, InvalidSiren, OutsidePartnerRegions,
-    PartnerNotFound, PersonMoveRefused, PersonNotFound, RegionStillStaffed,
+    PartnerNotFound, PersonMoveRefused, PersonNotFound, RegionStillStaffed, UnknownAdvisor,
     may_see_contact_details,
 )
 from .schemas import (
@@ -36,7 +36,8 @@ partner_out, person_out, person_with_contact_out = (
 # What each of intake's domain errors is for an HTTP caller (applied by parcours_shared.http).
 HTTP_ERRORS = {InvalidSiren: 400, CaseNotFound: 404, CaseMoveRefused: 409,
                PartnerNotFound: 404, PersonNotFound: 404, DirectoryIdTaken: 409,
-               OutsidePartnerRegions: 400, RegionStillStaffed: 409, PersonMoveRefused: 409}
+               OutsidePartnerRegions: 400, RegionStillStaffed: 409, PersonMoveRefused: 409,
+               UnknownAdvisor: 400}
 
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
@@ -73,24 +74,22 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
     @api("GET", "/cases", roles=READERS)
     def list_cases(self, request):
         query = query_args(request, CaseListQuery())
+        siren = query["siren"].replace(" ", "") if query["siren"] else None
         with self.db.reading() as session:
-            if query["siren"]:
-                case = store.case_by_siren(session, query["siren"].replace(" ", ""))
-                found = [case] if case else []
-            else:
-                found = store.list_cases(session, query["limit"], query["offset"])
+            found = handlers.visible_cases(session, request.caller, query["limit"],
+                                           query["offset"], siren=siren)
         return {"cases": case_out.dump(found, many=True)}
 
     @api("GET", "/cases/<case_id>", roles=READERS)
     def get_case(self, request, case_id):
         with self.db.reading() as session:
-            return case_out.dump(handlers.get_case(session, case_id))
+            return case_out.dump(handlers.readable_case(session, case_id, request.caller))
 
     @api("POST", "/cases/<case_id>/assign", roles=ADVISOR)
     def assign_case(self, request, case_id):
         command = read_json(request, AssignmentRequest())
         with self.db.transaction(request.caller) as uow:
-            case = handlers.assign_case(uow, case_id, command["advisor"], command["partner"])
+            case = handlers.assign_case(uow, case_id, command["advisor"], command.get("partner"))
         return case_out.dump(case)
 
     @api("POST", "/cases/<case_id>/close", roles=ADVISOR)

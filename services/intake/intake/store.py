@@ -1,6 +1,8 @@
 """Intake's tables and queries. Nothing outside this service reads them."""
+from dataclasses import dataclass
+
 from sqlalchemy import (
-    JSON, Column, DateTime, ForeignKey, MetaData, String, Table, insert, select, update,
+    JSON, Column, DateTime, ForeignKey, MetaData, String, Table, insert, or_, select, update,
 )
 
 from parcours_shared.audit import audit_table
@@ -78,8 +80,25 @@ def cases_by_siren(session, sirens):
     return {row.siren: _to_case(row) for row in found}
 
 
-def list_cases(session, limit, offset):
-    rows = session.execute(select(cases).order_by(cases.c.opened_at, cases.c.id)
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases a partner may read: those given to its people, and, for a single window, those
+    of its regions and those whose region is not known yet."""
+    partner: str
+    regions: list | None = None  # None: not a single window
+
+
+def list_cases(session, limit, offset, scope=None, siren=None):
+    query = select(cases)
+    if siren is not None:
+        query = query.where(cases.c.siren == siren)
+    if scope is not None:
+        visible = cases.c.partner == scope.partner
+        if scope.regions is not None:
+            visible = or_(visible, cases.c.region_code.in_(scope.regions),
+                          cases.c.region_code.is_(None))
+        query = query.where(visible)
+    rows = session.execute(query.order_by(cases.c.opened_at, cases.c.id)
                            .limit(limit).offset(offset))
     return [_to_case(row) for row in rows]
 

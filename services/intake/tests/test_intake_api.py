@@ -1,6 +1,9 @@
 """Intake over HTTP against the real broker and its own database."""
 import pytest
 
+from parcours_shared.contracts import REGIONS
+from parcours_testing.identity import TEST_PARTNER
+
 from intake.service import IntakeService
 
 VALID_SIREN = "732829320"  # Luhn-valid
@@ -8,7 +11,15 @@ VALID_SIREN = "732829320"  # Luhn-valid
 
 @pytest.fixture
 def intake(running_service):
-    return running_service(IntakeService)
+    client = running_service(IntakeService)
+    # the tests' caller is the single window everywhere, with one advisor
+    assert client.post("/partners", {"id": TEST_PARTNER, "name": "CCI des tests",
+                                     "kind": "chamber_of_commerce",
+                                     "regions": sorted(REGIONS)}).status_code == 201
+    assert client.post("/partners/{}/people".format(TEST_PARTNER), {
+        "id": "p-advisor", "region_code": "84", "role": "advisor", "name": "A. Martin",
+        "email": "a.martin@cci.example"}).status_code == 201
+    return client
 
 
 def test_a_firm_gets_one_case_whatever_the_door(intake):
@@ -19,7 +30,7 @@ def test_a_firm_gets_one_case_whatever_the_door(intake):
     assert case["siren"] == VALID_SIREN and case["created"] is True
 
     again = intake.post("/referrals", {"siren": VALID_SIREN, "company_name": "Ateliers Durand",
-                                       "referred_by": "Medicen Paris Region"})
+                                       "reason": "export potential"})
     assert again.status_code == 200
     assert again.json()["id"] == case["id"] and again.json()["created"] is False
 
@@ -56,7 +67,7 @@ def test_a_closed_case_cannot_be_assigned_a_409_saying_why(intake):
                                   "channel": "web"}).json()
     assert intake.post("/cases/{}/close".format(case["id"]), {"reason": "gave up"}).status_code == 200
     response = intake.post("/cases/{}/assign".format(case["id"]),
-                           {"advisor": "advisor-1", "partner": "CCI Provence"})
+                           {"advisor": "p-advisor"})
     assert response.status_code == 409
     assert response.json()["reason"] == "case_move_refused"
     assert "is closed: it cannot assign" in response.json()["message"]
@@ -68,7 +79,7 @@ def test_closed_case_cannot_be_assigned(intake):
     closed = intake.post("/cases/{}/close".format(case["id"]), {"reason": "no export project"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     refused = intake.post("/cases/{}/assign".format(case["id"]),
-                          {"advisor": "A. Martin", "partner": "CCI International"})
+                          {"advisor": "p-advisor"})
     assert refused.status_code == 409
 
 

@@ -3,7 +3,9 @@ import pytest
 from parcours_testing import UseCaseDatabase, luhn_valid_sirens
 
 from intake import handlers, store
-from intake.domain import ASSIGNED, CLOSED, OPEN, CaseMoveRefused, CaseNotFound, InvalidSiren
+from intake.domain import (
+    ASSIGNED, CLOSED, OPEN, CaseMoveRefused, CaseNotFound, InvalidSiren, UnknownAdvisor,
+)
 
 SIRENS = luhn_valid_sirens()
 
@@ -81,16 +83,43 @@ def test_getting_an_unknown_case_is_refused(db):
         handlers.get_case(session, "no-such-case")
 
 
-def test_assigning_a_case_gives_it_to_an_advisor_and_says_so(db):
-    case, _ = open_case(db, firm())
+CHAMBER = {"id": "cci-international-paca", "name": "CCI International Provence-Alpes-Côte d'Azur",
+           "kind": "chamber_of_commerce", "regions": ["93"]}
+
+
+def with_advisor(db, person_id="p-marc-giraud", role="advisor", partner=CHAMBER):
     with db.transaction() as uow:
-        assigned = handlers.assign_case(uow, case.id, "advisor-0142", "CCI Provence")
+        if store.partner_by_id(uow.session, partner["id"]) is None:
+            handlers.register_partner(uow, partner)
+        handlers.register_person(uow, partner["id"], {
+            "id": person_id, "region_code": partner["regions"][0], "role": role,
+            "name": "Marc Giraud", "email": "m.giraud@cci.example"})
+
+
+def test_assigning_a_case_gives_it_to_an_advisor_of_the_directory_and_says_so(db):
+    with_advisor(db)
+    case, _ = open_case(db, firm(region_code="93"))
+    with db.transaction() as uow:
+        assigned = handlers.assign_case(uow, case.id, "p-marc-giraud")
     assert (assigned.status, assigned.advisor, assigned.partner) == (
-        ASSIGNED, "advisor-0142", "CCI Provence")
+        ASSIGNED, "p-marc-giraud", "cci-international-paca")
     with db.reading() as session:
-        assert handlers.get_case(session, case.id).advisor == "advisor-0142"
+        assert handlers.get_case(session, case.id).advisor == "p-marc-giraud"
     [event] = db.published_data("case.assigned")
-    assert event["advisor"] == "advisor-0142" and event["partner"] == "CCI Provence"
+    assert event["advisor"] == "p-marc-giraud" and event["partner"] == "cci-international-paca"
+
+
+def test_a_case_goes_only_to_an_active_advisor_of_the_directory(db):
+    with_advisor(db, "p-referrer", role="referrer")
+    with_advisor(db, "p-gone")
+    with db.transaction() as uow:
+        handlers.record_departure(uow, "p-gone")
+    case, _ = open_case(db, firm(region_code="93"))
+    for advisor, reason in [("p-nobody", "not in the directory"),
+                            ("p-referrer", "a referrer, not an advisor"),
+                            ("p-gone", "no longer with cci-international-paca")]:
+        with pytest.raises(UnknownAdvisor, match=reason), db.transaction() as uow:
+            handlers.assign_case(uow, case.id, advisor)
 
 
 def test_closing_a_case_then_assigning_or_closing_it_again_is_refused(db):
@@ -98,7 +127,7 @@ def test_closing_a_case_then_assigning_or_closing_it_again_is_refused(db):
     with db.transaction() as uow:
         closed = handlers.close_case(uow, case.id, "the firm postponed its plans")
     assert closed.status == CLOSED and closed.closed_at is not None
-    for move in (lambda uow: handlers.assign_case(uow, case.id, "advisor-1", "CCI"),
+    for move in (lambda uow: handlers.assign_case(uow, case.id, "advisor-1"),
                  lambda uow: handlers.close_case(uow, case.id, "again")):
         with pytest.raises(CaseMoveRefused, match="is closed"), db.transaction() as uow:
             move(uow)

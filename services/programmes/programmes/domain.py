@@ -8,7 +8,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused
+from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused, NotYours
 
 PROGRAMME_KINDS = ("preparation", "targeted_market", "trade_fair_pavilion", "co_export",
                    "international_volunteer", "financing", "cluster")
@@ -57,6 +57,22 @@ def no_enrolment(enrolment_id):
     return EnrolmentNotFound("no enrolment with id {}".format(enrolment_id))
 
 
+# --- ownership: a partner changes only what is its own (``actor`` None: the service itself) --
+
+def check_offered_by(actor, partner, what):
+    """``what`` is ``partner``'s; refused to a caller of another partner."""
+    if actor is not None and actor.partner != partner:
+        raise NotYours("{} is {}'s: a caller of {} cannot change it".format(
+            what, partner, actor.partner))
+
+
+def check_supported_by(actor, case_id, runners):
+    """What came of a firm's support is recorded by a partner whose programme had it."""
+    if actor is not None and actor.partner not in runners:
+        raise NotYours("case {} was enrolled by {}, not {}: they record its outcomes".format(
+            case_id, ", ".join(sorted(runners)), actor.partner))
+
+
 @dataclass
 class Programme:
     """An offer of a partner, for firms of some maturity levels."""
@@ -74,6 +90,11 @@ class Programme:
 
     def suits(self, maturity):
         return maturity in self.maturity_levels
+
+    def check_run_by(self, actor):
+        """A partner runs its own programmes: only its callers add their sessions and decide
+        on their enrolments and outcomes (``actor`` None: the service itself, on an event)."""
+        check_offered_by(actor, self.partner, "programme {!r}".format(self.name))
 
     def as_row(self):
         return asdict(self)

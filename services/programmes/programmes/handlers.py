@@ -7,13 +7,15 @@ from parcours_shared.contracts import utc_now
 from . import store
 from .domain import (
     WITHDRAWN, CaseNotEnrolled, Enrolment, EnrolmentOfAnotherCase, Programme,
-    ProgrammeNameTaken, SeatsLeft, no_enrolment, no_programme, session_to_propose,
+    ProgrammeNameTaken, SeatsLeft, check_offered_by, check_supported_by, no_enrolment, no_programme,
+    session_to_propose,
 )
 
 log = logging.getLogger(__name__)
 
 
 def create_programme(uow, fields):
+    check_offered_by(uow.actor, fields["partner"], "a programme of {}".format(fields["partner"]))
     if store.programme_by_name(uow.session, fields["name"]) is not None:
         raise ProgrammeNameTaken("a programme named {!r} exists already".format(fields["name"]),
                                  fields={"name": ["a programme has this name already"]})
@@ -30,7 +32,7 @@ def get_programme(session, programme_id):
 
 
 def add_session(uow, programme_id, session_fields):
-    get_programme(uow.session, programme_id)
+    get_programme(uow.session, programme_id).check_run_by(uow.actor)
     programme_session = dict(session_fields, id=str(uuid.uuid4()), programme_id=programme_id)
     store.add(uow.session, store.sessions, programme_session)
     return programme_session
@@ -128,26 +130,40 @@ def confirm_enrolments(uow, enrolment_ids):
     enrolments = store.enrolments_by_id(uow.session, enrolment_ids)
     now = utc_now()
     in_order = [enrolments[enrolment_id] for enrolment_id in enrolment_ids]
+    _check_run_by(uow, in_order)
     for enrolment in in_order:
         enrolment.confirm(seats, at=now)
     return _record_moves(uow, in_order)
 
 
+def _check_run_by(uow, enrolments):
+    """Only the partner running an enrolment's programme decides on it."""
+    if uow.actor is None:
+        return
+    programmes = store.programmes_by_id(
+        uow.session, {enrolment.programme_id for enrolment in enrolments})
+    for programme in programmes.values():
+        programme.check_run_by(uow.actor)
+
+
 def complete_enrolment(uow, enrolment_id):
     enrolment = get_enrolment(uow.session, enrolment_id)
+    _check_run_by(uow, [enrolment])
     enrolment.complete(at=utc_now())
     return _record_moves(uow, [enrolment])[0]
 
 
 def withdraw_enrolment(uow, enrolment_id, reason):
     enrolment = get_enrolment(uow.session, enrolment_id)
+    _check_run_by(uow, [enrolment])
     enrolment.withdraw(reason, at=utc_now())
     return _record_moves(uow, [enrolment])[0]
 
 
 def record_outcome(uow, outcome):
     """What came of the support: recorded against an enrolment of the case."""
-    if not store.enrolments_for_case(uow.session, outcome["case_id"]):
+    enrolments = store.enrolments_for_case(uow.session, outcome["case_id"])
+    if not enrolments:
         raise CaseNotEnrolled("case {} has no enrolment in a programme here".format(
             outcome["case_id"]))
     if outcome.get("enrolment_id"):
@@ -155,6 +171,11 @@ def record_outcome(uow, outcome):
         if enrolment.case_id != outcome["case_id"]:
             raise EnrolmentOfAnotherCase("enrolment {} belongs to another case".format(
                 enrolment.id), fields={"enrolment_id": ["belongs to another case"]})
+        _check_run_by(uow, [enrolment])
+    elif uow.actor is not None:
+        check_supported_by(uow.actor, outcome["case_id"], {
+            programme.partner for programme in store.programmes_by_id(
+                uow.session, {e.programme_id for e in enrolments}).values()})
     outcome = dict(outcome, id=str(uuid.uuid4()), recorded_at=utc_now())
     store.add(uow.session, store.outcomes, outcome)
     uow.publish("outcome.recorded", outcome["case_id"], {

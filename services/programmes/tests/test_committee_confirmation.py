@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from parcours_shared.contracts import build_envelope, utc_now
 from parcours_testing import outbox_events, publish_messages, wait_for
+from parcours_testing.identity import TEST_PARTNER
 
 from programmes.service import ProgrammesService
 
@@ -20,7 +21,7 @@ def programmes(running_service):
 def session_for(programmes, maturity, capacity):
     """A programme for firms of that maturity, with one session."""
     programme = programmes.post("/programmes", {
-        "partner": "Business France", "name": "Programme {}".format(maturity),
+        "partner": TEST_PARTNER, "name": "Programme {}".format(maturity),
         "kind": "targeted_market", "maturity_levels": [maturity]})
     assert programme.status_code == 201, programme.text
     created = programmes.post("/programmes/{}/sessions".format(programme.json()["id"]), {

@@ -4,6 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 from parcours_shared.contracts import utc_now
+from parcours_shared.domain import NotYours
+from parcours_shared.identity import Caller
 from parcours_testing import UseCaseDatabase, event
 
 from programmes import handlers, store
@@ -24,7 +26,7 @@ def db():
 def programme(db, name="Pavillon France, Gulfood", levels=("first_time_exporter",)):
     with db.transaction() as uow:
         return handlers.create_programme(uow, {
-            "partner": "Business France", "name": name, "kind": "trade_fair_pavilion",
+            "partner": "business-france", "name": name, "kind": "trade_fair_pavilion",
             "maturity_levels": list(levels), "description": None})
 
 
@@ -172,3 +174,48 @@ def test_an_outcome_needs_an_enrolment_of_that_case(db, offer):
         handlers.record_outcome(uow, {"case_id": other.case_id, "enrolment_id": enrolment.id,
                                       "kind": "market_entered", "amount_eur": None})
     assert "outcome.recorded" not in db.published_types()
+
+
+# --- ownership: a partner changes only its own programmes, sessions, enrolments, outcomes ----
+
+AGENCY = Caller("p-hugo-bernard", "business-france", frozenset({"programme_manager"}),
+                person="p-hugo-bernard")
+BANK = Caller("p-nadia-haddad", "bpifrance", frozenset({"programme_manager"}),
+              person="p-nadia-haddad")
+
+
+def test_a_partner_offers_programmes_in_its_own_name_only(db):
+    with db.transaction(BANK) as uow, pytest.raises(NotYours) as refused:
+        handlers.create_programme(uow, {
+            "partner": "business-france", "name": "Prospection Japon", "kind": "targeted_market",
+            "maturity_levels": ["occasional_exporter"], "description": None})
+    assert refused.value.message == (
+        "a programme of business-france is business-france's: a caller of bpifrance cannot "
+        "change it")
+
+
+def test_only_the_partner_running_a_programme_adds_its_sessions_and_decides_its_enrolments(
+        db, offer):
+    created, _ = offer
+    with db.transaction(BANK) as uow, pytest.raises(NotYours, match="is business-france's"):
+        handlers.add_session(uow, created.id, {
+            "starts_on": SOON, "market": "AE", "place": "Dubai", "capacity": 5})
+    [enrolment] = proposed(db, diagnosed())
+    for move in (lambda uow: handlers.confirm_enrolment(uow, enrolment.id),
+                 lambda uow: handlers.withdraw_enrolment(uow, enrolment.id, "no budget"),
+                 lambda uow: handlers.complete_enrolment(uow, enrolment.id)):
+        with db.transaction(BANK) as uow, pytest.raises(NotYours):
+            move(uow)
+    with db.transaction(AGENCY) as uow:
+        assert handlers.confirm_enrolment(uow, enrolment.id).status == CONFIRMED
+
+
+def test_an_outcome_is_recorded_by_a_partner_whose_programme_had_the_firm(db, offer):
+    [enrolment] = proposed(db, diagnosed())
+    outcome = {"case_id": enrolment.case_id, "kind": "market_entered", "amount_eur": None}
+    with db.transaction(BANK) as uow, pytest.raises(NotYours, match="enrolled by business-fr"):
+        handlers.record_outcome(uow, dict(outcome))
+    with db.transaction(BANK) as uow, pytest.raises(NotYours):
+        handlers.record_outcome(uow, dict(outcome, enrolment_id=enrolment.id))
+    with db.transaction(AGENCY) as uow:
+        assert handlers.record_outcome(uow, dict(outcome))["case_id"] == enrolment.case_id
