@@ -26,7 +26,15 @@ $(ASYNCAPI_TOOL): tools/asyncapi/package.json tools/asyncapi/package-lock.json
 	npm ci --prefix tools/asyncapi --silent
 	@touch $(ASYNCAPI_TOOL)
 
-setup: $(STAMP) $(ASYNCAPI_TOOL)
+# Swagger UI's files, which every service serves at GET /docs (tools/api-docs).
+API_DOCS_UI := tools/api-docs/node_modules/.installed
+$(API_DOCS_UI): tools/api-docs/package.json tools/api-docs/package-lock.json
+	@command -v npm >/dev/null || { echo "the API documents' page needs Node.js 20 and npm: install them and retry"; exit 1; }
+	@echo "==> installing Swagger UI into tools/api-docs/node_modules"
+	npm ci --prefix tools/api-docs --silent
+	@touch $(API_DOCS_UI)
+
+setup: $(STAMP) $(ASYNCAPI_TOOL) $(API_DOCS_UI)
 
 # Makes sure RabbitMQ runs here, with the management API the tests use (scripts/ensure_broker.sh).
 broker:
@@ -59,4 +67,4 @@ test-faults: setup broker
 	$(BIN)/python tests/faults/report.py tests/faults/results.jsonl tests/faults/README.md
 
 clean:
-	rm -rf $(VENV) data .pytest_cache tests/faults/results.jsonl tools/asyncapi/node_modules
+	rm -rf $(VENV) data .pytest_cache tests/faults/results.jsonl tools/asyncapi/node_modules tools/api-docs/node_modules

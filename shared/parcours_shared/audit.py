@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Column, DateTime, Integer, String, Table, select
 
 from .contracts import ROLES
-from .http import api, query_args
+from .http import api
 
 
 def audit_table(metadata):
@@ -37,6 +37,20 @@ class AuditQuery(Schema):
     subject = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
+class Change(Schema):
+    at = fields.String(required=True, metadata={"format": "date-time"})
+    source = fields.String(required=True)
+    event_type = fields.String(required=True)
+    event_id = fields.String(required=True)
+    partner = fields.String(allow_none=True, required=True)
+    person = fields.String(allow_none=True, required=True)
+
+
+class AuditOut(Schema):
+    subject = fields.String(required=True)
+    changes = fields.List(fields.Nested(Change), required=True)
+
+
 def change_out(row, source):
     return {"at": row["at"].isoformat(), "source": source, "event_type": row["event_type"],
             "event_id": row["event_id"], "partner": row["partner"], "person": row["person"]}
@@ -45,9 +59,10 @@ def change_out(row, source):
 class AuditTrail:
     """Mixed into a publishing service class: ``GET /audit?subject=<id>``, its own changes."""
 
-    @api("GET", "/audit", roles=tuple(ROLES))
+    @api("GET", "/audit", roles=tuple(ROLES), query=AuditQuery, returns=AuditOut)
     def audit(self, request):
-        subject = query_args(request, AuditQuery())["subject"]
+        """This service's own changes to a subject (a case, a partner...), with who acted."""
+        subject = request.query["subject"]
         audit = self.db.audit_table
         with self.db.reading() as session:
             rows = session.execute(select(audit).where(audit.c.subject == subject)

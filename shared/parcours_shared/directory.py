@@ -12,10 +12,11 @@ of the event it reflects (``as_of``), an older event never overwrites a newer on
 departure is final.
 """
 import sqlalchemy as sa
+from marshmallow import Schema, fields
 from sqlalchemy import JSON, Column, DateTime, String, Table, select, update
 
 from .contracts import ROLES
-from .http import api
+from .http import api, listing
 from .inbox import inbox_handler
 from .sql import insert_new_rows
 
@@ -95,6 +96,13 @@ class DirectoryTables:
         return dict(row._mapping) if row is not None else None
 
 
+class PartnerCopy(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    regions = fields.List(fields.String(), required=True)
+
+
 class DirectoryCopy:
     """Mixed into a service class that declares ``directory = DirectoryTables(metadata)``."""
 
@@ -102,7 +110,8 @@ class DirectoryCopy:
     def on_directory_event(self, uow, events):
         self.directory.apply(uow.session, events)
 
-    @api("GET", "/partners", roles=tuple(ROLES))
+    @api("GET", "/partners", roles=tuple(ROLES),
+         returns=listing("PartnerCopyList", "partners", PartnerCopy))
     def directory_partners(self, request):
         """This service's copy of the directory's partners (intake keeps the directory)."""
         with self.db.reading() as session:

@@ -22,6 +22,8 @@ documents). The caller's bearer token is checked before the entrypoint runs
 import functools
 import json
 import logging
+import os
+from datetime import timezone
 
 from kombu import Connection
 from marshmallow import Schema, ValidationError, fields, validate
@@ -199,8 +201,12 @@ class JsonHttpHandler(HttpRequestHandler):
 
     server = JsonWebServer()
 
-    def __init__(self, method, url, roles=(), public=False, expected_exceptions=EXPECTED_ERRORS,
-                 **kwargs):
+    def __init__(self, method, url, roles=(), public=False, body=None, query=None,
+                 returns=None, expected_exceptions=EXPECTED_ERRORS, **kwargs):
+        """``body`` and ``query``: the marshmallow schemas (classes) of the request's JSON body
+        and query string, loaded before the entrypoint runs (``request.command``,
+        ``request.query``; invalid: 400); ``returns``: ``{status: schema class or None}`` of
+        its answers (or one schema, for 200). All three make its OpenAPI description."""
         if bool(roles) == bool(public):
             raise TypeError("{} {}: say who may call it, roles=(...) or public=True".format(
                 method, url))
@@ -209,6 +215,8 @@ class JsonHttpHandler(HttpRequestHandler):
             raise TypeError("{} {}: unknown roles {}; the roles are {}".format(
                 method, url, sorted(unknown), ", ".join(ROLES)))
         self.roles, self.public = tuple(roles), public
+        self.body, self.query = body, query
+        self.returns = returns if isinstance(returns, dict) else {200: returns}
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
     def setup(self):
@@ -222,14 +230,23 @@ class JsonHttpHandler(HttpRequestHandler):
         except (Unauthenticated, MissingRole, IssuerUnreachable) as refused:
             response = self._refusal(refused)
         else:
-            problems = values_problems(request.path_values)
-            if problems:  # an id with a NUL byte would reach the database
-                response = self.response_from_exception(ValidationError(problems))
+            try:
+                self._load_input(request)
+            except (ValidationError, HTTPException) as invalid:
+                response = self.response_from_exception(invalid)
             else:
                 response = super().handle_request(request)
         HTTP_REQUESTS.labels(self.container.service_name, request.method, self.url,
                              str(response.status_code)).inc()
         return response
+
+    def _load_input(self, request):
+        request.shallow = False  # nameko's own handler does this, after us: the body is read here
+        problems = values_problems(request.path_values)
+        if problems:  # an id with a NUL byte would reach the database
+            raise ValidationError(problems)
+        request.command = read_json(request, self.body()) if self.body else None
+        request.query = query_args(request, self.query()) if self.query else None
 
     def _caller(self, request):
         caller = self.verifier.caller(request.headers.get("Authorization"))
@@ -266,16 +283,21 @@ class JsonHttpHandler(HttpRequestHandler):
 api = JsonHttpHandler.decorator
 
 
-def http_entrypoints(service_cls):
-    """``(method, url, roles, public, method name)`` of each HTTP entrypoint of a service class,
-    in route order (the README's "Who may do what", the OpenAPI document)."""
+def http_entrypoints_with_extensions(service_cls):
+    """``(method, url, roles, public, method name, entrypoint)`` of each HTTP entrypoint of a
+    service class, in route order (the README's "Who may do what", the OpenAPI document)."""
     found = []
     for attribute in dir(service_cls):
         for extension in getattr(getattr(service_cls, attribute), ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(extension, JsonHttpHandler):
                 found.append((extension.method, extension.url, extension.roles,
-                              extension.public, attribute))
+                              extension.public, attribute, extension))
     return sorted(found, key=lambda entry: (entry[1], entry[0]))
+
+
+def http_entrypoints(service_cls):
+    """``(method, url, roles, public, method name)`` of each HTTP entrypoint."""
+    return [entry[:5] for entry in http_entrypoints_with_extensions(service_cls)]
 
 
 @functools.lru_cache(maxsize=None)
@@ -319,6 +341,22 @@ def Count(**kwargs):
     return fields.Integer(strict=True, **kwargs)
 
 
+class UtcDateTime(fields.DateTime):
+    """A time in an answer, always with its offset: SQLite gives back the UTC times it stored
+    without one."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def listing(name, key, item_schema, **more_fields):
+    """The schema of an answer listing items: ``{key: [item, ...], **more_fields}``."""
+    return Schema.from_dict(dict({key: fields.List(fields.Nested(item_schema))}, **more_fields),
+                            name=name)
+
+
 class PageQuery(Schema):
     """``?limit=&offset=`` of every list endpoint."""
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
@@ -338,8 +376,35 @@ def ping_broker(amqp_uri, timeout=3):
         connection.ensure_connection(max_retries=1, timeout=timeout)
 
 
+class Liveness(Schema):
+    status = fields.String(required=True)
+    service = fields.String(required=True)
+
+
+class Readiness(Liveness):
+    checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Parcours {service} API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="docs"></div><script src="/docs/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({{url: "/openapi.json", dom_id: "#docs"}});</script></body></html>
+"""
+DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
+
+
+def api_docs_assets_folder(config):
+    """Swagger UI's files: ``PARCOURS_API_DOCS_ASSETS``, or this checkout's tools/api-docs."""
+    configured = config.get("PARCOURS_API_DOCS_ASSETS")
+    if configured:
+        return configured
+    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.join(checkout, "tools", "api-docs", "node_modules", "swagger-ui-dist")
+
+
 class OperationalEndpoints:
-    """Health, metrics and the event contract, the same on every service (mixed into each
+    """Health, metrics and the API documents, the same on every service (mixed into each
     nameko service class).
 
     ``/health/live``: the process answers (liveness). ``/health``: the database and the broker
@@ -348,12 +413,14 @@ class OperationalEndpoints:
 
     config = Config()
 
-    @api("GET", "/health/live", public=True)
+    @api("GET", "/health/live", public=True, returns=Liveness)
     def health_live(self, request):
+        """The process answers (liveness)."""
         return {"status": "alive", "service": self.name}
 
-    @api("GET", "/health", public=True)
+    @api("GET", "/health", public=True, returns={200: Readiness, 503: Readiness})
     def health(self, request):
+        """The database and the broker are reachable (readiness); 503 says which is not."""
         checks = {
             "database": _check(self.db.ping),
             "broker": _check(lambda: ping_broker(self.config["AMQP_URI"])),
@@ -362,8 +429,9 @@ class OperationalEndpoints:
         return (200 if healthy else 503), {
             "status": "ok" if healthy else "unavailable", "service": self.name, "checks": checks}
 
-    @api("GET", "/metrics", public=True)
+    @api("GET", "/metrics", public=True, returns="text/plain")
     def metrics(self, request):
+        """Prometheus metrics (prefix parcours_)."""
         body, content_type = render_metrics()
         return Response(body, status=200, content_type=content_type)
 
@@ -372,6 +440,34 @@ class OperationalEndpoints:
         """This service's part of the network's AsyncAPI document: what it publishes and what
         it consumes (the whole network's is docs/events/asyncapi.yaml)."""
         return service_asyncapi_document(type(self))
+
+    @api("GET", "/openapi.json", public=True)
+    def openapi_document(self, request):
+        """This service's OpenAPI 3.1 document: its routes, bodies, answers and roles."""
+        from .openapi import openapi_document
+        return openapi_document(type(self))
+
+    @api("GET", "/docs", public=True, returns="text/html")
+    def api_docs_page(self, request):
+        """The OpenAPI document as a page (Swagger UI, served from here: no CDN)."""
+        return Response(DOCS_PAGE.format(service=self.name), status=200,
+                        content_type="text/html; charset=utf-8")
+
+    @api("GET", "/docs/<asset>", public=True, returns="text/plain")
+    def api_docs_asset(self, request, asset):
+        """Swagger UI's script and style sheet."""
+        if asset not in DOCS_ASSETS:
+            return 404, {"error": "not_found", "message": "no such file; the page is /docs"}
+        path = os.path.join(api_docs_assets_folder(self.config), asset)
+        try:
+            with open(path, "rb") as served:
+                content = served.read()
+        except OSError:
+            return 503, {"error": "unavailable", "message": "Swagger UI's files are not "
+                         "installed at {}: run make setup, or set PARCOURS_API_DOCS_ASSETS"
+                         .format(os.path.dirname(path))}
+        return Response(content, status=200, content_type=DOCS_ASSETS[asset],
+                        headers={"Cache-Control": "max-age=86400"})
 
 
 @functools.lru_cache(maxsize=None)

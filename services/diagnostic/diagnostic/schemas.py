@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from parcours_shared.contracts import MATURITY_LEVELS
-from parcours_shared.http import Count, PageQuery, repeated_entries
+from parcours_shared.http import Count, PageQuery, UtcDateTime, listing, repeated_entries
 
 from .domain import COMPLETED, FINANCIAL_CAPACITY_POINTS, SCHEDULED
 
@@ -54,9 +54,12 @@ class DiagnosticOut(Schema):
     company_name = fields.String()
     region_code = fields.String(allow_none=True)
     status = fields.String()
-    scheduled_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
+    scheduled_at = UtcDateTime()
+    completed_at = UtcDateTime(allow_none=True)
     answers = fields.Dict(allow_none=True)
     score = fields.Integer(allow_none=True)
     maturity = fields.String(allow_none=True, validate=validate.OneOf(MATURITY_LEVELS))
     recommendations = fields.List(fields.String(), allow_none=True)
+
+
+DiagnosticList = listing("DiagnosticList", "diagnostics", DiagnosticOut)

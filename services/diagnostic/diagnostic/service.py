@@ -5,12 +5,14 @@ from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
-from parcours_shared.http import api, query_args, read_json
+from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
 from .domain import DiagnosticMoveRefused, DiagnosticNotFound
-from .schemas import AnswersRequest, BulkAnswersRequest, DiagnosticListQuery, DiagnosticOut
+from .schemas import (
+    AnswersRequest, BulkAnswersRequest, DiagnosticList, DiagnosticListQuery, DiagnosticOut,
+)
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -37,9 +39,10 @@ class DiagnosticService(parcours_http.OperationalEndpoints, parcours_audit.Audit
     def on_case_opened(self, uow, events):
         handlers.schedule_diagnostics(uow, events)
 
-    @api("GET", "/diagnostics", roles=READERS)
+    @api("GET", "/diagnostics", roles=READERS, query=DiagnosticListQuery,
+         returns=DiagnosticList)
     def list_diagnostics(self, request):
-        query = query_args(request, DiagnosticListQuery())
+        query = request.query
         with self.db.reading() as session:
             if query["case_id"]:
                 found = store.diagnostic_for_case(session, query["case_id"])
@@ -49,21 +52,23 @@ class DiagnosticService(parcours_http.OperationalEndpoints, parcours_audit.Audit
                     session, query["status"], query["limit"], query["offset"])
         return {"diagnostics": diagnostic_out.dump(diagnostics, many=True)}
 
-    @api("POST", "/diagnostics/answers", roles=ADVISOR)
+    @api("POST", "/diagnostics/answers", roles=ADVISOR, body=BulkAnswersRequest,
+         returns=DiagnosticList)
     def record_many_answers(self, request):
-        answered = read_json(request, BulkAnswersRequest())["diagnostics"]
+        answered = request.command["diagnostics"]
         with self.db.transaction(request.caller) as uow:
             diagnostics = handlers.complete_diagnostics(uow, answered)
         return {"diagnostics": diagnostic_out.dump(diagnostics, many=True)}
 
-    @api("GET", "/diagnostics/<diagnostic_id>", roles=READERS)
+    @api("GET", "/diagnostics/<diagnostic_id>", roles=READERS, returns=DiagnosticOut)
     def get_diagnostic(self, request, diagnostic_id):
         with self.db.reading() as session:
             return diagnostic_out.dump(handlers.get_diagnostic(session, diagnostic_id))
 
-    @api("POST", "/diagnostics/<diagnostic_id>/answers", roles=ADVISOR)
+    @api("POST", "/diagnostics/<diagnostic_id>/answers", roles=ADVISOR, body=AnswersRequest,
+         returns=DiagnosticOut)
     def record_answers(self, request, diagnostic_id):
-        answers = read_json(request, AnswersRequest())
+        answers = request.command
         with self.db.transaction(request.caller) as uow:
             diagnostic = handlers.complete_diagnostic(uow, diagnostic_id, answers)
         return diagnostic_out.dump(diagnostic)

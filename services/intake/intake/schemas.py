@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from parcours_shared.contracts import INTAKE_CHANNELS, PARTNER_KINDS, ROLES
-from parcours_shared.http import PageQuery
+from parcours_shared.http import PageQuery, UtcDateTime, listing
 
 from .domain import REGIONS, InvalidSiren, normalise_siren
 
@@ -67,9 +67,28 @@ class CaseOut(Schema):
     status = fields.String()
     advisor = fields.String(allow_none=True)
     partner = fields.String(allow_none=True)
-    opened_at = fields.DateTime()
-    closed_at = fields.DateTime(allow_none=True)
+    opened_at = UtcDateTime()
+    closed_at = UtcDateTime(allow_none=True)
     closure_reason = fields.String(allow_none=True)
+
+
+class CaseOpenOut(CaseOut):
+    created = fields.Boolean(metadata={"description": "this request opened it (201)"})
+
+
+class ImportedCase(Schema):
+    siren = fields.String()
+    case_id = fields.String()
+    status = fields.String(validate=validate.OneOf(["opened", "existing"]))
+
+
+class ImportOut(Schema):
+    cases = fields.List(fields.Nested(ImportedCase))
+    opened = fields.Integer()
+    existing = fields.Integer()
+
+
+CaseList = listing("CaseList", "cases", CaseOut)
 
 
 # --- the network directory ---------------------------------------------------------------------
@@ -110,8 +129,8 @@ class PersonOut(Schema):
     region_code = fields.String()
     role = fields.String()
     status = fields.String()
-    registered_at = fields.DateTime()
-    left_at = fields.DateTime(allow_none=True)
+    registered_at = UtcDateTime()
+    left_at = UtcDateTime(allow_none=True)
 
 
 class PersonWithContactOut(PersonOut):
@@ -125,5 +144,12 @@ class PartnerOut(Schema):
     name = fields.String()
     kind = fields.String()
     regions = fields.List(fields.String())
-    registered_at = fields.DateTime()
-    updated_at = fields.DateTime(allow_none=True)
+    registered_at = UtcDateTime()
+    updated_at = UtcDateTime(allow_none=True)
+
+
+class PartnerWithPeopleOut(PartnerOut):
+    people = fields.List(fields.Nested(PersonWithContactOut))
+
+
+PartnerList = listing("PartnerList", "partners", PartnerOut)

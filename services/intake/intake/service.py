@@ -7,7 +7,7 @@ from parcours_shared.contracts import ROLES
 from parcours_shared.db import Database
 from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
-from parcours_shared.http import api, query_args, read_json
+from parcours_shared.http import api
 
 from . import handlers, store
 from .domain import (
@@ -16,9 +16,10 @@ from .domain import (
     may_see_contact_details,
 )
 from .schemas import (
-    AssignmentRequest, CaseListQuery, CaseOut, ClosureRequest, ImportCasesRequest,
-    OpenCaseRequest, PartnerFields, PartnerOut, PartnerRequest, PersonFields, PersonOut,
-    PersonRequest, PersonWithContactOut, ReferralRequest,
+    AssignmentRequest, CaseList, CaseListQuery, CaseOpenOut, CaseOut, ClosureRequest,
+    ImportCasesRequest, ImportOut, OpenCaseRequest, PartnerFields, PartnerList, PartnerOut,
+    PartnerRequest, PartnerWithPeopleOut, PersonFields, PersonOut, PersonRequest,
+    PersonWithContactOut, ReferralRequest,
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -48,15 +49,17 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
 
     db = Database(store.metadata, MIGRATIONS)
 
-    @api("POST", "/cases", roles=ADVISOR)
+    @api("POST", "/cases", roles=ADVISOR, body=OpenCaseRequest,
+         returns={201: CaseOpenOut, 200: CaseOpenOut})
     def open_case(self, request):
-        command = read_json(request, OpenCaseRequest())
+        command = request.command
         case, created = self._open_once(request, handlers.open_case, command, command["channel"])
         return (201 if created else 200), dict(case_out.dump(case), created=created)
 
-    @api("POST", "/cases/import", roles=ADVISOR)
+    @api("POST", "/cases/import", roles=ADVISOR, body=ImportCasesRequest,
+         returns={201: ImportOut, 200: ImportOut})
     def import_cases(self, request):
-        firms = read_json(request, ImportCasesRequest())["firms"]
+        firms = request.command["firms"]
         results = self._open_once(request, handlers.import_firms, firms)
         cases = [{"siren": case.siren, "case_id": case.id,
                   "status": "opened" if created else "existing"} for case, created in results]
@@ -65,54 +68,57 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
         existing = len({case.id for case, created in results if not created})
         return (201 if opened else 200), {"cases": cases, "opened": opened, "existing": existing}
 
-    @api("POST", "/referrals", roles=REFERRERS)
+    @api("POST", "/referrals", roles=REFERRERS, body=ReferralRequest,
+         returns={201: CaseOpenOut, 200: CaseOpenOut})
     def refer_firm(self, request):
-        referral = read_json(request, ReferralRequest())
+        referral = request.command
         case, created = self._open_once(request, handlers.refer_firm, referral)
         return (201 if created else 200), dict(case_out.dump(case), created=created)
 
-    @api("GET", "/cases", roles=READERS)
+    @api("GET", "/cases", roles=READERS, query=CaseListQuery, returns=CaseList)
     def list_cases(self, request):
-        query = query_args(request, CaseListQuery())
+        query = request.query
         siren = query["siren"].replace(" ", "") if query["siren"] else None
         with self.db.reading() as session:
             found = handlers.visible_cases(session, request.caller, query["limit"],
                                            query["offset"], siren=siren)
         return {"cases": case_out.dump(found, many=True)}
 
-    @api("GET", "/cases/<case_id>", roles=READERS)
+    @api("GET", "/cases/<case_id>", roles=READERS, returns=CaseOut)
     def get_case(self, request, case_id):
         with self.db.reading() as session:
             return case_out.dump(handlers.readable_case(session, case_id, request.caller))
 
-    @api("POST", "/cases/<case_id>/assign", roles=ADVISOR)
+    @api("POST", "/cases/<case_id>/assign", roles=ADVISOR, body=AssignmentRequest,
+         returns=CaseOut)
     def assign_case(self, request, case_id):
-        command = read_json(request, AssignmentRequest())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             case = handlers.assign_case(uow, case_id, command["advisor"], command.get("partner"))
         return case_out.dump(case)
 
-    @api("POST", "/cases/<case_id>/close", roles=ADVISOR)
+    @api("POST", "/cases/<case_id>/close", roles=ADVISOR, body=ClosureRequest, returns=CaseOut)
     def close_case(self, request, case_id):
-        command = read_json(request, ClosureRequest())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             case = handlers.close_case(uow, case_id, command["reason"])
         return case_out.dump(case)
 
     # --- the network directory ------------------------------------------------------------------
 
-    @api("POST", "/partners", roles=DIRECTORY_KEEPER)
+    @api("POST", "/partners", roles=DIRECTORY_KEEPER, body=PartnerRequest,
+         returns={201: PartnerOut})
     def register_partner(self, request):
-        command = read_json(request, PartnerRequest())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             return 201, partner_out.dump(handlers.register_partner(uow, command))
 
-    @api("GET", "/partners", roles=EVERYONE)
+    @api("GET", "/partners", roles=EVERYONE, returns=PartnerList)
     def list_partners(self, request):
         with self.db.reading() as session:
             return {"partners": partner_out.dump(store.list_partners(session), many=True)}
 
-    @api("GET", "/partners/<partner_id>", roles=EVERYONE)
+    @api("GET", "/partners/<partner_id>", roles=EVERYONE, returns=PartnerWithPeopleOut)
     def get_partner(self, request, partner_id):
         with self.db.reading() as session:
             partner = handlers.get_partner(session, partner_id)
@@ -120,32 +126,36 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
         return dict(partner_out.dump(partner),
                     people=[self._person(request.caller, person) for person in people])
 
-    @api("PUT", "/partners/<partner_id>", roles=DIRECTORY_KEEPER)
+    @api("PUT", "/partners/<partner_id>", roles=DIRECTORY_KEEPER, body=PartnerFields,
+         returns=PartnerOut)
     def update_partner(self, request, partner_id):
-        command = read_json(request, PartnerFields())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             return partner_out.dump(handlers.update_partner(uow, partner_id, command))
 
-    @api("POST", "/partners/<partner_id>/people", roles=DIRECTORY_KEEPER)
+    @api("POST", "/partners/<partner_id>/people", roles=DIRECTORY_KEEPER, body=PersonRequest,
+         returns={201: PersonWithContactOut})
     def register_person(self, request, partner_id):
-        command = read_json(request, PersonRequest())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             person = handlers.register_person(uow, partner_id, command)
         return 201, self._person(request.caller, person)
 
-    @api("GET", "/people/<person_id>", roles=EVERYONE)
+    @api("GET", "/people/<person_id>", roles=EVERYONE, returns=PersonWithContactOut)
     def get_person(self, request, person_id):
         with self.db.reading() as session:
             return self._person(request.caller, handlers.get_person(session, person_id))
 
-    @api("PUT", "/people/<person_id>", roles=DIRECTORY_KEEPER)
+    @api("PUT", "/people/<person_id>", roles=DIRECTORY_KEEPER, body=PersonFields,
+         returns=PersonWithContactOut)
     def update_person(self, request, person_id):
-        command = read_json(request, PersonFields())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             person = handlers.update_person(uow, person_id, command)
         return self._person(request.caller, person)
 
-    @api("POST", "/people/<person_id>/leave", roles=DIRECTORY_KEEPER)
+    @api("POST", "/people/<person_id>/leave", roles=DIRECTORY_KEEPER,
+         returns=PersonWithContactOut)
     def record_departure(self, request, person_id):
         with self.db.transaction(request.caller) as uow:
             return self._person(request.caller, handlers.record_departure(uow, person_id))

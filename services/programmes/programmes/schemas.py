@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS
-from parcours_shared.http import Count, PageQuery, repeated_entries
+from parcours_shared.http import Count, PageQuery, UtcDateTime, listing, repeated_entries
 
 from .domain import ACTIVE, COMPLETED, PROGRAMME_KINDS, WITHDRAWN
 
@@ -80,8 +80,8 @@ class EnrolmentOut(Schema):
     session_id = fields.String()
     programme_id = fields.String()
     status = fields.String()
-    proposed_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    proposed_at = UtcDateTime()
+    updated_at = UtcDateTime()
     withdrawal_reason = fields.String(allow_none=True)
 
 
@@ -91,4 +91,8 @@ class OutcomeOut(Schema):
     enrolment_id = fields.String(allow_none=True)
     kind = fields.String()
     amount_eur = fields.Integer(allow_none=True)
-    recorded_at = fields.DateTime()
+    recorded_at = UtcDateTime()
+
+
+ProgrammeList = listing("ProgrammeList", "programmes", ProgrammeOut)
+EnrolmentList = listing("EnrolmentList", "enrolments", EnrolmentOut)

@@ -5,7 +5,7 @@ from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
-from parcours_shared.http import api, query_args, read_json
+from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
@@ -14,8 +14,9 @@ from .domain import (
     ProgrammeNameTaken, ProgrammeNotFound,
 )
 from .schemas import (
-    ConfirmationsRequest, EnrolmentListQuery, EnrolmentOut, OutcomeOut, OutcomeRequest,
-    ProgrammeOut, ProgrammeRequest, SessionOut, SessionRequest, WithdrawalRequest,
+    ConfirmationsRequest, EnrolmentList, EnrolmentListQuery, EnrolmentOut, OutcomeOut,
+    OutcomeRequest, ProgrammeList, ProgrammeOut, ProgrammeRequest, SessionOut, SessionRequest,
+    WithdrawalRequest,
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -47,28 +48,31 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.Audit
     def on_diagnostic_completed(self, uow, events):
         handlers.propose_enrolments(uow, events)
 
-    @api("POST", "/programmes", roles=MANAGER)
+    @api("POST", "/programmes", roles=MANAGER, body=ProgrammeRequest,
+         returns={201: ProgrammeOut})
     def create_programme(self, request):
-        command = read_json(request, ProgrammeRequest())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             programme = handlers.create_programme(uow, command)
         return 201, programme_out.dump(dict(programme.as_row(), sessions=[]))
 
-    @api("GET", "/programmes", roles=READERS)
+    @api("GET", "/programmes", roles=READERS, returns=ProgrammeList)
     def list_programmes(self, request):
         with self.db.reading() as session:
             return {"programmes": programme_out.dump(handlers.catalogue(session), many=True)}
 
-    @api("POST", "/programmes/<programme_id>/sessions", roles=MANAGER)
+    @api("POST", "/programmes/<programme_id>/sessions", roles=MANAGER, body=SessionRequest,
+         returns={201: SessionOut})
     def add_session(self, request, programme_id):
-        command = read_json(request, SessionRequest())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             programme_session = handlers.add_session(uow, programme_id, command)
         return 201, session_out.dump(dict(programme_session, seats_left=command["capacity"]))
 
-    @api("GET", "/enrolments", roles=READERS)
+    @api("GET", "/enrolments", roles=READERS, query=EnrolmentListQuery,
+         returns=EnrolmentList)
     def list_enrolments(self, request):
-        query = query_args(request, EnrolmentListQuery())
+        query = request.query
         with self.db.reading() as session:
             if query["case_id"]:
                 found = store.enrolments_for_case(session, query["case_id"])
@@ -77,37 +81,39 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.Audit
                     session, query["status"], query["limit"], query["offset"])
         return {"enrolments": enrolment_out.dump(found, many=True)}
 
-    @api("GET", "/enrolments/<enrolment_id>", roles=READERS)
+    @api("GET", "/enrolments/<enrolment_id>", roles=READERS, returns=EnrolmentOut)
     def get_enrolment(self, request, enrolment_id):
         with self.db.reading() as session:
             return enrolment_out.dump(handlers.get_enrolment(session, enrolment_id))
 
-    @api("POST", "/enrolments/confirm", roles=MANAGER)
+    @api("POST", "/enrolments/confirm", roles=MANAGER, body=ConfirmationsRequest,
+         returns=EnrolmentList)
     def confirm_enrolments(self, request):
-        enrolment_ids = read_json(request, ConfirmationsRequest())["enrolment_ids"]
+        enrolment_ids = request.command["enrolment_ids"]
         with self.db.transaction(request.caller) as uow:
             enrolments = handlers.confirm_enrolments(uow, enrolment_ids)
         return {"enrolments": enrolment_out.dump(enrolments, many=True)}
 
-    @api("POST", "/enrolments/<enrolment_id>/confirm", roles=MANAGER)
+    @api("POST", "/enrolments/<enrolment_id>/confirm", roles=MANAGER, returns=EnrolmentOut)
     def confirm_enrolment(self, request, enrolment_id):
         with self.db.transaction(request.caller) as uow:
             return enrolment_out.dump(handlers.confirm_enrolment(uow, enrolment_id))
 
-    @api("POST", "/enrolments/<enrolment_id>/complete", roles=MANAGER)
+    @api("POST", "/enrolments/<enrolment_id>/complete", roles=MANAGER, returns=EnrolmentOut)
     def complete_enrolment(self, request, enrolment_id):
         with self.db.transaction(request.caller) as uow:
             return enrolment_out.dump(handlers.complete_enrolment(uow, enrolment_id))
 
-    @api("POST", "/enrolments/<enrolment_id>/withdraw", roles=MANAGER)
+    @api("POST", "/enrolments/<enrolment_id>/withdraw", roles=MANAGER, body=WithdrawalRequest,
+         returns=EnrolmentOut)
     def withdraw_enrolment(self, request, enrolment_id):
-        command = read_json(request, WithdrawalRequest())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             return enrolment_out.dump(
                 handlers.withdraw_enrolment(uow, enrolment_id, command["reason"]))
 
-    @api("POST", "/outcomes", roles=MANAGER)
+    @api("POST", "/outcomes", roles=MANAGER, body=OutcomeRequest, returns={201: OutcomeOut})
     def record_outcome(self, request):
-        command = read_json(request, OutcomeRequest())
+        command = request.command
         with self.db.transaction(request.caller) as uow:
             return 201, outcome_out.dump(handlers.record_outcome(uow, command))

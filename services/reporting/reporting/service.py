@@ -1,14 +1,14 @@
 """The reporting service: consumes the pathway's events and serves the funnel."""
 import os
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from parcours_shared.audit import AuditQuery
-from parcours_shared.contracts import ROLES
+from parcours_shared.audit import AuditOut, AuditQuery
+from parcours_shared.contracts import REGIONS, ROLES
 from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import http as parcours_http
-from parcours_shared.http import api, query_args
+from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
@@ -21,7 +21,18 @@ STEERING = ("steering", "reader")
 
 
 class FunnelQuery(Schema):
-    region_code = fields.String(load_default=None)
+    region_code = fields.String(load_default=None, validate=validate.OneOf(sorted(REGIONS)))
+
+
+class FunnelStage(Schema):
+    stage = fields.String(required=True)
+    cases = fields.Integer(required=True)
+    share_of_opened = fields.Float(allow_none=True, required=True)
+
+
+class FunnelOut(Schema):
+    region_code = fields.String(allow_none=True)
+    stages = fields.List(fields.Nested(FunnelStage))
 
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
@@ -36,17 +47,18 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_directory.Di
     def on_pathway_event(self, uow, events):
         handlers.record_progress(uow, events)
 
-    @api("GET", "/audit", roles=tuple(ROLES))
+    @api("GET", "/audit", roles=tuple(ROLES), query=AuditQuery, returns=AuditOut)
     def case_timeline(self, request):
         """The case's whole timeline across the network: every service's changes to it, with
         who acted (each service's own /audit has its part)."""
-        subject = query_args(request, AuditQuery())["subject"]
+        subject = request.query["subject"]
         with self.db.reading() as session:
             return {"subject": subject, "changes": handlers.timeline_of_case(session, subject)}
 
-    @api("GET", "/funnel", roles=STEERING)
+    @api("GET", "/funnel", roles=STEERING, query=FunnelQuery, returns=FunnelOut)
     def funnel(self, request):
-        query = query_args(request, FunnelQuery())
+        """How many cases reached each stage of the pathway, overall or in one region."""
+        query = request.query
         with self.db.reading() as session:
             stages = handlers.pathway_funnel(session, query["region_code"])
         return {"region_code": query["region_code"], "stages": stages}
