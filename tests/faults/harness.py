@@ -32,6 +32,8 @@ from processes import (  # noqa: E402
 
 PUBLISHERS = ("intake", "diagnostic", "programmes")
 AGENCY = "business-france"  # runs the programme the driven firms enrol in
+DIRECTORY_PARTNERS = 10  # registered while the cases flow (PathwayDriver._keep_directory)
+DIRECTORY_COPIES = ("diagnostic", "programmes", "reporting")
 RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 AMQP_BASE = "pyamqp://guest:guest@127.0.0.1:5672"
 # Short delays so retries and the relay's polling do not dominate the measured recovery.
@@ -227,6 +229,7 @@ class PathwayDriver:
         self.opened, self.diagnosed, self.confirmed = set(), set(), set()
         self.errors = []
         self._stop = threading.Event()
+        self.directory_kept = threading.Event()
 
     def _call(self, method, service, path, body=None, ok=(200, 201)):
         """Try until the service answers one of ``ok`` (or 409: it was done already)."""
@@ -259,13 +262,15 @@ class PathwayDriver:
         workers = [threading.Thread(target=self._guard(self._open_cases, i), daemon=True)
                    for i in range(self.openers)]
         workers += [threading.Thread(target=self._guard(self._answer_diagnostics), daemon=True),
-                    threading.Thread(target=self._guard(self._confirm_enrolments), daemon=True)]
+                    threading.Thread(target=self._guard(self._confirm_enrolments), daemon=True),
+                    threading.Thread(target=self._guard(self._keep_directory), daemon=True)]
         for worker in workers:
             worker.start()
         deadline = time.monotonic() + timeout
         next_report = time.monotonic() + 5
         dead_since = {}
-        while len(self.confirmed) < self.cases and not self.errors:
+        while ((len(self.confirmed) < self.cases or not self.directory_kept.is_set())
+               and not self.errors):
             self._check_alive(dead_since)
             if time.monotonic() > next_report:  # long runs show where they are
                 print("  driving: {} opened, {} diagnosed, {} confirmed of {}".format(
@@ -282,6 +287,26 @@ class PathwayDriver:
         self._stop.set()
         if self.errors:
             raise self.errors[0]
+
+    def _keep_directory(self):
+        """The directory changes while the cases flow, so that its copies (diagnostic,
+        programmes, reporting) meet the faults too: a partner and a person registered every
+        tenth of the cases opened, then an update and a departure."""
+        for number in range(DIRECTORY_PARTNERS):
+            while (len(self.opened) < number * self.cases // DIRECTORY_PARTNERS
+                   and not self._stop.is_set()):
+                time.sleep(0.05)
+            partner = "fault-partner-{}".format(number)
+            self._call("POST", "intake", "/partners", {
+                "id": partner, "name": "Partner {}".format(number), "kind": "large_group",
+                "regions": ["84"]})
+            self._call("POST", "intake", "/partners/{}/people".format(partner), {
+                "id": "p-fault-{}".format(number), "region_code": "84", "role": "referrer",
+                "name": "Person {}".format(number), "email": "p{}@fault.example".format(number)})
+        self._call("PUT", "intake", "/partners/fault-partner-0", {
+            "name": "Partner 0, renamed", "kind": "large_group", "regions": ["84", "93"]})
+        self._call("POST", "intake", "/people/p-fault-1/leave")
+        self.directory_kept.set()
 
     def _check_alive(self, dead_since):
         """A service dead for longer than any fault keeps one down died by itself: fail now,
@@ -385,6 +410,25 @@ def recompute_funnel(network):
     }
 
 
+def check_directory_copies(network, verdict):
+    """Each copy of the directory is intake's, as the events tell it (partners by id, name
+    and regions; people by id and whether they left)."""
+    partners = sorted(tuple(row) for row in network.rows(
+        "intake", "SELECT id, name FROM partners"))
+    people = sorted(tuple(row) for row in network.rows(
+        "intake", "SELECT id, status = 'left' FROM people"))
+    for service in DIRECTORY_COPIES:
+        copied = sorted(tuple(row) for row in network.rows(
+            service, "SELECT id, name FROM directory_partners"))
+        copied_people = sorted(tuple(row) for row in network.rows(
+            service, "SELECT id, left_at IS NOT NULL FROM directory_people"))
+        if copied != partners or copied_people != people:
+            verdict.problems.append("{}'s copy of the directory differs from intake's: "
+                                    "{} partners and {} people for {} and {}".format(
+                                        service, len(copied), len(copied_people),
+                                        len(partners), len(people)))
+
+
 def judge(network, expected_dead_letters):
     """Check the invariants once. ``expected_dead_letters``: {queue: count of poison messages}."""
     verdict = Verdict()
@@ -413,6 +457,15 @@ def judge(network, expected_dead_letters):
             ("programmes", "SELECT count(*) - count(DISTINCT case_id) FROM enrolments")):
         verdict.double_applied += network.rows(service, query)[0][0]
     verdict.recomputed = recompute_funnel(network)
+    check_directory_copies(network, verdict)
+    # reporting's timeline: one row per case event it applied, never two
+    timeline, applied = (network.rows("reporting", query)[0][0] for query in (
+        "SELECT count(*) FROM timeline",
+        "SELECT count(*) FROM inbox WHERE event_type NOT LIKE 'partner.%' "
+        "AND event_type NOT LIKE 'person.%'"))
+    if timeline != applied:
+        verdict.problems.append("reporting's timeline has {} rows for {} case events "
+                                "applied".format(timeline, applied))
     try:
         stages = requests.get(network.url("reporting") + "/funnel", timeout=5, headers={
             "Authorization": network.authorization}).json()["stages"]
