@@ -108,3 +108,36 @@ def test_the_readme_says_who_may_do_what_as_the_entrypoints_declare_it():
                             os.path.join(root, "scripts", "roles_table.py"), "--check"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_another_partners_programme_is_refused_with_a_403_saying_whose_it_is(running_service):
+    programmes = running_service(SERVICES["programmes"])
+    agency = programmes.as_caller("business-france", ["programme_manager"])
+    bank = programmes.as_caller("bpifrance", ["programme_manager"])
+    created = agency.post("/programmes", {"partner": "business-france", "name": "Prospection",
+                                          "kind": "targeted_market",
+                                          "maturity_levels": ["first_time_exporter"]})
+    assert created.status_code == 201
+    session = {"starts_on": "2027-03-01", "place": "Düsseldorf", "capacity": 8}
+    path = "/programmes/{}/sessions".format(created.json()["id"])
+    refused = bank.post(path, session)
+    assert refused.status_code == 403
+    assert refused.json()["reason"] == "not_yours"
+    assert "is business-france's: a caller of bpifrance cannot change it" in (
+        refused.json()["message"])
+    assert agency.post(path, session).status_code == 201
+
+
+def test_a_case_of_another_region_is_refused_to_a_chamber_with_a_403(running_service):
+    intake = running_service(SERVICES["intake"])
+    for partner, region in (("cci-international-paca", "93"), ("cci-international-aura", "84")):
+        assert intake.post("/partners", {"id": partner, "name": partner, "regions": [region],
+                                         "kind": "chamber_of_commerce"}).status_code == 201
+    paca = intake.as_caller("cci-international-paca", ["advisor"])
+    case = paca.post("/cases", {"siren": SIREN, "company_name": "Savonnerie de Marseille",
+                                "region_code": "93", "channel": "walk_in"}).json()
+    aura = intake.as_caller("cci-international-aura", ["advisor"])
+    refused = aura.get("/cases/" + case["id"])
+    assert refused.status_code == 403 and refused.json()["reason"] == "not_yours"
+    assert aura.get("/cases").json()["cases"] == []
+    assert paca.get("/cases/" + case["id"]).status_code == 200
