@@ -8,7 +8,7 @@ SERVICES := intake diagnostic programmes reporting
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-faults bench setup broker clean lint contracts
+.PHONY: run test test-faults bench setup broker browser clean lint contracts
 
 $(STAMP): requirements.txt shared/pyproject.toml shared/testing/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@command -v $(PYTHON) >/dev/null || { echo "Parcours needs Python 3.11 ($(PYTHON) not found): install python3.11 and retry, or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -34,7 +34,15 @@ $(API_DOCS_UI): tools/api-docs/package.json tools/api-docs/package-lock.json
 	npm ci --prefix tools/api-docs --silent
 	@touch $(API_DOCS_UI)
 
-setup: $(STAMP) $(ASYNCAPI_TOOL) $(API_DOCS_UI)
+# playwright-core, which drives Chromium through the web pages in the tests (tools/browser).
+BROWSER_TOOL := tools/browser/node_modules/.installed
+$(BROWSER_TOOL): tools/browser/package.json tools/browser/package-lock.json
+	@command -v npm >/dev/null || { echo "the browser tests need Node.js 20 and npm: install them and retry"; exit 1; }
+	@echo "==> installing playwright-core into tools/browser/node_modules"
+	npm ci --prefix tools/browser --silent
+	@touch $(BROWSER_TOOL)
+
+setup: $(STAMP) $(ASYNCAPI_TOOL) $(API_DOCS_UI) $(BROWSER_TOOL)
 
 # Makes sure RabbitMQ runs here, with the management API the tests use (scripts/ensure_broker.sh).
 broker:
@@ -43,7 +51,11 @@ broker:
 run: setup broker
 	$(BIN)/python scripts/run_network.py
 
-test: setup broker
+# Debian's Chromium for the browser tests (scripts/ensure_browser.sh).
+browser:
+	@bash scripts/ensure_browser.sh
+
+test: setup broker browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The event contract from the code: docs/events/asyncapi.yaml and one JSON Schema per event type
@@ -67,4 +79,4 @@ test-faults: setup broker
 	$(BIN)/python tests/faults/report.py tests/faults/results.jsonl tests/faults/README.md
 
 clean:
-	rm -rf $(VENV) data .pytest_cache tests/faults/results.jsonl tools/asyncapi/node_modules tools/api-docs/node_modules
+	rm -rf $(VENV) data .pytest_cache tests/faults/results.jsonl tools/asyncapi/node_modules tools/api-docs/node_modules tools/browser/node_modules

@@ -5,10 +5,13 @@ INTAKE_DATABASE_URL=postgresql://...), its log under data/logs/, and its own bro
 vhost ``parcours``, with only the rights the code derives (scripts/broker.py apply; passwords in
 data/secrets/): no service connects as guest. Ctrl-C stops everything.
 """
+import json
 import os
 import signal
+import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import requests
 
@@ -46,6 +49,35 @@ def broker_users():
     return {name: store.uri(name, broker.DEFAULT_VHOST) for name in START_ORDER}
 
 
+def start_sign_in(issuer, log_dir):
+    """The dev issuer's OpenID Connect provider (people signing in to the pages), with the
+    demo directory's people to choose from."""
+    with open(os.path.join(issuer.folder, "people.json"), "w") as people:
+        json.dump([{"person": person_id, "partner": partner_id, "name": name, "roles": [role]}
+                   for partner_id, _, _, _, staff in demo_data.DIRECTORY
+                   for person_id, _, role, name in staff], people, ensure_ascii=False)
+    port = urlsplit(issuer.issuer).port or 80
+    print("==> starting the sign-in (dev issuer) on port {} ...".format(port), flush=True)
+    log = open(os.path.join(log_dir, "issuer.log"), "ab")
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "parcours"), "--keys", issuer.folder,
+         "--issuer", issuer.issuer, "issuer", "serve", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceFailed("the dev issuer stopped at start (is port {} free?); see {}"
+                                .format(port, os.path.join(log_dir, "issuer.log")))
+        try:
+            if requests.get(issuer.issuer + "/.well-known/openid-configuration",
+                            timeout=1).ok:
+                return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise ServiceFailed("the dev issuer did not answer on port {}".format(port))
+
+
 def stop(processes):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan a service
     stop_all(processes.values())
@@ -72,7 +104,9 @@ def main():
     issuer = dev_issuer(os.path.join(ROOT, "data", "issuer"))
     operator = operator_authorization(issuer)
     processes = service_processes(log_dir, amqp_uris, issuer)
+    sign_in = None
     try:
+        sign_in = start_sign_in(issuer, log_dir)
         for name in START_ORDER:  # consumers first, so their queues exist before events flow
             print("==> starting {} on port {} ...".format(name, processes[name].port), flush=True)
             processes[name].start().wait_healthy()
@@ -100,6 +134,9 @@ def main():
         return 1
     finally:
         stop(processes)
+        if sign_in is not None:
+            sign_in.terminate()
+            sign_in.wait(timeout=10)
 
 
 def print_summary(urls, log_dir, operator):
@@ -116,6 +153,8 @@ def print_summary(urls, log_dir, operator):
           "<url>/asyncapi.json")
     print("  directory   {} partners ({}/partners); people at {}/partners/<id>".format(
         len(partners), urls["intake"], urls["intake"]))
+    print("  dashboard   {}/dashboard (sign in as a demo person: the steering committee's "
+          "p-anne-dubois sees the funnel)".format(urls["reporting"]))
     print("  tokens      .venv/bin/parcours token --partner <id> --role <role> (README, "
           "'Calling a service')")
     print("  logs        {}\n".format(log_dir))

@@ -5,6 +5,7 @@
     parcours issuer rotate      # a new signing key; the previous one still verifies
     parcours issuer retire      # only the current key verifies from now on
     parcours issuer keys        # where the public keys (JWKS) are
+    parcours issuer serve       # the sign-in pages' OpenID Connect provider, on :8090
 
 A token is printed on its own line, for ``curl -H "Authorization: Bearer $(parcours token ...)"``.
 Keys live in ``$PARCOURS_ISSUER_KEYS`` (default: ``data/issuer/`` of this checkout), made on first
@@ -49,7 +50,10 @@ def main(argv=None):
                        help="the service it is for (repeat; default: all four)")
     token.add_argument("--lifetime", type=int, default=DEFAULT_LIFETIME, help="seconds")
     issuer_command = commands.add_parser("issuer", help="the issuer's signing keys")
-    issuer_command.add_argument("action", choices=("rotate", "retire", "keys"))
+    issuer_command.add_argument("action", choices=("rotate", "retire", "keys", "serve"))
+    issuer_command.add_argument("--port", type=int, default=8090, help="for serve")
+    issuer_command.add_argument("--people", help="for serve: the people who may sign in "
+                                                 "(default: people.json beside the keys)")
     args = parser.parse_args(argv)
 
     issuer = dev_issuer(args.keys, args.issuer)
@@ -61,6 +65,10 @@ def main(argv=None):
         kid = issuer.rotate()
         print("new signing key {}; the previous key still verifies until `parcours issuer "
               "retire` (after the longest token lifetime)".format(kid))
+    elif args.action == "serve":
+        from .dev_issuer_server import serve
+        print("dev issuer {} on port {}".format(issuer.issuer, args.port), flush=True)
+        serve(issuer, args.port, args.people)
     elif args.action == "retire":
         print("only key {} verifies now".format(issuer.retire()))
     else:

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 from datetime import timezone
+from urllib.parse import urlencode
 
 from kombu import Connection
 from marshmallow import Schema, ValidationError, fields, validate
@@ -202,11 +203,15 @@ class JsonHttpHandler(HttpRequestHandler):
     server = JsonWebServer()
 
     def __init__(self, method, url, roles=(), public=False, body=None, query=None,
-                 returns=None, expected_exceptions=EXPECTED_ERRORS, **kwargs):
+                 returns=None, page=False, html=False, expected_exceptions=EXPECTED_ERRORS,
+                 **kwargs):
         """``body`` and ``query``: the marshmallow schemas (classes) of the request's JSON body
         and query string, loaded before the entrypoint runs (``request.command``,
         ``request.query``; invalid: 400); ``returns``: ``{status: schema class or None}`` of
-        its answers (or one schema, for 200). All three make its OpenAPI description."""
+        its answers (or one schema, for 200). All three make its OpenAPI description.
+        ``page``: a web page for people, who are signed in by a session cookie
+        (parcours_shared.web_session) instead of a bearer token, and sent to sign in without
+        one. ``html``: it answers pages, its refusals included (a page always does)."""
         if bool(roles) == bool(public):
             raise TypeError("{} {}: say who may call it, roles=(...) or public=True".format(
                 method, url))
@@ -215,7 +220,7 @@ class JsonHttpHandler(HttpRequestHandler):
             raise TypeError("{} {}: unknown roles {}; the roles are {}".format(
                 method, url, sorted(unknown), ", ".join(ROLES)))
         self.roles, self.public = tuple(roles), public
-        self.body, self.query = body, query
+        self.body, self.query, self.page, self.html = body, query, page, page or html
         self.returns = returns if isinstance(returns, dict) else {200: returns}
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
@@ -228,7 +233,7 @@ class JsonHttpHandler(HttpRequestHandler):
         try:
             request.caller = None if self.public else self._caller(request)
         except (Unauthenticated, MissingRole, IssuerUnreachable) as refused:
-            response = self._refusal(refused)
+            response = self._refusal(refused, request)
         else:
             try:
                 self._load_input(request)
@@ -249,12 +254,26 @@ class JsonHttpHandler(HttpRequestHandler):
         request.query = query_args(request, self.query()) if self.query else None
 
     def _caller(self, request):
-        caller = self.verifier.caller(request.headers.get("Authorization"))
+        if self.page:
+            from .web_session import SESSION_COOKIE
+            session = request.cookies.get(SESSION_COOKIE)
+            caller = self.verifier.caller("Bearer " + session if session else None)
+        else:
+            caller = self.verifier.caller(request.headers.get("Authorization"))
         if not caller.has_any_role(self.roles):
             raise MissingRole(self.roles)
         return caller
 
-    def _refusal(self, refused):
+    def _refusal(self, refused, request=None):
+        if self.page and isinstance(refused, Unauthenticated):  # a person: sign in, come back
+            return Response(status=303, headers={"Location": "/login?" + urlencode(
+                {"next": request.full_path.rstrip("?")})})
+        if self.page and isinstance(refused, MissingRole):
+            return Response("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                            "<title>Not for your role</title></head><body><h1>Not for your "
+                            "role</h1><p>{}. <a href=\"/logout\">Sign in as someone else"
+                            "</a>.</p></body></html>".format(refused.message), status=403,
+                            content_type="text/html; charset=utf-8")
         if isinstance(refused, Unauthenticated):
             return json_response(401, {"error": "unauthenticated", "message": refused.message},
                                  headers={"WWW-Authenticate": authenticate_header(

@@ -30,7 +30,10 @@ class ErrorBody(Schema):
     needed_roles = fields.List(fields.String(), metadata={"description": "on a 403"})
 
 
-def _error(description):
+def _error(description, html=False):
+    if html:  # a page's refusals are pages
+        return {"description": description,
+                "content": {"text/html": {"schema": {"type": "string"}}}}
     return {"description": description,
             "content": {"application/json": {"schema": "ErrorBody"}}}
 
@@ -58,12 +61,16 @@ def _operation(service_cls, entry):
     for status, schema in extension.returns.items():
         answer = {"description": "OK" if status == 200 else "created" if status == 201
                   else "done"}
-        if isinstance(schema, str):  # a content type of its own (metrics, the docs page)
+        if 300 <= status < 400:  # a redirect: where to is in its Location header
+            answer["description"] = "see Location"
+        elif isinstance(schema, str):  # a content type of its own (metrics, the docs page)
             answer["content"] = {schema: {"schema": {"type": "string"}}}
         else:
             answer["content"] = {"application/json": {"schema": schema or {"type": "object"}}}
         operation["responses"][str(status)] = answer
     responses = operation["responses"]
+    html = extension.html
+    error = functools.partial(_error, html=html)
     responses["400"] = _error("invalid input: `fields` says what to fix")
     if public:
         operation["security"] = []
@@ -71,16 +78,20 @@ def _operation(service_cls, entry):
         operation["security"] = [{"bearer": []}]
         operation["x-parcours-roles"] = list(roles)
         operation["description"] = "Roles: {} (any of).".format(", ".join(roles))
-        responses["401"] = _error("no valid bearer token (see WWW-Authenticate)")
-        responses["403"] = _error("the caller lacks the role, or the resource is another "
-                                  "partner's")
+        if extension.page:
+            operation["security"] = [{"session": []}]
+            responses["303"] = {"description": "not signed in: to /login, and back"}
+        else:
+            responses["401"] = _error("no valid bearer token (see WWW-Authenticate)")
+        responses["403"] = error("the caller lacks the role, or the resource is another "
+                                 "partner's")
     if parameters or extension.body is not None:
         responses["404"] = _error("no such resource")
         responses["409"] = _error("the resource's state does not allow it")
     if extension.body is not None:
         responses["413"] = _error("the body is over the size limit")
     responses["414"] = _error("the URL is too long")
-    responses["503"] = _error("the service's database or the token issuer is unreachable")
+    responses["503"] = error("the service's database or the token issuer is unreachable")
     return method.lower(), PATH_PARAMETER.sub(r"{\1}", url), operation
 
 
@@ -97,6 +108,10 @@ def openapi_document(service_cls):
         "description": "An access token of the network's issuer, for audience {!r}, naming "
                        "the partner, the person and the roles ({}).".format(
                            service_cls.name, ", ".join(ROLES))})
+    spec.components.security_scheme("session", {
+        "type": "apiKey", "in": "cookie", "name": "parcours_session",
+        "description": "People on the web pages: signed in at /login (OpenID Connect, code "
+                       "flow with PKCE) through the same issuer."})
     spec.components.schema("ErrorBody", schema=ErrorBody)
     paths = {}
     for entry in http_entrypoints_with_extensions(service_cls):

@@ -2,16 +2,18 @@
 import os
 
 from marshmallow import Schema, fields, validate
+from werkzeug.wrappers import Response
 
 from parcours_shared.audit import AuditOut, AuditQuery
 from parcours_shared.contracts import REGIONS, ROLES
 from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import http as parcours_http
+from parcours_shared import web_session as parcours_web_session
 from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
-from . import handlers, store
+from . import handlers, pages, store
 from .domain import COUNTED_EVENT_TYPES
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -37,7 +39,8 @@ class FunnelOut(Schema):
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class ReportingService(parcours_http.OperationalEndpoints, parcours_directory.DirectoryCopy):
+class ReportingService(parcours_http.OperationalEndpoints, parcours_directory.DirectoryCopy,
+                       parcours_web_session.SignIn):
     name = "reporting"
 
     db = Database(store.metadata, MIGRATIONS, publishes=False)
@@ -54,6 +57,15 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_directory.Di
         subject = request.query["subject"]
         with self.db.reading() as session:
             return {"subject": subject, "changes": handlers.timeline_of_case(session, subject)}
+
+    @api("GET", "/dashboard", roles=STEERING, page=True, returns="text/html")
+    def dashboard(self, request):
+        """The steering committee's page: the pathway funnel (people sign in to see it)."""
+        with self.db.reading() as session:
+            stages = handlers.pathway_funnel(session)
+        caller = request.caller
+        return Response(pages.dashboard(stages, caller.person or caller.subject, caller.partner),
+                        status=200, content_type="text/html; charset=utf-8")
 
     @api("GET", "/funnel", roles=STEERING, query=FunnelQuery, returns=FunnelOut)
     def funnel(self, request):
