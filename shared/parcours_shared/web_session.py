@@ -36,8 +36,9 @@ _PROCESS_SECRET = secrets.token_urlsafe(32)
 
 
 class LoginQuery(Schema):
+    # a path here only: no //host nor /\host, which browsers read as another site
     next = fields.String(load_default="/", validate=validate.Regexp(
-        r"^/(?!/)[^\s]*$", error="a path on this service, like /dashboard"))
+        r"^/(?![/\\])[^\s\\]*$", error="a path on this service, like /dashboard"))
 
 
 class CallbackQuery(Schema):

@@ -118,3 +118,11 @@ def test_an_entrypoint_must_say_who_may_call_it():
         api("GET", "/cases")(list_cases)
     with pytest.raises(TypeError, match="unknown roles"):
         api("GET", "/cases", roles=("superuser",))(list_cases)
+
+
+@pytest.mark.parametrize("next_page, allowed", [
+    ("/dashboard", True), ("/dashboard?region=84", True), ("//evil.example", False),
+    ("/\\evil.example", False), ("https://evil.example", False), ("dashboard", False)])
+def test_after_signing_in_a_person_goes_back_to_a_page_of_this_service_only(next_page, allowed):
+    from parcours_shared.web_session import LoginQuery
+    assert (LoginQuery().validate({"next": next_page}) == {}) is allowed
