@@ -1,5 +1,6 @@
 """The intake service: thin HTTP entrypoints over the use cases in ``handlers``."""
 import os
+from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
 
@@ -110,7 +111,7 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
          returns={201: PartnerOut})
     def register_partner(self, request):
         command = request.command
-        with self.db.transaction(request.caller) as uow:
+        with self._id_once(command["id"]), self.db.transaction(request.caller) as uow:
             return 201, partner_out.dump(handlers.register_partner(uow, command))
 
     @api("GET", "/partners", roles=EVERYONE, returns=PartnerList)
@@ -137,7 +138,7 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
          returns={201: PersonWithContactOut})
     def register_person(self, request, partner_id):
         command = request.command
-        with self.db.transaction(request.caller) as uow:
+        with self._id_once(command["id"]), self.db.transaction(request.caller) as uow:
             person = handlers.register_person(uow, partner_id, command)
         return 201, self._person(request.caller, person)
 
@@ -165,6 +166,17 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
         schema = (person_with_contact_out if may_see_contact_details(caller, person)
                   else person_out)
         return schema.dump(person)
+
+    @staticmethod
+    @contextmanager
+    def _id_once(directory_id):
+        """Two requests registering the same new id race on its primary key: the loser is told
+        the id is taken, as if it had come second."""
+        try:
+            yield
+        except IntegrityError:
+            raise DirectoryIdTaken("id {} is taken: ids are never reused".format(directory_id),
+                                   fields={"id": ["taken"]}) from None
 
     def _open_once(self, request, use_case, *args):
         """Two requests for the same new firm race on the SIREN's unique key: the loser reads
