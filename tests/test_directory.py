@@ -35,3 +35,27 @@ def test_only_the_directory_keepers_change_it(network):
     refused = advisor.post("/partners", {"id": "x", "name": "X", "kind": "large_group",
                                          "regions": ["11"]})
     assert refused.status_code == 403 and refused.json()["needed_roles"] == ["admin"]
+
+
+def test_the_tokens_of_someone_who_left_are_refused_everywhere(network):
+    keeper = network.intake.as_caller("cci-france", ["admin"])
+    assert keeper.post("/partners", {"id": "pacte-pme", "name": "Pacte PME",
+                                     "kind": "large_group_association",
+                                     "regions": ["11"]}).status_code == 201
+    assert keeper.post("/partners/pacte-pme/people", {
+        "id": "p-leaving", "region_code": "11", "role": "programme_manager",
+        "name": "Jean Départ", "email": "jean.depart@pacte-pme.example"}).status_code == 201
+    leaving = {name: getattr(network, name).as_caller("pacte-pme", ["reader"],
+                                                      person="p-leaving")
+               for name in ("intake",) + COPIES}
+    assert leaving["programmes"].get("/programmes").status_code == 200
+
+    assert keeper.post("/people/p-leaving/leave").status_code == 200
+    refused = leaving["intake"].get("/partners")
+    assert refused.status_code == 401 and "p-leaving has left pacte-pme" in refused.text
+    for name in COPIES:  # once the departure has reached the service's copy
+        wait_for(lambda: leaving[name].get("/partners").status_code == 401,
+                 what="{} to refuse p-leaving's token".format(name))
+    # the partner's system, and its other people, keep working
+    assert network.programmes.as_caller("pacte-pme", ["reader"]).get(
+        "/programmes").status_code == 200

@@ -88,6 +88,11 @@ class DirectoryTables:
             self.partners.c.id == partner_id)).first()
         return dict(row._mapping) if row is not None else None
 
+    def has_left(self, session, person_id):
+        """Whether the directory said this person left their partner."""
+        return session.execute(select(self.people.c.id).where(
+            self.people.c.id == person_id, self.people.c.left_at.is_not(None))).first() is not None
+
     def active_person(self, session, person_id):
         """The person, if known and still with their partner."""
         row = session.execute(select(self.people).where(
@@ -105,6 +110,11 @@ class PartnerCopy(Schema):
 
 class DirectoryCopy:
     """Mixed into a service class that declares ``directory = DirectoryTables(metadata)``."""
+
+    @classmethod
+    def person_has_left(cls, session, person_id):
+        """The HTTP layer refuses the tokens of people who left (parcours_shared.http)."""
+        return cls.directory.has_left(session, person_id)
 
     @inbox_handler(*DIRECTORY_EVENT_TYPES)
     def on_directory_event(self, uow, events):

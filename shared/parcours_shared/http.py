@@ -228,6 +228,8 @@ class JsonHttpHandler(HttpRequestHandler):
         super().setup()
         if not self.public:
             self.verifier = _verifier(self.container.config, self.container.service_name)
+        # a service that knows the directory refuses the tokens of people who left
+        self.departures = getattr(self.container.service_cls, "person_has_left", None)
 
     def handle_request(self, request):
         try:
@@ -260,9 +262,21 @@ class JsonHttpHandler(HttpRequestHandler):
             caller = self.verifier.caller("Bearer " + session if session else None)
         else:
             caller = self.verifier.caller(request.headers.get("Authorization"))
+        if caller.person and self.departures is not None and self._has_left(caller.person):
+            raise Unauthenticated("{} has left {}: their tokens are refused".format(
+                caller.person, caller.partner))
         if not caller.has_any_role(self.roles):
             raise MissingRole(self.roles)
         return caller
+
+    def _has_left(self, person_id):
+        from sqlalchemy.orm import Session
+
+        from .db import Database
+        database = next(dependency for dependency in self.container.dependencies
+                        if isinstance(dependency, Database))
+        with Session(database.engine) as session:
+            return self.departures(session, person_id)
 
     def _refusal(self, refused, request=None):
         if self.page and isinstance(refused, Unauthenticated):  # a person: sign in, come back

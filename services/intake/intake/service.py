@@ -12,7 +12,7 @@ from parcours_shared.http import api
 
 from . import handlers, store
 from .domain import (
-    CaseMoveRefused, CaseNotFound, DirectoryIdTaken, InvalidSiren, OutsidePartnerRegions,
+    LEFT, CaseMoveRefused, CaseNotFound, DirectoryIdTaken, InvalidSiren, OutsidePartnerRegions,
     PartnerNotFound, PersonMoveRefused, PersonNotFound, RegionStillStaffed, UnknownAdvisor,
     may_see_contact_details,
 )
@@ -160,6 +160,12 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
     def record_departure(self, request, person_id):
         with self.db.transaction(request.caller) as uow:
             return self._person(request.caller, handlers.record_departure(uow, person_id))
+
+    @staticmethod
+    def person_has_left(session, person_id):
+        """The HTTP layer refuses the tokens of people who left (parcours_shared.http)."""
+        person = store.person_by_id(session, person_id)
+        return person is not None and person.status == LEFT
 
     @staticmethod
     def _person(caller, person):
