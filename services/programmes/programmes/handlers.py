@@ -93,12 +93,10 @@ def get_enrolment(session, enrolment_id):
     return enrolment
 
 
-def _record_moves(uow, enrolments):
+def _record_moves(uow, enrolments, programmes):
     """Save these enrolments' moves (made already): one UPDATE for all of them, one event
-    each."""
+    each. ``programmes``: theirs, by id."""
     store.save_moves(uow.session, enrolments)
-    programmes = store.programmes_by_id(
-        uow.session, {enrolment.programme_id for enrolment in enrolments})
     for enrolment in enrolments:
         data = _enrolment_data(enrolment, programmes[enrolment.programme_id],
                                enrolment.updated_at)
@@ -130,34 +128,34 @@ def confirm_enrolments(uow, enrolment_ids):
     enrolments = store.enrolments_by_id(uow.session, enrolment_ids)
     now = utc_now()
     in_order = [enrolments[enrolment_id] for enrolment_id in enrolment_ids]
-    _check_run_by(uow, in_order)
+    programmes = _programmes_run_by(uow, in_order)
     for enrolment in in_order:
         enrolment.confirm(seats, at=now)
-    return _record_moves(uow, in_order)
+    return _record_moves(uow, in_order, programmes)
 
 
-def _check_run_by(uow, enrolments):
-    """Only the partner running an enrolment's programme decides on it."""
-    if uow.actor is None:
-        return
+def _programmes_run_by(uow, enrolments):
+    """The enrolments' programmes, by id, once checked that the caller's partner runs them:
+    only it decides on their enrolments."""
     programmes = store.programmes_by_id(
         uow.session, {enrolment.programme_id for enrolment in enrolments})
     for programme in programmes.values():
         programme.check_run_by(uow.actor)
+    return programmes
 
 
 def complete_enrolment(uow, enrolment_id):
     enrolment = get_enrolment(uow.session, enrolment_id)
-    _check_run_by(uow, [enrolment])
+    programmes = _programmes_run_by(uow, [enrolment])
     enrolment.complete(at=utc_now())
-    return _record_moves(uow, [enrolment])[0]
+    return _record_moves(uow, [enrolment], programmes)[0]
 
 
 def withdraw_enrolment(uow, enrolment_id, reason):
     enrolment = get_enrolment(uow.session, enrolment_id)
-    _check_run_by(uow, [enrolment])
+    programmes = _programmes_run_by(uow, [enrolment])
     enrolment.withdraw(reason, at=utc_now())
-    return _record_moves(uow, [enrolment])[0]
+    return _record_moves(uow, [enrolment], programmes)[0]
 
 
 def record_outcome(uow, outcome):
@@ -171,7 +169,7 @@ def record_outcome(uow, outcome):
         if enrolment.case_id != outcome["case_id"]:
             raise EnrolmentOfAnotherCase("enrolment {} belongs to another case".format(
                 enrolment.id), fields={"enrolment_id": ["belongs to another case"]})
-        _check_run_by(uow, [enrolment])
+        _programmes_run_by(uow, [enrolment])
     elif uow.actor is not None:
         check_supported_by(uow.actor, outcome["case_id"], {
             programme.partner for programme in store.programmes_by_id(
