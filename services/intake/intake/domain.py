@@ -180,11 +180,33 @@ def is_single_window_of(partner, region_code):
             and (region_code is None or region_code in partner.regions))
 
 
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases a partner may read: those given to its people, and, for a single window, those
+    of its regions and those whose region is not known yet."""
+    partner: str
+    regions: list | None = None  # None: not a single window
+
+    def covers(self, case):
+        return case.partner == self.partner or (
+            self.regions is not None
+            and (case.region_code is None or case.region_code in self.regions))
+
+
+def readable_scope(actor, actor_partner):
+    """The cases ``actor`` may read; None: every case (the service itself, and the network's
+    operator, admin)."""
+    if actor is None or "admin" in actor.roles:
+        return None
+    single_window = actor_partner is not None and actor_partner.kind == SINGLE_WINDOW_KIND
+    return CaseScope(actor.partner, actor_partner.regions if single_window else None)
+
+
 def may_read_case(actor, actor_partner, case):
     """The single window sees every case of its region, a partner the cases given to its
     people, the network's operator (admin) every case."""
-    return (actor is None or "admin" in actor.roles or case.partner == actor.partner
-            or is_single_window_of(actor_partner, case.region_code))
+    scope = readable_scope(actor, actor_partner)
+    return scope is None or scope.covers(case)
 
 
 def check_may_read_case(actor, actor_partner, case):

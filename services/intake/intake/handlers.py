@@ -9,9 +9,9 @@ from parcours_shared.contracts import utc_now
 
 from . import store
 from .domain import (
-    OPEN, SINGLE_WINDOW_KIND, Case, DirectoryIdTaken, Partner, PartnerNotFound, Person,
+    OPEN, Case, DirectoryIdTaken, Partner, PartnerNotFound, Person,
     PersonNotFound, UnknownAdvisor, check_may_assign, check_may_close,
-    check_may_read_case, check_referred_by, no_case, normalise_siren,
+    check_may_read_case, check_referred_by, no_case, normalise_siren, readable_scope,
 )
 
 
@@ -102,13 +102,7 @@ def readable_case(session, case_id, actor):
 
 def visible_cases(session, actor, limit, offset, siren=None):
     """The cases the caller may read (``may_read_case``), in one query."""
-    partner = _actor_partner(session, actor)
-    if actor is None or "admin" in actor.roles:
-        scope = None
-    else:
-        single_window = partner is not None and partner.kind == SINGLE_WINDOW_KIND
-        scope = store.CaseScope(partner=actor.partner,
-                                regions=partner.regions if single_window else None)
+    scope = readable_scope(actor, _actor_partner(session, actor))
     return store.list_cases(session, limit, offset, scope=scope, siren=siren)
 
 

@@ -1,6 +1,4 @@
 """Intake's tables and queries. Nothing outside this service reads them."""
-from dataclasses import dataclass
-
 from sqlalchemy import (
     JSON, Column, DateTime, ForeignKey, MetaData, String, Table, insert, or_, select, update,
 )
@@ -80,15 +78,8 @@ def cases_by_siren(session, sirens):
     return {row.siren: _to_case(row) for row in found}
 
 
-@dataclass(frozen=True)
-class CaseScope:
-    """The cases a partner may read: those given to its people, and, for a single window, those
-    of its regions and those whose region is not known yet."""
-    partner: str
-    regions: list | None = None  # None: not a single window
-
-
 def list_cases(session, limit, offset, scope=None, siren=None):
+    """``scope``: a domain.CaseScope, in SQL (None: every case)."""
     query = select(cases)
     if siren is not None:
         query = query.where(cases.c.siren == siren)
