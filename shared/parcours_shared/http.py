@@ -37,6 +37,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
+from .checkout import checkout_path
 from .domain import DomainError, NotYours
 from .engine import DATABASE_UNAVAILABLE
 from .identity import (
@@ -230,6 +231,10 @@ class JsonHttpHandler(HttpRequestHandler):
             self.verifier = _verifier(self.container.config, self.container.service_name)
         # a service that knows the directory refuses the tokens of people who left
         self.departures = getattr(self.container.service_cls, "person_has_left", None)
+        if self.departures is not None:
+            from .db import Database
+            self.database = next(dependency for dependency in self.container.dependencies
+                                 if isinstance(dependency, Database))
 
     def handle_request(self, request):
         try:
@@ -271,11 +276,7 @@ class JsonHttpHandler(HttpRequestHandler):
 
     def _has_left(self, person_id):
         from sqlalchemy.orm import Session
-
-        from .db import Database
-        database = next(dependency for dependency in self.container.dependencies
-                        if isinstance(dependency, Database))
-        with Session(database.engine) as session:
+        with Session(self.database.engine) as session:
             return self.departures(session, person_id)
 
     def _refusal(self, refused, request=None):
@@ -429,11 +430,8 @@ DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javas
 
 def api_docs_assets_folder(config):
     """Swagger UI's files: ``PARCOURS_API_DOCS_ASSETS``, or this checkout's tools/api-docs."""
-    configured = config.get("PARCOURS_API_DOCS_ASSETS")
-    if configured:
-        return configured
-    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.path.join(checkout, "tools", "api-docs", "node_modules", "swagger-ui-dist")
+    return config.get("PARCOURS_API_DOCS_ASSETS") or checkout_path(
+        "tools", "api-docs", "node_modules", "swagger-ui-dist")
 
 
 class OperationalEndpoints:
@@ -491,14 +489,14 @@ class OperationalEndpoints:
         """Swagger UI's script and style sheet."""
         if asset not in DOCS_ASSETS:
             return 404, {"error": "not_found", "message": "no such file; the page is /docs"}
-        path = os.path.join(api_docs_assets_folder(self.config), asset)
+        folder = api_docs_assets_folder(self.config)
         try:
-            with open(path, "rb") as served:
+            with open(os.path.join(folder or "", asset), "rb") as served:
                 content = served.read()
         except OSError:
             return 503, {"error": "unavailable", "message": "Swagger UI's files are not "
-                         "installed at {}: run make setup, or set PARCOURS_API_DOCS_ASSETS"
-                         .format(os.path.dirname(path))}
+                         "installed{}: run make setup, or set PARCOURS_API_DOCS_ASSETS".format(
+                             " at " + folder if folder else "")}
         return Response(content, status=200, content_type=DOCS_ASSETS[asset],
                         headers={"Cache-Control": "max-age=86400"})
 
