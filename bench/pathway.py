@@ -78,7 +78,7 @@ class Network:
         self.agency_headers = {"Authorization": processes.partner_authorization(issuer, AGENCY)}
         self.services = {
             name: processes.ServiceProcess(name, _free_port(), self.log_dir, env={
-                "AMQP_URI": amqp_uri, **processes.issuer_settings(issuer),
+                "AMQP_URI": amqp_uri, **issuer.service_settings(),
                 "DATABASE_URL": "sqlite:///{}".format(
                     os.path.join(work_dir, name + ".sqlite3")),
             })

@@ -33,12 +33,6 @@ def dev_issuer(folder):
     return issuer_in(folder)
 
 
-def issuer_settings(issuer):
-    """What a service's environment needs to check the tokens of ``issuer``."""
-    issuer.public_keys()  # made before the services start
-    return {"PARCOURS_TOKEN_ISSUER": issuer.issuer, "PARCOURS_JWKS": issuer.jwks_path}
-
-
 def partner_authorization(issuer, partner, roles=None, lifetime=24 * 3600):
     """An ``Authorization`` header for the tools that drive the whole network (the demo loader,
     the benchmark, the fault suite), acting for ``partner``: ``roles`` (default every role), on

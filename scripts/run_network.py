@@ -19,7 +19,7 @@ import broker
 import demo_data
 from processes import (
     DEFAULT_PORTS, ROOT, START_ORDER, ServiceFailed, ServiceProcess, dev_issuer,
-    issuer_settings, operator_authorization, partner_authorization, stop_all,
+    operator_authorization, partner_authorization, stop_all,
 )
 
 
@@ -29,7 +29,7 @@ def service_processes(log_dir, amqp_uris, issuer):
     callers' tokens against the dev issuer's keys."""
     processes = {}
     for name in START_ORDER:
-        env = {"AMQP_URI": amqp_uris[name], **issuer_settings(issuer),
+        env = {"AMQP_URI": amqp_uris[name], **issuer.service_settings(),
                # the exchanges exist (apply declared them); a consumer may not declare another's
                "PARCOURS_DECLARE_EXCHANGES": "false",
                # every publisher has its own user: trust no other with its events

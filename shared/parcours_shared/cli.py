@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 
+from .checkout import checkout_path
 from .dev_issuer import DEFAULT_LIFETIME, DevIssuer
 from .identity import ROLES
 
@@ -24,10 +25,7 @@ DEFAULT_ISSUER = "http://127.0.0.1:8090"
 
 
 def default_keys_folder():
-    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    if os.path.isdir(os.path.join(checkout, "services")):
-        return os.path.join(checkout, "data", "issuer")
-    return os.path.join(os.getcwd(), "data", "issuer")
+    return checkout_path("data", "issuer") or os.path.join(os.getcwd(), "data", "issuer")
 
 
 def dev_issuer(folder=None, issuer=None):

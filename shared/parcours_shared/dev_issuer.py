@@ -44,6 +44,12 @@ class DevIssuer:
             claims["person"] = person
         return jwt.encode(claims, private_key, algorithm=ALGORITHM, headers={"kid": kid})
 
+    def service_settings(self):
+        """The config a service needs to check this issuer's tokens (its keys made now, before
+        the service's first request)."""
+        self.public_keys()
+        return {"PARCOURS_TOKEN_ISSUER": self.issuer, "PARCOURS_JWKS": self.jwks_path}
+
     def rotate(self):
         """A new current key; the previous public key stays published. Returns the new kid."""
         return self._new_key(keep_published=True)

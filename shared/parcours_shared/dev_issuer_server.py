@@ -16,8 +16,6 @@ run` from the demo directory): ``[{"person", "partner", "name", "roles"}]``. A c
 service (``client_id`` its name, which becomes the token's audience) whose ``redirect_uri`` is
 on this machine.
 """
-import base64
-import hashlib
 import html
 import json
 import os
@@ -28,6 +26,9 @@ from urllib.parse import urlencode, urlsplit
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
+
+from .http import json_response
+from .web_session import pkce_challenge
 
 CODE_LIFETIME = 60
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -43,11 +44,6 @@ button{{display:block;width:100%;text-align:left;margin:.3rem 0;padding:.6rem;fo
 {buttons}
 </form></body></html>
 """
-
-
-def s256(verifier):
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 class IssuerApp:
@@ -141,7 +137,7 @@ class IssuerApp:
         if (granted is None or granted["expires"] < time.monotonic()
                 or granted["client"] != form.get("client_id")
                 or granted["redirect"] != form.get("redirect_uri")
-                or s256(form.get("code_verifier", "")) != granted["challenge"]):
+                or pkce_challenge(form.get("code_verifier", "")) != granted["challenge"]):
             return _json(400, {"error": "invalid_grant", "error_description":
                                "unknown, expired or already used code, or a verifier, client "
                                "or redirect_uri that does not match"})
@@ -153,8 +149,7 @@ class IssuerApp:
 
 
 def _json(status, payload):
-    return Response(json.dumps(payload), status=status, mimetype="application/json",
-                    headers={"Cache-Control": "no-store"})
+    return json_response(status, payload, headers={"Cache-Control": "no-store"})
 
 
 def serve(issuer, port, people_path=None):

@@ -67,7 +67,8 @@ def _serializer(config):
                                   salt="parcours-login")
 
 
-def _challenge(verifier):
+def pkce_challenge(verifier):
+    """PKCE's S256 challenge of a verifier (RFC 7636)."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
@@ -96,7 +97,7 @@ class SignIn:
         location = endpoints["authorization_endpoint"] + "?" + urlencode({
             "response_type": "code", "client_id": self.name, "scope": "openid",
             "redirect_uri": base + "/auth/callback", "state": state,
-            "code_challenge": _challenge(verifier), "code_challenge_method": "S256"})
+            "code_challenge": pkce_challenge(verifier), "code_challenge_method": "S256"})
         response = Response(status=303, headers={"Location": location})
         response.set_cookie(LOGIN_COOKIE, _serializer(self.config).dumps(
             {"state": state, "verifier": verifier, "next": request.query["next"]}),

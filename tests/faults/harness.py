@@ -26,7 +26,7 @@ from pathway import READY_ANSWERS  # the cross-service tests' ready-to-export di
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
 import broker  # noqa: E402
 from processes import (  # noqa: E402
-    START_ORDER, ServiceProcess, dev_issuer, issuer_settings, operator_authorization,
+    START_ORDER, ServiceProcess, dev_issuer, operator_authorization,
     partner_authorization,
 )
 
@@ -123,7 +123,7 @@ class FaultNetwork:
         self.agency_authorization = partner_authorization(issuer, AGENCY)
         self.services = {
             name: ServiceProcess(name, port, workdir, env=dict(
-                SERVICE_ENV, **issuer_settings(issuer), DATABASE_URL=self.database_urls[name],
+                SERVICE_ENV, **issuer.service_settings(), DATABASE_URL=self.database_urls[name],
                 AMQP_URI=self.service_amqp_uri(name), PARCOURS_DECLARE_EXCHANGES="false",
                 PARCOURS_TRUSTED_PUBLISHERS="guest", PARCOURS_BROKER_USER_PREFIX=self.user_prefix))
             for name, port in zip(START_ORDER, ports)}

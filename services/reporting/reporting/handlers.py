@@ -1,6 +1,8 @@
 """Reporting's use cases: every consumed event moves a case's progress forward."""
 from collections import Counter
 
+from parcours_shared.audit import change_out
+
 from . import store
 from .domain import STAGE_OF_EVENT, funnel
 
@@ -30,7 +32,4 @@ def pathway_funnel(session, region_code=None):
 
 def timeline_of_case(session, case_id):
     """Every change to the case across the network, oldest first, with who acted."""
-    return [{"at": row["at"].isoformat(), "source": row["source"],
-             "event_type": row["event_type"], "event_id": row["event_id"],
-             "partner": row["partner"], "person": row["person"]}
-            for row in store.case_timeline(session, case_id)]
+    return [change_out(row, row["source"]) for row in store.case_timeline(session, case_id)]

@@ -25,9 +25,7 @@ def issuer():
 
 def issuer_settings():
     """The config a service under test needs to check the tests' tokens."""
-    keys = issuer()
-    keys.public_keys()  # made now: the service reads them at its first request
-    return {"PARCOURS_TOKEN_ISSUER": ISSUER, "PARCOURS_JWKS": keys.jwks_path}
+    return issuer().service_settings()
 
 
 def bearer(audience, partner=TEST_PARTNER, roles=EVERY_ROLE, person=None, **claims):
