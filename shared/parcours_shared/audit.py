@@ -10,7 +10,7 @@ reporting, which hears every case event, answers with the case's whole timeline.
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Column, DateTime, Integer, String, Table, select
 
-from .contracts import ROLES
+from .contracts import ROLES, source_uri
 from .http import api
 
 
@@ -67,7 +67,7 @@ class AuditTrail:
         with self.db.reading() as session:
             rows = session.execute(select(audit).where(audit.c.subject == subject)
                                    .order_by(audit.c.seq)).mappings().all()
-        source = "/parcours/{}".format(self.name)
+        source = source_uri(self.name)
         return {"subject": subject, "changes": [change_out(row, source) for row in rows]}
 
 
