@@ -62,7 +62,8 @@ def test_an_envelope_missing_attributes_is_rejected_with_each_one_named():
 
 def test_every_event_type_has_a_schema_and_a_publisher():
     assert set(REGISTRY.names()) == {
-        "case.opened", "case.referred", "case.assigned", "case.closed",
+        "case.opened", "case.enriched", "case.referred", "case.assigned", "case.closed",
+        "referral.accepted", "referral.rejected", "referral.taken_in_charge", "referral.done",
         "diagnostic.scheduled", "diagnostic.completed",
         "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",
         "enrolment.completed", "enrolment.withdrawn", "outcome.recorded",
@@ -131,11 +132,13 @@ def _valid_value(field):
         if hasattr(validator, "choices"):
             return list(validator.choices)[0]
         if hasattr(validator, "regex"):
-            return "732829320"
+            return "73282932000074" if "14" in validator.regex.pattern else "732829320"
         if hasattr(validator, "min_inclusive"):
             return 50
     if isinstance(field, Timestamp):
         return "2026-11-23T10:00:00+00:00"
+    if isinstance(field, fields.Date):
+        return "2026-11-23"
     if isinstance(field, fields.List):
         return [_valid_value(field.inner)] if field.inner.validators else ["advice"]
     if isinstance(field, fields.Integer):

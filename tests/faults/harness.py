@@ -48,11 +48,13 @@ SERVICE_ENV = {
 def subscriptions():
     """(source service, event type) -> [(consuming service, method)], from the service classes."""
     from diagnostic.service import DiagnosticService
+    from intake.service import IntakeService
     from programmes.service import ProgrammesService
     from reporting.service import ReportingService
 
     found = {}
-    for s in topology.subscriptions([DiagnosticService, ProgrammesService, ReportingService]):
+    for s in topology.subscriptions([IntakeService, DiagnosticService, ProgrammesService,
+                                     ReportingService]):
         found.setdefault((s.source_service, s.event_type), []).append((s.service, s.method))
     return found
 
@@ -429,6 +431,26 @@ def check_directory_copies(network, verdict):
                                         len(partners), len(people)))
 
 
+def check_case_stages(network, verdict):
+    """Intake's stage of each case is the furthest its events took it: assigned at intake, then
+    what diagnostic's and programmes' outboxes say, in whatever order they arrived."""
+    from intake.domain import STAGE_OF_EVENT, later_stage
+
+    expected = {case_id: "assigned" if advisor else "opened" for case_id, advisor in network.rows(
+        "intake", "SELECT id, advisor FROM cases")}
+    for name in ("diagnostic", "programmes"):
+        for event_type, body in network.rows(name, "SELECT routing_key, body FROM outbox"):
+            if event_type in STAGE_OF_EVENT:
+                case_id = json.loads(body)["data"]["case_id"]
+                expected[case_id] = later_stage(expected.get(case_id), STAGE_OF_EVENT[event_type])
+    followed = dict(network.rows("intake", "SELECT id, stage FROM cases"))
+    wrong = sorted(case_id for case_id in expected if followed.get(case_id) != expected[case_id])
+    if wrong:
+        verdict.problems.append("intake follows {} case(s) at the wrong stage, such as {}: {} "
+                                "instead of {}".format(len(wrong), wrong[0],
+                                                      followed.get(wrong[0]), expected[wrong[0]]))
+
+
 def judge(network, expected_dead_letters):
     """Check the invariants once. ``expected_dead_letters``: {queue: count of poison messages}."""
     verdict = Verdict()
@@ -458,6 +480,7 @@ def judge(network, expected_dead_letters):
         verdict.double_applied += network.rows(service, query)[0][0]
     verdict.recomputed = recompute_funnel(network)
     check_directory_copies(network, verdict)
+    check_case_stages(network, verdict)
     # reporting's timeline: one row per case event it applied, never two
     timeline, applied = (network.rows("reporting", query)[0][0] for query in (
         "SELECT count(*) FROM timeline",

@@ -1,17 +1,26 @@
 """The single window's rules: who a firm is, how it arrives, what a case may become."""
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as siren_number
+from stdnum.fr import siret as siret_number
 
 from parcours_shared.contracts import REGIONS  # noqa: F401  (the regions a case may be in)
+from parcours_shared.contracts.intake import (  # noqa: F401  (in the events, so in the contract)
+    REFERRAL_OUTCOMES, REJECTION_REASONS,
+)
 from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused, NotYours
+from parcours_shared.naf import UnknownNafCode, normalise_naf
 
 OPEN, ASSIGNED, CLOSED = "open", "assigned", "closed"
 
 
 class InvalidSiren(DomainError):
+    """Not a SIREN or SIRET that INSEE could have given (the field says which)."""
+
+
+class InvalidNafCode(DomainError):
     pass
 
 
@@ -35,8 +44,75 @@ def normalise_siren(raw):
     try:
         return siren_number.validate(raw)
     except StdnumError as exc:
-        message = "not a valid SIREN: {}".format(exc.message)
+        message = "not a valid SIREN (9 digits): {}".format(exc.message)
         raise InvalidSiren(message, fields={"siren": [message]}) from None
+
+
+def normalise_siret(raw):
+    """The 14-digit SIRET of an establishment, checked; raises InvalidSiren with the reason."""
+    try:
+        return siret_number.validate(raw)
+    except StdnumError as exc:
+        message = "not a valid SIRET (14 digits): {}".format(exc.message)
+        raise InvalidSiren(message, fields={"siret": [message]}) from None
+
+
+@dataclass(frozen=True)
+class FirmNumber:
+    """Who the firm is (its SIREN) and, when it gave a SIRET, the establishment it came through."""
+    siren: str
+    siret: str | None = None
+
+    @classmethod
+    def of(cls, siren=None, siret=None):
+        """From a SIREN, a SIRET, or both (which must agree); a 14-digit number given as the
+        SIREN is taken for the SIRET it is."""
+        if siren and siret is None and len("".join(siren.split())) == 14:
+            siren, siret = None, siren
+        if siret:
+            siret = normalise_siret(siret)
+            derived = siret_number.to_siren(siret)
+            if siren and normalise_siren(siren) != derived:
+                message = "SIRET {} is an establishment of SIREN {}, not {}".format(
+                    siret, derived, siren)
+                raise InvalidSiren(message, fields={"siret": [message]})
+            return cls(derived, siret)
+        if not siren:
+            message = "give the firm's SIREN (9 digits) or the SIRET of its establishment (14)"
+            raise InvalidSiren(message, fields={"siren": [message]})
+        return cls(normalise_siren(siren))
+
+
+def check_naf_code(raw):
+    """``raw`` as INSEE writes it, if NAF rev. 2 has it; raises InvalidNafCode."""
+    try:
+        return normalise_naf(raw)
+    except UnknownNafCode as exc:
+        raise InvalidNafCode(str(exc), fields={"naf_code": [str(exc)]}) from None
+
+
+def checked_firm_data(firm):
+    """The firm data of ``firm`` (a request's fields), its NAF code as INSEE writes it."""
+    data = {name: firm.get(name) for name in FIRM_DATA}
+    if data["naf_code"] is not None:
+        data["naf_code"] = check_naf_code(data["naf_code"])
+    return data
+
+
+# The firm data a case holds; an arrival fills in those the case does not know yet, and changes
+# none it knows (a correction is its own act, not a side effect of a firm coming twice).
+FIRM_DATA = ("company_name", "region_code", "naf_code", "headcount_band", "creation_date",
+             "turnover_eur", "export_share_percent", "website")
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A firm came to the single window: through which door, sent by which partner."""
+    channel: str
+    at: datetime
+    partner: str | None = None   # the partner who brought it (None: the service itself)
+    person: str | None = None    # their staff member, when the call said who
+    siret: str | None = None
 
 
 def no_case(case_id):
@@ -50,23 +126,152 @@ class Case:
     company_name: str
     region_code: str | None
     naf_code: str | None
-    channel: str
+    channel: str            # the door of its first arrival
     status: str
     opened_at: datetime
     advisor: str | None = None
-    partner: str | None = None
+    partner: str | None = None   # the advisor's partner, who follows the case
     closed_at: datetime | None = None
     closure_reason: str | None = None
+    headcount_band: str | None = None
+    creation_date: date | None = None
+    turnover_eur: int | None = None
+    export_share_percent: float | None = None
+    website: str | None = None
+    opened_by: str | None = None  # the partner of its first arrival
+    stage: str = "opened"         # the furthest it went on the pathway (PATHWAY_STAGES)
+    stage_at: datetime | None = None
+    # every arrival, first included, oldest first, and the establishments seen (loaded on demand)
+    arrivals: list = field(default_factory=list, compare=False)
+    establishments: list = field(default_factory=list, compare=False)
 
-    def assign(self, advisor_id, person):
+    @classmethod
+    def open(cls, case_id, number, firm, arrival):
+        case = cls(id=case_id, siren=number.siren, channel=arrival.channel, status=OPEN,
+                   opened_at=arrival.at, opened_by=arrival.partner,
+                   **{name: firm.get(name) for name in FIRM_DATA})
+        case.arrivals.append(arrival)
+        if number.siret:
+            case.establishments.append(number.siret)
+        return case
+
+    def arrive_again(self, number, firm, arrival):
+        """The firm came again: keep the arrival and a new establishment, fill in the data the
+        case lacked. Returns the names of the fields filled."""
+        self.arrivals.append(arrival)
+        if number.siret and number.siret not in self.establishments:
+            self.establishments.append(number.siret)
+        filled = [name for name in FIRM_DATA
+                  if getattr(self, name) is None and firm.get(name) is not None]
+        for name in filled:
+            setattr(self, name, firm[name])
+        return filled
+
+    def firm_data(self):
+        return {name: getattr(self, name) for name in ("siren",) + FIRM_DATA}
+
+    def assign(self, advisor_id, person, at):
         """To ``person``, the directory's entry of ``advisor_id`` (None if it has none)."""
         status = CASE_LIFECYCLE.next_status(self.id, self.status, "assign")
         check_assignable_to(person, advisor_id)
         self.status, self.advisor, self.partner = status, advisor_id, person.partner_id
+        self.reach("assigned", at)
+
+    def reach(self, stage, at):
+        """The pathway moved on (another service's event): True if this is further."""
+        if later_stage(self.stage, stage) == self.stage:
+            return False
+        self.stage, self.stage_at = stage, at
+        return True
 
     def close(self, reason, at):
         self.status = CASE_LIFECYCLE.next_status(self.id, self.status, "close")
         self.closure_reason, self.closed_at = reason, at
+
+
+# --- where the firm is on the pathway, as the other services' events tell it ------------------
+# Intake follows each case's stage so that the single window, and the partner who referred the
+# firm, see the whole pathway of its firms. Events may arrive out of order (a diagnostic
+# completed before the case is seen assigned): a stage only moves forward.
+
+PATHWAY_STAGES = ("opened", "assigned", "diagnostic_scheduled", "diagnosed", "proposed",
+                  "waitlisted", "enrolled", "completed", "outcome_recorded")
+STAGE_OF_EVENT = {
+    "diagnostic.scheduled": "diagnostic_scheduled",
+    "diagnostic.completed": "diagnosed",
+    "enrolment.proposed": "proposed",
+    "enrolment.waitlisted": "waitlisted",
+    "enrolment.confirmed": "enrolled",
+    "enrolment.completed": "completed",
+    "outcome.recorded": "outcome_recorded",
+}
+_STAGE_RANK = {stage: rank for rank, stage in enumerate(PATHWAY_STAGES)}
+
+
+def later_stage(current, reached):
+    """The furthest of two stages (``current`` may be None: nothing known yet)."""
+    if current is None or _STAGE_RANK[reached] > _STAGE_RANK[current]:
+        return reached
+    return current
+
+
+# --- referrals: a partner flags a firm, and sees what became of it ------------------------------
+
+SENT, ACCEPTED, REJECTED, TAKEN_IN_CHARGE, DONE = (
+    "sent", "accepted", "rejected", "taken_in_charge", "done")
+
+
+class ReferralNotFound(DomainError):
+    pass
+
+
+class ReferralMoveRefused(MoveRefused):
+    pass
+
+
+# Sent to the single window, which accepts it or says why not; accepted, it is taken in charge
+# when the case has an advisor; done with what came of it.
+REFERRAL_LIFECYCLE = Lifecycle("referral", {
+    "accept": Move(allowed_from=(SENT,), to=(ACCEPTED,)),
+    "reject": Move(allowed_from=(SENT,), to=(REJECTED,)),
+    "take_in_charge": Move(allowed_from=(ACCEPTED,), to=(TAKEN_IN_CHARGE,)),
+    "complete": Move(allowed_from=(TAKEN_IN_CHARGE,), to=(DONE,)),
+}, refused=ReferralMoveRefused)
+
+
+@dataclass
+class Referral:
+    id: str
+    case_id: str
+    referred_by: str          # the referring partner
+    status: str
+    sent_at: datetime
+    updated_at: datetime      # its last step: the follow-up deadlines count from there
+    reason: str | None = None  # why the partner flagged the firm
+    note: str | None = None    # the referrer's own note: shown to it and the single window only
+    rejection_reason: str | None = None
+    advisor: str | None = None
+    outcome: str | None = None
+    closing_note: str | None = None
+
+    def accept(self, at):
+        self._move("accept", at)
+
+    def reject(self, reason, note, at):
+        self._move("reject", at)
+        self.rejection_reason, self.closing_note = reason, note
+
+    def take_in_charge(self, advisor, at):
+        self._move("take_in_charge", at)
+        self.advisor = advisor
+
+    def complete(self, outcome, note, at):
+        self._move("complete", at)
+        self.outcome, self.closing_note = outcome, note
+
+    def _move(self, move, at):
+        self.status = REFERRAL_LIFECYCLE.next_status(self.id, self.status, move)
+        self.updated_at = at
 
 
 # --- the network directory: partners and their people ------------------------------------------
@@ -233,6 +438,19 @@ def check_may_close(actor, actor_partner, case):
                        "following it{}, not by {}".format(
                            case.id, case.region_code or "(unknown)",
                            " (" + case.partner + ")" if case.partner else "", actor.partner))
+
+
+def may_read_referral(actor, actor_partner, referral, case):
+    """The partner who referred the firm follows its referral; whoever may read the case too."""
+    return (actor is None or actor.partner == referral.referred_by
+            or may_read_case(actor, actor_partner, case))
+
+
+def check_may_read_referral(actor, actor_partner, referral, case):
+    if not may_read_referral(actor, actor_partner, referral, case):
+        raise NotYours("referral {} was sent by {} to the single window of region {}: {} may "
+                       "not see it".format(referral.id, referral.referred_by,
+                                           case.region_code or "(unknown)", actor.partner))
 
 
 def check_referred_by(actor, referred_by):

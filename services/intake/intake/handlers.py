@@ -9,60 +9,73 @@ from parcours_shared.contracts import utc_now
 
 from . import store
 from .domain import (
-    OPEN, Case, DirectoryIdTaken, Partner, PartnerNotFound, Person,
-    PersonNotFound, UnknownAdvisor, check_may_assign, check_may_close,
-    check_may_read_case, check_referred_by, no_case, normalise_siren, readable_scope,
+    ACCEPTED, SENT, STAGE_OF_EVENT, Arrival, Case, DirectoryIdTaken, FirmNumber, Partner,
+    PartnerNotFound, Person, PersonNotFound, Referral, ReferralNotFound, UnknownAdvisor,
+    check_may_assign, check_may_close, check_may_read_case, check_may_read_referral,
+    check_referred_by, checked_firm_data, no_case, readable_scope,
 )
 
 
 def _case_opened_data(case):
-    return {
-        "case_id": case.id, "siren": case.siren, "company_name": case.company_name,
-        "region_code": case.region_code, "naf_code": case.naf_code, "channel": case.channel,
-        "opened_at": case.opened_at,
-    }
+    arrival = case.arrivals[0]
+    return dict(case.firm_data(), case_id=case.id, channel=case.channel,
+                opened_at=case.opened_at, siret=arrival.siret, partner=arrival.partner)
 
 
-def open_case(uow, firm, channel):
+def _arrival(uow, channel, number, partner=None):
+    """This call's arrival: through ``channel``, brought by ``partner`` (default: the caller's)."""
+    actor = uow.actor
+    return Arrival(channel=channel, at=utc_now(), siret=number.siret,
+                   partner=partner or (actor.partner if actor is not None else None),
+                   person=actor.person if actor is not None else None)
+
+
+def open_case(uow, firm, channel, partner=None):
     """Open the firm's case, or return the one it has: one case per firm, whatever the door.
+    Either way the arrival is recorded on the case (its channel, partner and establishment).
 
     Returns (case, created).
     """
-    siren = normalise_siren(firm["siren"])
-    existing = store.case_by_siren(uow.session, siren)
+    number = FirmNumber.of(firm.get("siren"), firm.get("siret"))
+    firm = checked_firm_data(firm)
+    arrival = _arrival(uow, channel, number, partner)
+    existing = store.case_by_siren(uow.session, number.siren)
     if existing is not None:
+        _arrive_again(uow, [(existing, number, firm, arrival)])
         return existing, False
-    return _start_cases(uow, [(siren, firm, channel)])[0], True
+    return _start_cases(uow, [(number, firm, arrival)])[0], True
 
 
 def import_firms(uow, firms):
     """Firms entered together (say, met at a trade fair), each with its own channel: open a case
     for each firm that has none, as ``open_case`` does. A SIREN repeated in the list is one firm,
-    opened once: its later entries get the same answer as its first.
+    opened once: its later entries get the same answer as its first, and are arrivals too.
 
     Returns (case, created) pairs in the order of ``firms``; created: this request opened it.
     """
-    sirens = [normalise_siren(firm["siren"]) for firm in firms]
-    answers = {siren: (case, False)
-               for siren, case in store.cases_by_siren(uow.session, set(sirens)).items()}
-    new_firms = {}
-    for siren, firm in zip(sirens, firms):
-        if siren not in answers:
-            new_firms.setdefault(siren, firm)
-    opened = _start_cases(uow, [(siren, firm, firm["channel"])
-                                for siren, firm in new_firms.items()])
-    answers.update((case.siren, (case, True)) for case in opened)
-    return [answers[siren] for siren in sirens]
+    entries = [(FirmNumber.of(firm.get("siren"), firm.get("siret")), checked_firm_data(firm),
+                firm["channel"]) for firm in firms]
+    entries = [(number, data, _arrival(uow, channel, number)) for number, data, channel in entries]
+    known = store.cases_by_siren(uow.session, {number.siren for number, _, _ in entries})
+    firsts, again = {}, []
+    for number, data, arrival in entries:
+        if number.siren in known or number.siren in firsts:
+            again.append((known.get(number.siren), number, data, arrival))
+        else:
+            firsts[number.siren] = (number, data, arrival)
+    opened = {case.siren: case for case in _start_cases(uow, list(firsts.values()))}
+    _arrive_again(uow, [(case or opened[number.siren], number, data, arrival)
+                        for case, number, data, arrival in again])
+    answers = {siren: (case, False) for siren, case in known.items()}
+    answers.update((siren, (case, True)) for siren, case in opened.items())
+    return [answers[number.siren] for number, _, _ in entries]
 
 
 def _start_cases(uow, firms):
-    """The first case of each firm, from (siren, firm, channel) triples, and a case.opened event
-    for each in the same transaction."""
-    opened_at = utc_now()
-    cases = [Case(id=str(uuid.uuid4()), siren=siren, company_name=firm["company_name"],
-                  region_code=firm.get("region_code"), naf_code=firm.get("naf_code"),
-                  channel=channel, status=OPEN, opened_at=opened_at)
-             for siren, firm, channel in firms]
+    """The first case of each firm, from (FirmNumber, firm data, Arrival) triples, and a
+    case.opened event for each in the same transaction."""
+    cases = [Case.open(str(uuid.uuid4()), number, firm, arrival)
+             for number, firm, arrival in firms]
     if cases:
         store.add_cases(uow.session, cases)
     for case in cases:
@@ -70,17 +83,116 @@ def _start_cases(uow, firms):
     return cases
 
 
-def refer_firm(uow, referral):
-    """A partner flags a firm (detection), in its own name: open its case if needed and record
-    the referral."""
-    referred_by = referral.get("referred_by") or (uow.actor.partner if uow.actor else None)
+def _arrive_again(uow, arrivals):
+    """(case, FirmNumber, firm data, Arrival) of firms that have a case: record each arrival,
+    fill in what the case lacked, and tell the network (case.enriched)."""
+    for case, number, firm, arrival in arrivals:
+        filled = case.arrive_again(number, firm, arrival)
+        if filled:
+            store.save_case(uow.session, case)
+        uow.publish("case.enriched", case.id, dict(
+            case.firm_data(), case_id=case.id, channel=arrival.channel, partner=arrival.partner,
+            siret=number.siret, filled=filled, arrived_at=arrival.at))
+    store.add_arrivals(uow.session, [(case, arrival) for case, _, _, arrival in arrivals])
+
+
+def refer_firm(uow, command):
+    """A partner flags a firm (detection), in its own name: open its case if needed, and send
+    the single window a referral, whose steps the partner then follows.
+
+    Returns (case, referral, created); created: the referral opened the case.
+    """
+    referred_by = command.get("referred_by") or (uow.actor.partner if uow.actor else None)
     check_referred_by(uow.actor, referred_by)
-    case, created = open_case(uow, referral, channel="referral")
+    case, created = open_case(uow, command, channel="referral", partner=referred_by)
+    now = utc_now()
+    referral = Referral(id=str(uuid.uuid4()), case_id=case.id, referred_by=referred_by,
+                        status=SENT, sent_at=now, updated_at=now, reason=command.get("reason"),
+                        note=command.get("note"))
+    store.add_referral(uow.session, referral)
+    # the note stays in intake: it is the referrer's word to the single window
     uow.publish("case.referred", case.id, {
         "case_id": case.id, "siren": case.siren, "referred_by": referred_by,
-        "reason": referral.get("reason"), "referred_at": utc_now(),
+        "reason": referral.reason, "referred_at": now, "referral_id": referral.id,
     })
-    return case, created
+    return case, referral, created
+
+
+def _referral_event(uow, referral, step, **details):
+    uow.publish("referral." + step, referral.case_id, dict(
+        referral_id=referral.id, case_id=referral.case_id, referred_by=referral.referred_by,
+        at=referral.updated_at, **details))
+
+
+def _referral_and_case(session, referral_id):
+    referral = store.referral_by_id(session, referral_id)
+    if referral is None:
+        raise ReferralNotFound("no referral with id {}".format(referral_id))
+    return referral, get_case(session, referral.case_id)
+
+
+def readable_referral(session, referral_id, actor):
+    """(referral, case), if ``actor`` may follow it."""
+    referral, case = _referral_and_case(session, referral_id)
+    check_may_read_referral(actor, _actor_partner(session, actor), referral, case)
+    return referral, case
+
+
+def visible_referrals(session, actor, query):
+    """The referrals the caller follows: those its partner sent, and those of the cases it may
+    read (a single window: its regions'). Returns ((referral, case) pairs, total)."""
+    scope = readable_scope(actor, _actor_partner(session, actor))
+    return store.list_referrals(session, query, scope=scope)
+
+
+def accept_referral(uow, referral_id):
+    """The single window takes the firm on; if the case already has an advisor, the referral is
+    in their charge at once."""
+    referral, case = _referral_and_case(uow.session, referral_id)
+    check_may_assign(uow.actor, _actor_partner(uow.session, uow.actor), case)
+    referral.accept(at=utc_now())
+    _referral_event(uow, referral, "accepted")
+    if case.advisor is not None:
+        _take_in_charge(uow, referral, case)
+    store.save_referral(uow.session, referral)
+    return referral, case
+
+
+def reject_referral(uow, referral_id, reason, note=None):
+    referral, case = _referral_and_case(uow.session, referral_id)
+    check_may_assign(uow.actor, _actor_partner(uow.session, uow.actor), case)
+    referral.reject(reason, note, at=utc_now())
+    store.save_referral(uow.session, referral)
+    _referral_event(uow, referral, "rejected", reason=reason)
+    return referral, case
+
+
+def complete_referral(uow, referral_id, outcome, note=None):
+    """What came of it, said by the single window or the partner following the case."""
+    referral, case = _referral_and_case(uow.session, referral_id)
+    check_may_close(uow.actor, _actor_partner(uow.session, uow.actor), case)
+    referral.complete(outcome, note, at=utc_now())
+    store.save_referral(uow.session, referral)
+    _referral_event(uow, referral, "done", outcome=outcome)
+    return referral, case
+
+
+def _take_in_charge(uow, referral, case):
+    referral.take_in_charge(case.advisor, at=utc_now())
+    _referral_event(uow, referral, "taken_in_charge", advisor=case.advisor,
+                    partner=case.partner)
+
+
+def follow_pathway(uow, events):
+    """The other services' events about intake's cases: each case's stage moves forward."""
+    reached = {}
+    for event in events:
+        stage = STAGE_OF_EVENT[event.type]
+        case_id = event.data["case_id"]
+        reached[case_id] = [(stage, event.time)] + reached.get(case_id, [])
+    for case in store.cases_by_id(uow.session, set(reached)):
+        if any([case.reach(stage, at) for stage, at in reached[case.id]]):
+            store.save_stage(uow.session, case)
 
 
 def get_case(session, case_id):
@@ -95,9 +207,10 @@ def _actor_partner(session, actor):
 
 
 def readable_case(session, case_id, actor):
+    """The case with its history of arrivals, if ``actor`` may read it."""
     case = get_case(session, case_id)
     check_may_read_case(actor, _actor_partner(session, actor), case)
-    return case
+    return store.load_history(session, case)
 
 
 def visible_cases(session, actor, limit, offset, siren=None):
@@ -112,14 +225,19 @@ def assign_case(uow, case_id, advisor, partner=None):
     case = get_case(uow.session, case_id)
     check_may_assign(uow.actor, _actor_partner(uow.session, uow.actor), case)
     person = store.person_by_id(uow.session, advisor)
-    case.assign(advisor, person)
+    assigned_at = utc_now()
+    case.assign(advisor, person, assigned_at)
     if partner is not None and partner != case.partner:
         message = "{} is with {}, not {}".format(advisor, case.partner, partner)
         raise UnknownAdvisor(message, fields={"partner": [message]})
-    partner = case.partner
     store.save_case(uow.session, case)
     uow.publish("case.assigned", case.id, {
-        "case_id": case.id, "advisor": advisor, "partner": partner, "assigned_at": utc_now()})
+        "case_id": case.id, "advisor": advisor, "partner": case.partner,
+        "assigned_at": assigned_at})
+    # the referrals the window accepted are now in the advisor's charge
+    for referral in store.referrals_of_case(uow.session, case.id, status=ACCEPTED):
+        _take_in_charge(uow, referral, case)
+        store.save_referral(uow.session, referral)
     return case
 
 

@@ -1,27 +1,57 @@
 """HTTP bodies of the intake API, in and out."""
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from parcours_shared.contracts import INTAKE_CHANNELS, PARTNER_KINDS, ROLES
+from parcours_shared.contracts.intake import HEADCOUNT_BANDS
 from parcours_shared.http import PageQuery, UtcDateTime, listing
 
-from .domain import REGIONS, InvalidSiren, normalise_siren
+from .domain import (
+    ACCEPTED, DONE, PATHWAY_STAGES, REFERRAL_OUTCOMES, REGIONS, REJECTED, REJECTION_REASONS,
+    SENT, TAKEN_IN_CHARGE, FirmNumber, InvalidNafCode, InvalidSiren, check_naf_code,
+)
 
-NAF_CODE = validate.Regexp(r"^\d{2}\.\d{2}[A-Z]$", error="expected a NAF code like 21.20Z")
+
+class NafCode(fields.String):
+    """A NAF rev. 2 code from the official list, loaded as INSEE writes it (2562b: 25.62B)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return check_naf_code(super()._deserialize(value, attr, data, **kwargs))
+        except InvalidNafCode as exc:
+            raise ValidationError(exc.message) from None
+
+
+def _optional(field_class, **kwargs):
+    return field_class(load_default=None, allow_none=True, **kwargs)
 
 
 class FirmFields(Schema):
-    siren = fields.String(required=True)
+    """A firm as the single window receives it: its number (SIREN, or the SIRET of the
+    establishment it came through) and the company data known so far."""
+    siren = _optional(fields.String, metadata={
+        "description": "9 digits; or give siret, from which it is derived"})
+    siret = _optional(fields.String, metadata={"description": "14 digits: the establishment"})
     company_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    region_code = fields.String(load_default=None, validate=validate.OneOf(
+    region_code = _optional(fields.String, validate=validate.OneOf(
         sorted(REGIONS), error="expected an INSEE region code, one of {choices}"))
-    naf_code = fields.String(load_default=None, validate=NAF_CODE)
+    naf_code = _optional(NafCode, metadata={"description": "NAF rev. 2, like 25.62B"})
+    headcount_band = _optional(fields.String, validate=validate.OneOf(
+        sorted(HEADCOUNT_BANDS), error="expected an INSEE headcount band, one of {choices}"),
+        metadata={"description": "INSEE band of salaried headcount: 00 none, 01 1-2, 02 3-5, "
+                                 "03 6-9, 11 10-19, 12 20-49, 21 50-99, 22 100-199, ..."})
+    creation_date = _optional(fields.Date)
+    turnover_eur = _optional(fields.Integer, strict=True, validate=validate.Range(min=0))
+    export_share_percent = _optional(fields.Float, validate=validate.Range(min=0, max=100))
+    website = _optional(fields.Url, schemes={"http", "https"}, validate=validate.Length(max=300))
 
-    @validates("siren")
-    def _check_siren(self, value, **_):
+    # run even when other fields are wrong: in a list of firms, marshmallow counts the field
+    # errors of the whole list, and would skip every firm's number for one firm's bad region
+    @validates_schema(skip_on_field_errors=False)
+    def _check_firm_number(self, data, **_):
         try:
-            normalise_siren(value)
+            FirmNumber.of(data.get("siren"), data.get("siret"))
         except InvalidSiren as exc:
-            raise ValidationError(exc.message) from None
+            raise ValidationError(exc.fields) from None
 
 
 class OpenCaseRequest(FirmFields):
@@ -39,7 +69,27 @@ class ImportCasesRequest(Schema):
 class ReferralRequest(FirmFields):
     # the referring partner: the caller's own (which it defaults to)
     referred_by = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
-    reason = fields.String(load_default=None, validate=validate.Length(max=500))
+    reason = fields.String(load_default=None, validate=validate.Length(max=500), metadata={
+        "description": "why the firm was flagged (in the case.referred event)"})
+    note = fields.String(load_default=None, validate=validate.Length(max=2000), metadata={
+        "description": "for the single window only: never in an event"})
+
+
+class RejectionRequest(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(REJECTION_REASONS))
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class ReferralDoneRequest(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(REFERRAL_OUTCOMES))
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class ReferralListQuery(PageQuery):
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        [SENT, ACCEPTED, REJECTED, TAKEN_IN_CHARGE, DONE]))
+    referred_by = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    case_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
 
 
 class AssignmentRequest(Schema):
@@ -63,13 +113,41 @@ class CaseOut(Schema):
     company_name = fields.String()
     region_code = fields.String(allow_none=True)
     naf_code = fields.String(allow_none=True)
-    channel = fields.String()
+    headcount_band = fields.String(allow_none=True)
+    creation_date = fields.Date(allow_none=True)
+    turnover_eur = fields.Integer(allow_none=True)
+    export_share_percent = fields.Float(allow_none=True)
+    website = fields.String(allow_none=True)
+    opened_by = fields.String(allow_none=True)
+    channel = fields.String(metadata={"description": "the door of its first arrival"})
+    stage = fields.String(validate=validate.OneOf(PATHWAY_STAGES), metadata={
+        "description": "the furthest the firm went on the pathway, from the services' events"})
+    stage_at = UtcDateTime(allow_none=True)
     status = fields.String()
     advisor = fields.String(allow_none=True)
     partner = fields.String(allow_none=True)
     opened_at = UtcDateTime()
     closed_at = UtcDateTime(allow_none=True)
     closure_reason = fields.String(allow_none=True)
+
+
+class ArrivalOut(Schema):
+    channel = fields.String()
+    partner = fields.String(allow_none=True)
+    person = fields.String(allow_none=True)
+    siret = fields.String(allow_none=True)
+    at = UtcDateTime()
+
+
+class CaseWithHistoryOut(CaseOut):
+    arrivals = fields.List(fields.Nested(ArrivalOut), metadata={
+        "description": "each time the firm came, oldest first: its channels and partners"})
+    establishments = fields.List(fields.String(), metadata={"description": "SIRETs seen"})
+    channels = fields.Method("_channels", metadata={
+        "description": "the doors it came through, in the order it first used them"})
+
+    def _channels(self, case):
+        return list(dict.fromkeys(arrival.channel for arrival in case.arrivals))
 
 
 class CaseOpenOut(CaseOut):
@@ -89,6 +167,45 @@ class ImportOut(Schema):
 
 
 CaseList = listing("CaseList", "cases", CaseOut)
+
+
+class ReferredCaseOut(Schema):
+    """What the referring partner sees of the firm: where it is, not others' notes."""
+    id = fields.String()
+    siren = fields.String()
+    company_name = fields.String()
+    region_code = fields.String(allow_none=True)
+    status = fields.String()
+    stage = fields.String()
+    stage_at = UtcDateTime(allow_none=True)
+    partner = fields.String(allow_none=True, metadata={"description": "who follows it"})
+    closure_reason = fields.String(allow_none=True)
+
+
+class ReferralOut(Schema):
+    id = fields.String()
+    case_id = fields.String()
+    referred_by = fields.String()
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    sent_at = UtcDateTime()
+    updated_at = UtcDateTime()
+    rejection_reason = fields.String(allow_none=True)
+    advisor = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    closing_note = fields.String(allow_none=True)
+
+
+class ReferralWithCaseOut(ReferralOut):
+    case = fields.Nested(ReferredCaseOut)
+
+
+class ReferralOpenOut(CaseOpenOut):
+    referral = fields.Nested(ReferralOut)
+
+
+ReferralList = listing("ReferralList", "referrals", ReferralWithCaseOut, total=fields.Integer())
 
 
 # --- the network directory ---------------------------------------------------------------------

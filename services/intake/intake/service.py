@@ -9,18 +9,22 @@ from parcours_shared.db import Database
 from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
 from parcours_shared.http import api
+from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
 from .domain import (
-    LEFT, CaseMoveRefused, CaseNotFound, DirectoryIdTaken, InvalidSiren, OutsidePartnerRegions,
-    PartnerNotFound, PersonMoveRefused, PersonNotFound, RegionStillStaffed, UnknownAdvisor,
-    may_see_contact_details,
+    LEFT, CaseMoveRefused, CaseNotFound, DirectoryIdTaken, InvalidNafCode, InvalidSiren,
+    OutsidePartnerRegions,
+    STAGE_OF_EVENT, PartnerNotFound, PersonMoveRefused, PersonNotFound, ReferralMoveRefused,
+    ReferralNotFound, RegionStillStaffed, UnknownAdvisor, may_see_contact_details,
 )
 from .schemas import (
-    AssignmentRequest, CaseList, CaseListQuery, CaseOpenOut, CaseOut, ClosureRequest,
+    AssignmentRequest, CaseList, CaseListQuery, CaseOpenOut, CaseOut, CaseWithHistoryOut,
+    ClosureRequest,
     ImportCasesRequest, ImportOut, OpenCaseRequest, PartnerFields, PartnerList, PartnerOut,
     PartnerRequest, PartnerWithPeopleOut, PersonFields, PersonOut, PersonRequest,
-    PersonWithContactOut, ReferralRequest,
+    PersonWithContactOut, ReferralDoneRequest, ReferralList, ReferralListQuery, ReferralOpenOut,
+    ReferralOut, ReferralRequest, ReferralWithCaseOut, ReferredCaseOut, RejectionRequest,
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -31,15 +35,16 @@ REFERRERS = ("referrer", "advisor")
 READERS = ("reader", "advisor")
 DIRECTORY_KEEPER = ("admin",)
 EVERYONE = tuple(ROLES)  # the directory is how the network knows itself
-case_out = CaseOut()
+case_out, case_with_history_out = CaseOut(), CaseWithHistoryOut()
+referral_out, referred_case_out = ReferralOut(), ReferredCaseOut()
 partner_out, person_out, person_with_contact_out = (
     PartnerOut(), PersonOut(), PersonWithContactOut())
 
 # What each of intake's domain errors is for an HTTP caller (applied by parcours_shared.http).
-HTTP_ERRORS = {InvalidSiren: 400, CaseNotFound: 404, CaseMoveRefused: 409,
+HTTP_ERRORS = {InvalidSiren: 400, InvalidNafCode: 400, CaseNotFound: 404, CaseMoveRefused: 409,
                PartnerNotFound: 404, PersonNotFound: 404, DirectoryIdTaken: 409,
                OutsidePartnerRegions: 400, RegionStillStaffed: 409, PersonMoveRefused: 409,
-               UnknownAdvisor: 400}
+               UnknownAdvisor: 400, ReferralNotFound: 404, ReferralMoveRefused: 409}
 
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
@@ -70,11 +75,54 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
         return (201 if opened else 200), {"cases": cases, "opened": opened, "existing": existing}
 
     @api("POST", "/referrals", roles=REFERRERS, body=ReferralRequest,
-         returns={201: CaseOpenOut, 200: CaseOpenOut})
+         returns={201: ReferralOpenOut, 200: ReferralOpenOut})
     def refer_firm(self, request):
-        referral = request.command
-        case, created = self._open_once(request, handlers.refer_firm, referral)
-        return (201 if created else 200), dict(case_out.dump(case), created=created)
+        """The case's fields (opened or found, as POST /cases answers), and the referral."""
+        case, referral, created = self._open_once(request, handlers.refer_firm, request.command)
+        return (201 if created else 200), dict(case_out.dump(case), created=created,
+                                               referral=referral_out.dump(referral))
+
+    @api("GET", "/referrals", roles=READERS + ("referrer",), query=ReferralListQuery,
+         returns=ReferralList)
+    def list_referrals(self, request):
+        """The referrals the caller's partner sent, and those of the cases it may read."""
+        with self.db.reading() as session:
+            found, total = handlers.visible_referrals(session, request.caller, request.query)
+        return {"referrals": [self._referral(referral, case) for referral, case in found],
+                "total": total}
+
+    @api("GET", "/referrals/<referral_id>", roles=READERS + ("referrer",),
+         returns=ReferralWithCaseOut)
+    def get_referral(self, request, referral_id):
+        with self.db.reading() as session:
+            return self._referral(*handlers.readable_referral(session, referral_id,
+                                                              request.caller))
+
+    @api("POST", "/referrals/<referral_id>/accept", roles=ADVISOR, returns=ReferralWithCaseOut)
+    def accept_referral(self, request, referral_id):
+        with self.db.transaction(request.caller) as uow:
+            return self._referral(*handlers.accept_referral(uow, referral_id))
+
+    @api("POST", "/referrals/<referral_id>/reject", roles=ADVISOR, body=RejectionRequest,
+         returns=ReferralWithCaseOut)
+    def reject_referral(self, request, referral_id):
+        command = request.command
+        with self.db.transaction(request.caller) as uow:
+            return self._referral(*handlers.reject_referral(
+                uow, referral_id, command["reason"], command["note"]))
+
+    @api("POST", "/referrals/<referral_id>/done", roles=ADVISOR, body=ReferralDoneRequest,
+         returns=ReferralWithCaseOut)
+    def complete_referral(self, request, referral_id):
+        command = request.command
+        with self.db.transaction(request.caller) as uow:
+            return self._referral(*handlers.complete_referral(
+                uow, referral_id, command["outcome"], command["note"]))
+
+    @inbox_handler(*STAGE_OF_EVENT)
+    def on_pathway_event(self, uow, events):
+        """Where each firm is on the pathway, for the single window and its referrers."""
+        handlers.follow_pathway(uow, events)
 
     @api("GET", "/cases", roles=READERS, query=CaseListQuery, returns=CaseList)
     def list_cases(self, request):
@@ -85,10 +133,10 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
                                            query["offset"], siren=siren)
         return {"cases": case_out.dump(found, many=True)}
 
-    @api("GET", "/cases/<case_id>", roles=READERS, returns=CaseOut)
+    @api("GET", "/cases/<case_id>", roles=READERS, returns=CaseWithHistoryOut)
     def get_case(self, request, case_id):
         with self.db.reading() as session:
-            return case_out.dump(handlers.readable_case(session, case_id, request.caller))
+            return case_with_history_out.dump(handlers.readable_case(session, case_id, request.caller))
 
     @api("POST", "/cases/<case_id>/assign", roles=ADVISOR, body=AssignmentRequest,
          returns=CaseOut)
@@ -166,6 +214,10 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
         """The HTTP layer refuses the tokens of people who left (parcours_shared.http)."""
         person = store.person_by_id(session, person_id)
         return person is not None and person.status == LEFT
+
+    @staticmethod
+    def _referral(referral, case):
+        return dict(referral_out.dump(referral), case=referred_case_out.dump(case))
 
     @staticmethod
     def _person(caller, person):

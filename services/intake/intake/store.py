@@ -1,13 +1,14 @@
 """Intake's tables and queries. Nothing outside this service reads them."""
 from sqlalchemy import (
-    JSON, Column, DateTime, ForeignKey, MetaData, String, Table, insert, or_, select, update,
+    JSON, BigInteger, Column, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Table,
+    func, insert, or_, select, update,
 )
 
 from parcours_shared.audit import audit_table
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
-from .domain import ACTIVE, Case, Partner, Person
+from .domain import ACTIVE, Arrival, Case, Partner, Person, Referral
 
 metadata = MetaData()
 
@@ -26,6 +27,36 @@ cases = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
     Column("closure_reason", String(200)),
+    Column("headcount_band", String(2)),
+    Column("creation_date", Date),
+    Column("turnover_eur", BigInteger),
+    Column("export_share_percent", Float),
+    Column("website", String(300)),
+    Column("opened_by", String(64)),
+    # the furthest the firm went on the pathway, from the other services' events
+    Column("stage", String(30), nullable=False, server_default="opened"),
+    Column("stage_at", DateTime(timezone=True)),
+)
+CASE_COLUMNS = tuple(column.name for column in cases.columns)
+
+# each time a firm came, first time included: the case's history of doors and partners
+case_arrivals = Table(
+    "case_arrivals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("channel", String(20), nullable=False),
+    Column("partner", String(64)),
+    Column("person", String(64)),
+    Column("siret", String(14)),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# the firm's establishments seen (a SIRET names one; its first nine digits are the SIREN)
+establishments = Table(
+    "establishments", metadata,
+    Column("siret", String(14), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
 )
 
 # the network directory (intake keeps it; the others copy it from its events)
@@ -55,6 +86,22 @@ people = Table(
     Column("left_at", DateTime(timezone=True)),
 )
 
+referrals = Table(
+    "referrals", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("referred_by", String(64), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(500)),
+    Column("note", String(2000)),
+    Column("rejection_reason", String(40)),
+    Column("advisor", String(64)),
+    Column("outcome", String(40)),
+    Column("closing_note", String(2000)),
+)
+
 outbox = outbox_table(metadata)
 audit = audit_table(metadata)  # who did what (parcours_shared.audit)
 inbox = inbox_table(metadata)
@@ -72,10 +119,29 @@ def case_by_siren(session, siren):
     return _to_case(session.execute(select(cases).where(cases.c.siren == siren)).first())
 
 
+def cases_by_id(session, case_ids):
+    return [_to_case(row) for row in session.execute(
+        select(cases).where(cases.c.id.in_(sorted(case_ids))).order_by(cases.c.id))]
+
+
+def save_stage(session, case):
+    session.execute(update(cases).where(cases.c.id == case.id).values(
+        stage=case.stage, stage_at=case.stage_at))
+
+
 def cases_by_siren(session, sirens):
     """{siren: case} for those of ``sirens`` that have a case (one query, on the unique key)."""
     found = session.execute(select(cases).where(cases.c.siren.in_(sorted(sirens))))
     return {row.siren: _to_case(row) for row in found}
+
+
+def _in_scope(scope):
+    """``scope`` (a domain.CaseScope) as a condition on cases."""
+    visible = cases.c.partner == scope.partner
+    if scope.regions is not None:
+        visible = or_(visible, cases.c.region_code.in_(scope.regions),
+                      cases.c.region_code.is_(None))
+    return visible
 
 
 def list_cases(session, limit, offset, scope=None, siren=None):
@@ -84,24 +150,52 @@ def list_cases(session, limit, offset, scope=None, siren=None):
     if siren is not None:
         query = query.where(cases.c.siren == siren)
     if scope is not None:
-        visible = cases.c.partner == scope.partner
-        if scope.regions is not None:
-            visible = or_(visible, cases.c.region_code.in_(scope.regions),
-                          cases.c.region_code.is_(None))
-        query = query.where(visible)
+        query = query.where(_in_scope(scope))
     rows = session.execute(query.order_by(cases.c.opened_at, cases.c.id)
                            .limit(limit).offset(offset))
     return [_to_case(row) for row in rows]
 
 
+def _case_row(case):
+    return {name: getattr(case, name) for name in CASE_COLUMNS}
+
+
 def add_cases(session, new_cases):
-    """One statement for all (an import opens hundreds)."""
-    session.execute(insert(cases), [vars(case) for case in new_cases])
+    """One statement for all (an import opens hundreds), with their first arrivals."""
+    session.execute(insert(cases), [_case_row(case) for case in new_cases])
+    add_arrivals(session, [(case, arrival) for case in new_cases for arrival in case.arrivals])
 
 
 def save_case(session, case):
-    values = dict(vars(case))
+    values = _case_row(case)
     session.execute(update(cases).where(cases.c.id == values.pop("id")).values(**values))
+
+
+def add_arrivals(session, arrivals):
+    """``arrivals``: (case, Arrival) pairs; a SIRET new to the case becomes an establishment."""
+    if not arrivals:
+        return
+    session.execute(insert(case_arrivals), [dict(vars(arrival), case_id=case.id)
+                                            for case, arrival in arrivals])
+    sirets = {arrival.siret: (case.id, arrival.at) for case, arrival in arrivals
+              if arrival.siret is not None}
+    known = set(session.execute(select(establishments.c.siret).where(
+        establishments.c.siret.in_(sorted(sirets)))).scalars()) if sirets else set()
+    new = [{"siret": siret, "case_id": case_id, "first_seen_at": at}
+           for siret, (case_id, at) in sirets.items() if siret not in known]
+    if new:
+        session.execute(insert(establishments), new)
+
+
+def load_history(session, case):
+    """The case with its arrivals and establishments."""
+    case.arrivals = [Arrival(**{k: v for k, v in row._mapping.items() if k not in ("id", "case_id")})
+                     for row in session.execute(select(case_arrivals).where(
+                         case_arrivals.c.case_id == case.id).order_by(case_arrivals.c.id))]
+    case.establishments = list(session.execute(select(establishments.c.siret).where(
+        establishments.c.case_id == case.id).order_by(establishments.c.first_seen_at,
+                                                      establishments.c.siret)).scalars())
+    return case
 
 
 def partner_by_id(session, partner_id):
@@ -146,3 +240,54 @@ def add_person(session, person):
 def save_person(session, person):
     values = dict(vars(person))
     session.execute(update(people).where(people.c.id == values.pop("id")).values(**values))
+
+
+# --- referrals ---------------------------------------------------------------------------------
+
+def _to_referral(row):
+    return Referral(**row._mapping) if row is not None else None
+
+
+def add_referral(session, referral):
+    session.execute(insert(referrals).values(**vars(referral)))
+
+
+def save_referral(session, referral):
+    values = dict(vars(referral))
+    session.execute(update(referrals).where(referrals.c.id == values.pop("id")).values(**values))
+
+
+def referral_by_id(session, referral_id):
+    return _to_referral(session.execute(
+        select(referrals).where(referrals.c.id == referral_id)).first())
+
+
+def referrals_of_case(session, case_id, status=None):
+    query = select(referrals).where(referrals.c.case_id == case_id)
+    if status is not None:
+        query = query.where(referrals.c.status == status)
+    return [_to_referral(row) for row in session.execute(
+        query.order_by(referrals.c.sent_at, referrals.c.id))]
+
+
+def list_referrals(session, query, scope=None):
+    """(referral, case) pairs and their total, for ``query`` (status, referred_by, case_id,
+    limit, offset), among those the scope's partner sent or of cases in ``scope`` (None: all),
+    newest first."""
+    condition = []
+    for name in ("status", "referred_by", "case_id"):
+        if query.get(name) is not None:
+            condition.append(referrals.c[name] == query[name])
+    if scope is not None:
+        condition.append(or_(referrals.c.referred_by == scope.partner, _in_scope(scope)))
+    joined = referrals.join(cases, cases.c.id == referrals.c.case_id)
+    total = session.execute(select(func.count()).select_from(joined).where(*condition)).scalar()
+    rows = session.execute(
+        select(referrals, *[cases.c[name].label("case__" + name) for name in CASE_COLUMNS])
+        .select_from(joined).where(*condition)
+        .order_by(referrals.c.sent_at.desc(), referrals.c.id)
+        .limit(query["limit"]).offset(query["offset"])).all()
+    referral_columns = [column.name for column in referrals.columns]
+    return [(Referral(**{name: row._mapping[name] for name in referral_columns}),
+             Case(**{name: row._mapping["case__" + name] for name in CASE_COLUMNS}))
+            for row in rows], total

@@ -1,7 +1,10 @@
 """Intake over HTTP against the real broker and its own database."""
+from datetime import datetime, timezone
+
 import pytest
 
-from parcours_shared.contracts import REGIONS
+from parcours_shared.contracts import REGIONS, build_envelope
+from parcours_testing import publish_raw, wait_for
 from parcours_testing.identity import TEST_PARTNER
 
 from intake.service import IntakeService
@@ -90,3 +93,35 @@ def test_health_and_metrics(intake):
     intake.post("/cases", {"siren": VALID_SIREN, "company_name": "X", "channel": "web"})
     metrics = intake.get("/metrics").text
     assert 'parcours_http_requests_total{method="POST",route="/cases",service="intake",status="201"}' in metrics
+
+
+def test_a_referral_s_steps_over_http_and_the_stage_the_other_services_report(intake):
+    sent = intake.post("/referrals", {"siret": "73282932000074", "company_name": "Ateliers Durand",
+                                      "region_code": "84", "reason": "export potential",
+                                      "note": "met at the fair"})
+    assert sent.status_code == 201, sent.text
+    referral_id, case_id = sent.json()["referral"]["id"], sent.json()["id"]
+    assert sent.json()["siren"] == VALID_SIREN
+
+    assert intake.post("/referrals/{}/accept".format(referral_id)).json()["status"] == "accepted"
+    assert intake.post("/cases/{}/assign".format(case_id),
+                       {"advisor": "p-advisor"}).status_code == 200
+    followed = intake.get("/referrals/" + referral_id).json()
+    assert followed["status"] == "taken_in_charge" and followed["case"]["stage"] == "assigned"
+    refused = intake.post("/referrals/{}/reject".format(referral_id), {"reason": "whatever"})
+    assert refused.status_code == 400 and "reason" in refused.json()["fields"]
+
+    # diagnostic reports the firm diagnosed: intake's copy of its stage moves on
+    envelope = build_envelope("diagnostic", "diagnostic.completed", case_id, {
+        "diagnostic_id": "d-1", "case_id": case_id, "maturity": "first_time_exporter",
+        "score": 40, "recommendations": [], "completed_at": datetime.now(timezone.utc)})
+    publish_raw(intake.test_amqp_uri, "diagnostic.events", "diagnostic.completed", envelope)
+    wait_for(lambda: intake.get("/referrals/" + referral_id).json()["case"]["stage"]
+             == "diagnosed", what="intake to follow the diagnostic")
+
+    done = intake.post("/referrals/{}/done".format(referral_id), {"outcome": "entered_pathway"})
+    assert done.status_code == 200 and done.json()["outcome"] == "entered_pathway"
+    listed = intake.get("/referrals", params={"status": "done"}).json()
+    assert listed["total"] == 1 and listed["referrals"][0]["id"] == referral_id
+    case = intake.get("/cases/" + case_id).json()
+    assert case["establishments"] == ["73282932000074"] and case["channels"] == ["referral"]

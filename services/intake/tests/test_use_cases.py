@@ -1,17 +1,26 @@
 """Intake's use cases, each on its own, without a broker (parcours_testing.UseCaseDatabase)."""
 import pytest
+from stdnum import luhn
 from parcours_testing import UseCaseDatabase, luhn_valid_sirens
 
 from intake import handlers, store
 from intake.domain import (
-    ASSIGNED, CLOSED, OPEN, CaseMoveRefused, CaseNotFound, InvalidSiren, UnknownAdvisor,
+    ASSIGNED, CLOSED, OPEN, CaseMoveRefused, CaseNotFound, InvalidNafCode, InvalidSiren,
+    UnknownAdvisor,
 )
 
 SIRENS = luhn_valid_sirens()
 
 
-def firm(siren=None, **overrides):
-    return dict({"siren": siren or next(SIRENS), "company_name": "Ateliers Durand",
+def siret_of(siren, establishment):
+    """A valid SIRET of ``siren``: its establishment number (NIC) and a Luhn check digit."""
+    body = "{}{:04d}".format(siren, establishment)
+    return body + luhn.calc_check_digit(body)
+
+
+def firm(**overrides):
+    """A firm with a SIREN of its own, unless ``overrides`` says otherwise (even None)."""
+    return dict({"siren": next(SIRENS), "company_name": "Ateliers Durand",
                  "region_code": "84", "naf_code": "25.62B"}, **overrides)
 
 
@@ -38,7 +47,67 @@ def test_a_firm_that_has_a_case_gets_it_back_whatever_the_door(db):
     spaced = " ".join([fields["siren"][:3], fields["siren"][3:6], fields["siren"][6:]])
     again, created = open_case(db, dict(fields, siren=spaced), "phone")
     assert not created and again.id == first.id
-    assert db.published_types() == ["case.opened"]
+    assert db.published_types() == ["case.opened", "case.enriched"]
+    [enriched] = db.published_data("case.enriched")
+    assert enriched["channel"] == "phone" and enriched["filled"] == []
+    with db.reading() as session:
+        case = handlers.readable_case(session, first.id, actor=None)
+    assert [arrival.channel for arrival in case.arrivals] == ["web", "phone"]
+
+
+def test_a_siret_is_the_firm_of_its_siren_and_its_establishments_are_kept(db):
+    siren = next(SIRENS)
+    head_office, branch = siret_of(siren, 1), siret_of(siren, 2)
+    case, created = open_case(db, firm(siren=None, siret=head_office))
+    assert created and case.siren == siren
+    again, created = open_case(db, firm(siren=siren, siret=" ".join(branch)), "phone")
+    assert not created and again.id == case.id
+    open_case(db, firm(siren=None, siret=head_office), "walk_in")
+    with db.reading() as session:
+        case = handlers.readable_case(session, case.id, actor=None)
+    assert case.establishments == [head_office, branch]
+    assert [a.siret for a in case.arrivals] == [head_office, branch, head_office]
+    assert db.published_data("case.opened")[0]["siret"] == head_office
+
+
+@pytest.mark.parametrize("number, field, reason", [
+    ({"siren": "123456789"}, "siren", "SIREN"),
+    ({"siret": "73282932000075"}, "siret", "checksum"),
+    ({"siret": "7328293200007"}, "siret", "SIRET"),
+    ({"siren": None}, "siren", "give the firm's SIREN"),
+])
+def test_a_firm_number_that_cannot_be_is_refused_saying_which_and_why(db, number, field, reason):
+    with pytest.raises(InvalidSiren) as refused:
+        open_case(db, firm(**number))
+    assert reason in refused.value.fields[field][0]
+
+
+def test_a_siret_of_another_siren_is_refused(db):
+    with pytest.raises(InvalidSiren) as refused:
+        open_case(db, firm(siren=next(SIRENS), siret=siret_of(next(SIRENS), 1)))
+    assert "is an establishment of SIREN" in refused.value.fields["siret"][0]
+
+
+def test_the_naf_code_must_be_in_the_official_list_and_is_kept_as_insee_writes_it(db):
+    case, _ = open_case(db, firm(naf_code="2562b"))
+    assert case.naf_code == "25.62B"
+    with pytest.raises(InvalidNafCode) as refused:
+        open_case(db, firm(naf_code="25.62X"))  # shaped like one, not in NAF rev. 2
+    assert "not in the NAF rev. 2 list" in refused.value.fields["naf_code"][0]
+
+
+def test_a_new_arrival_fills_in_the_firm_data_the_case_lacked_and_changes_none_it_knew(db):
+    first = firm(headcount_band=None, turnover_eur=None)
+    case, _ = open_case(db, first)
+    open_case(db, dict(first, company_name="Autre nom", headcount_band="11",
+                       turnover_eur=2_400_000), "phone")
+    with db.reading() as session:
+        case = handlers.readable_case(session, case.id, actor=None)
+    assert (case.company_name, case.headcount_band, case.turnover_eur) == (
+        "Ateliers Durand", "11", 2_400_000)
+    [enriched] = db.published_data("case.enriched")
+    assert enriched["filled"] == ["headcount_band", "turnover_eur"]
+    assert enriched["company_name"] == "Ateliers Durand"
 
 
 def test_an_invalid_siren_is_refused_naming_the_field(db):
@@ -66,14 +135,14 @@ def test_importing_firms_opens_each_new_firm_once_in_the_list_s_order(db):
 def test_a_referral_opens_the_case_if_needed_and_records_who_referred(db):
     referral = dict(firm(), referred_by="Pôle Mer Méditerranée", reason="export potential")
     with db.transaction() as uow:
-        case, created = handlers.refer_firm(uow, referral)
+        case, _, created = handlers.refer_firm(uow, referral)
     assert created and case.channel == "referral"
     assert db.published_types() == ["case.opened", "case.referred"]
     [referred] = db.published_data("case.referred")
     assert referred["referred_by"] == "Pôle Mer Méditerranée"
 
     with db.transaction() as uow:  # referred again by someone else: same case, new referral
-        again, created = handlers.refer_firm(uow, dict(referral, referred_by="Bpifrance"))
+        again, _, created = handlers.refer_firm(uow, dict(referral, referred_by="Bpifrance"))
     assert not created and again.id == case.id
     assert db.published_types()[-1] == "case.referred"
 

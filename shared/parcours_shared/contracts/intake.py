@@ -4,19 +4,47 @@ from marshmallow import fields, validate
 from .registry import REGISTRY
 from .schema_fields import EventData, Timestamp, required_id, siren
 
-INTAKE_CHANNELS = ("walk_in", "web", "phone", "referral")
+INTAKE_CHANNELS = ("walk_in", "web", "phone", "referral", "import")
+
+# INSEE's bands of salaried headcount ("tranches d'effectif salarié", as in the Sirene register):
+# code -> (fewest, most) employees, most None for the open-ended last band. Programmes' headcount
+# rules read a firm's band as this range.
+HEADCOUNT_BANDS = {
+    "00": (0, 0), "01": (1, 2), "02": (3, 5), "03": (6, 9), "11": (10, 19), "12": (20, 49),
+    "21": (50, 99), "22": (100, 199), "31": (200, 249), "32": (250, 499), "41": (500, 999),
+    "42": (1000, 1999), "51": (2000, 4999), "52": (5000, 9999), "53": (10000, None),
+}
+
+
+def _optional(field_class, **kwargs):
+    return field_class(load_default=None, allow_none=True, **kwargs)
+
+
+class FirmDataV1(EventData):
+    """The company data the single window holds on a firm: never a person's."""
+    siren = siren()
+    company_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    region_code = _optional(fields.String)
+    naf_code = _optional(fields.String)
+    # added after release, optional so that earlier messages stay valid
+    headcount_band = _optional(fields.String, validate=validate.OneOf(sorted(HEADCOUNT_BANDS)),
+                               metadata={"description": "INSEE band of salaried headcount"})
+    creation_date = _optional(fields.Date)
+    turnover_eur = _optional(fields.Integer, validate=validate.Range(min=0))
+    export_share_percent = _optional(fields.Float, validate=validate.Range(min=0, max=100))
+    website = _optional(fields.String, validate=validate.Length(max=300))
 
 publishes = REGISTRY.publisher("intake")
 
 
-class CaseOpenedV1(EventData):
+class CaseOpenedV1(FirmDataV1):
     case_id = required_id()
-    siren = siren()
-    company_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    region_code = fields.String(load_default=None, allow_none=True)
-    naf_code = fields.String(load_default=None, allow_none=True)
     channel = fields.String(required=True, validate=validate.OneOf(INTAKE_CHANNELS))
     opened_at = Timestamp(required=True)
+    # the establishment the firm came through, when it gave its SIRET
+    siret = _optional(fields.String, validate=validate.Regexp(r"^\d{14}$"))
+    # the partner who opened it (None: the service itself)
+    partner = _optional(fields.String, validate=validate.Length(min=1, max=100))
 
 
 publishes(
@@ -27,20 +55,91 @@ publishes(
              "channel": "web", "opened_at": "2026-03-02T09:15:00+00:00"})
 
 
+class CaseEnrichedV1(FirmDataV1):
+    case_id = required_id()
+    channel = fields.String(required=True, validate=validate.OneOf(INTAKE_CHANNELS))
+    partner = _optional(fields.String, validate=validate.Length(min=1, max=100))
+    siret = _optional(fields.String, validate=validate.Regexp(r"^\d{14}$"))
+    filled = fields.List(fields.String(), required=True, metadata={
+        "description": "the firm data fields this arrival gave that the case did not know"})
+    arrived_at = Timestamp(required=True)
+
+
+publishes(
+    "case.enriched", 1, CaseEnrichedV1,
+    meaning="A firm that already had a case came again, through a channel or a partner: the case "
+            "records the arrival, the establishment (SIRET) if new, and fills in the firm data "
+            "it did not know. The firm data is the case's as it now stands.",
+    example={"case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41", "siren": "732829320",
+             "company_name": "Ateliers Durand", "region_code": "84", "naf_code": "25.62B",
+             "headcount_band": "11", "creation_date": "2009-05-14", "turnover_eur": 2400000,
+             "export_share_percent": 12.5, "website": "https://ateliers-durand.example",
+             "channel": "phone", "partner": "cci-international-aura",
+             "siret": "73282932000074", "filled": ["headcount_band", "turnover_eur"],
+             "arrived_at": "2026-04-10T10:20:00+00:00"})
+
+
 class CaseReferredV1(EventData):
     case_id = required_id()
     siren = siren()
     referred_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     reason = fields.String(load_default=None, allow_none=True)
     referred_at = Timestamp(required=True)
+    # added after release: the referral whose steps (referral.*) follow
+    referral_id = _optional(fields.String, validate=validate.Length(min=1, max=64))
 
 
 publishes(
     "case.referred", 1, CaseReferredV1,
     meaning="A partner flagged a firm with export potential to the single window (detection).",
     example={"case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41", "siren": "732829320",
-             "referred_by": "Pôle Mer Méditerranée", "reason": "export potential in Asia",
-             "referred_at": "2026-03-02T09:15:00+00:00"})
+             "referred_by": "pole-mer-mediterranee", "reason": "export potential in Asia",
+             "referred_at": "2026-03-02T09:15:00+00:00",
+             "referral_id": "0b6f3c2e-8d41-4a7f-9e15-2c7a9d0f4b63"})
+
+# A referral's steps after it was sent (case.referred): the single window accepts it or says why
+# not; accepted, it is taken in charge when the case has an advisor; then done, with what came of
+# it. Each is an event on the case, so the referring partner can follow it.
+REJECTION_REASONS = ("not_eligible", "firm_unreachable", "already_followed", "duplicate")
+REFERRAL_OUTCOMES = ("entered_pathway", "oriented_elsewhere", "firm_declined", "not_ready_yet")
+
+
+class ReferralStepV1(EventData):
+    referral_id = required_id()
+    case_id = required_id()
+    referred_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    at = Timestamp(required=True)
+
+
+class ReferralRejectedV1(ReferralStepV1):
+    reason = fields.String(required=True, validate=validate.OneOf(REJECTION_REASONS))
+
+
+class ReferralTakenInChargeV1(ReferralStepV1):
+    advisor = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    partner = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class ReferralDoneV1(ReferralStepV1):
+    outcome = fields.String(required=True, validate=validate.OneOf(REFERRAL_OUTCOMES))
+
+
+_REFERRAL_STEP_EXAMPLE = {"referral_id": "0b6f3c2e-8d41-4a7f-9e15-2c7a9d0f4b63",
+                          "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+                          "referred_by": "pole-mer-mediterranee",
+                          "at": "2026-03-04T08:30:00+00:00"}
+for _name, _schema, _meaning, _more in (
+        ("referral.accepted", ReferralStepV1,
+         "The single window took on the firm a partner referred.", {}),
+        ("referral.rejected", ReferralRejectedV1,
+         "The single window declined a referral, with the reason.", {"reason": "already_followed"}),
+        ("referral.taken_in_charge", ReferralTakenInChargeV1,
+         "An advisor follows the referred firm (the case is assigned to them).",
+         {"advisor": "p-marc-giraud", "partner": "cci-international-paca"}),
+        ("referral.done", ReferralDoneV1,
+         "The referral is settled, with what came of it.", {"outcome": "entered_pathway"}),
+):
+    publishes(_name, 1, _schema, meaning=_meaning, example=dict(_REFERRAL_STEP_EXAMPLE, **_more))
 
 
 class CaseAssignedV1(EventData):
