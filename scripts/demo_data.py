@@ -77,6 +77,11 @@ REGIONS = ["84", "53", "76", "32", "93", "44", "11", "75", "52", "28"]
 NAF_CODES = ["21.20Z", "10.82Z", "20.42Z", "11.01Z", "26.51B", "24.51Z", "32.12Z", "32.40Z"]
 OPERATOR = "network-operator"  # the demo loader itself, for what no one partner owns
 REFERRERS = ["medicen", "pole-mer-mediterranee", "cce-occitanie", "bpifrance"]
+# the single window of each region that has one: it accepts referrals and closes cases
+WINDOWS = {"11": "cci-paris-idf", "84": "cci-international-aura", "93": "cci-international-paca"}
+# what the window does with the referrals, in turn: leaves it sent, accepts it (the case has an
+# advisor by rotation, so it is taken in charge at once), declines it, or sees it through
+REFERRAL_STEPS = [[], ["accept"], ["reject"], ["accept", "done"]]
 
 # answer profiles -> the maturity they lead to
 PROFILES = {
@@ -179,14 +184,27 @@ def load(urls, act_as, progress=print, seed=2016):
                 "region_code": rng.choice(REGIONS), "naf_code": rng.choice(NAF_CODES)}
         if number % 4 == 0:
             referrer = rng.choice(REFERRERS)
+            firm["region_code"] = rng.choice(sorted(WINDOWS))
             case = as_partner(referrer)("POST", urls["intake"] + "/referrals", dict(
-                firm, referred_by=referrer, reason="export potential detected"))
+                firm, referred_by=referrer, reason="export potential detected",
+                note="met at a members' meeting"))
+            window = as_partner(WINDOWS[firm["region_code"]])
+            referral = "{}/referrals/{}/".format(urls["intake"], case["referral"]["id"])
+            for step in REFERRAL_STEPS[(number // 4) % len(REFERRAL_STEPS)]:
+                window("POST", referral + step, {"reason": "already_followed"} if step == "reject"
+                       else {"outcome": "entered_pathway"} if step == "done" else None)
         else:
             case = call("POST", urls["intake"] + "/cases",
                         dict(firm, channel=rng.choice(["walk_in", "web", "phone"])))
         firms.append((case, journey))
         progress("demo: opened case {}/{}".format(number, len(JOURNEYS)), end="\r")
     progress("")
+
+    # two firms that stopped at the door leave the pathway: their diagnostics are cancelled
+    for case, reason in zip([c for c, journey in firms if journey == "opened"
+                             and c["region_code"] in WINDOWS], ["firm_declined", "not_eligible"]):
+        as_partner(WINDOWS[case["region_code"]])(
+            "POST", "{}/cases/{}/close".format(urls["intake"], case["id"]), {"reason": reason})
 
     diagnosed = [(case, journey) for case, journey in firms if journey != "opened"]
     for number, (case, journey) in enumerate(diagnosed, start=1):

@@ -2,6 +2,7 @@
 programmes -> reporting."""
 from parcours_shared.metrics import EVENTS_CONSUMED
 from parcours_testing import luhn_valid_sirens, wait_for
+from parcours_testing.identity import TEST_PARTNER
 
 from pathway import (
     READY_ANSWERS, add_programme, funnel_counts, open_case, proposed_enrolment,
@@ -61,6 +62,32 @@ def test_a_full_session_waitlists_the_next_firm(network):
              what="programmes to apply the third firm's diagnostic")
     assert network.programmes.get(
         "/enrolments", params={"case_id": third["id"]}).json()["enrolments"] == []
+
+
+def test_closing_a_case_cancels_its_diagnostic_and_withdraws_its_proposal(network):
+    add_programme(network, ["first_time_exporter"])
+    # the tests' caller is the region's single window, which closes cases
+    assert network.intake.post("/partners", {"id": TEST_PARTNER, "name": "CCI des tests",
+                                             "kind": "chamber_of_commerce",
+                                             "regions": ["84"]}).status_code == 201
+    sirens = luhn_valid_sirens(57000000)
+    diagnosed, waiting = open_case(network, next(sirens)), open_case(network, next(sirens), "Autre")
+    diagnostic = scheduled_diagnostic(network, diagnosed["id"])
+    network.diagnostic.post("/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+    proposal = proposed_enrolment(network, diagnosed["id"])
+    scheduled_diagnostic(network, waiting["id"])
+
+    for case in (diagnosed, waiting):
+        closed = network.intake.post("/cases/{}/close".format(case["id"]),
+                                     {"reason": "firm_declined", "note": "not this year"})
+        assert closed.status_code == 200, closed.text
+
+    wait_for(lambda: scheduled_diagnostic(network, waiting["id"])["status"] == "cancelled",
+             what="diagnostic to cancel the closed case's diagnostic")
+    wait_for(lambda: network.programmes.get("/enrolments/" + proposal["id"]).json()["status"]
+             == "withdrawn", what="programmes to withdraw the closed case's proposal")
+    # the diagnostic done before the closure stays as it was
+    assert scheduled_diagnostic(network, diagnosed["id"])["status"] == "completed"
 
 
 def diagnostics_applied_by_programmes():

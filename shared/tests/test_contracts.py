@@ -64,7 +64,7 @@ def test_every_event_type_has_a_schema_and_a_publisher():
     assert set(REGISTRY.names()) == {
         "case.opened", "case.enriched", "case.referred", "case.assigned", "case.closed",
         "referral.accepted", "referral.rejected", "referral.taken_in_charge", "referral.done",
-        "diagnostic.scheduled", "diagnostic.completed",
+        "diagnostic.scheduled", "diagnostic.completed", "diagnostic.cancelled",
         "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",
         "enrolment.completed", "enrolment.withdrawn", "outcome.recorded",
         "partner.registered", "partner.updated", "person.registered", "person.updated",

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused
 
-SCHEDULED, COMPLETED = "scheduled", "completed"
+SCHEDULED, COMPLETED, CANCELLED = "scheduled", "completed", "cancelled"
 FINANCIAL_CAPACITY_POINTS = {"low": 0, "medium": 10, "high": 20}
 
 
@@ -21,8 +21,10 @@ class DiagnosticMoveRefused(MoveRefused):
     """A diagnostic is completed once: answers for a completed one are refused."""
 
 
+# A case closed before its diagnostic cancels it; a completed one stays as it was.
 DIAGNOSTIC_LIFECYCLE = Lifecycle("diagnostic", {
     "complete": Move(allowed_from=(SCHEDULED,), to=(COMPLETED,)),
+    "cancel": Move(allowed_from=(SCHEDULED,), to=(CANCELLED,)),
 }, refused=DiagnosticMoveRefused)
 
 
@@ -54,6 +56,8 @@ class Diagnostic:
     score: int | None = None
     maturity: str | None = None
     recommendations: list | None = None
+    cancelled_at: datetime | None = None
+    cancellation_reason: str | None = None
 
     @classmethod
     def schedule(cls, case, at):
@@ -70,6 +74,10 @@ class Diagnostic:
         self.score, self.maturity = assessment.score, assessment.maturity
         self.recommendations = assessment.recommendations
         return assessment
+
+    def cancel(self, reason, at):
+        self.status = DIAGNOSTIC_LIFECYCLE.next_status(self.id, self.status, "cancel")
+        self.cancelled_at, self.cancellation_reason = at, reason
 
     def as_row(self):
         return asdict(self)

@@ -1,8 +1,9 @@
 """Diagnostic's use cases: one function per command or consumed event."""
+from parcours_shared.closed_cases import closed_among, record_closures
 from parcours_shared.contracts import utc_now
 
 from . import store
-from .domain import Diagnostic, no_diagnostic
+from .domain import SCHEDULED, Diagnostic, no_diagnostic
 
 
 def schedule_diagnostics(uow, events):
@@ -11,8 +12,10 @@ def schedule_diagnostics(uow, events):
     Takes a batch of events: one query finds the cases that have a diagnostic already (a case
     opened again upstream), one statement adds the others'.
     """
-    scheduled_before = store.cases_with_diagnostic(
-        uow.session, [event.data["case_id"] for event in events])
+    case_ids = [event.data["case_id"] for event in events]
+    # a case closed already (its case.closed came first) gets no diagnostic
+    scheduled_before = store.cases_with_diagnostic(uow.session, case_ids) | closed_among(
+        uow.session, store.closed_cases, case_ids)
     now = utc_now()
     new_diagnostics = []
     for event in events:
@@ -24,6 +27,21 @@ def schedule_diagnostics(uow, events):
         uow.publish("diagnostic.scheduled", diagnostic.case_id, {
             "diagnostic_id": diagnostic.id, "case_id": diagnostic.case_id, "scheduled_at": now})
     store.add_diagnostics(uow.session, new_diagnostics)
+
+
+def cancel_for_closed_cases(uow, events):
+    """case.closed: a diagnostic not taken yet will not be; a completed one stays."""
+    closures = record_closures(uow.session, store.closed_cases, events)
+    now = utc_now()
+    for case_id, closure in closures.items():
+        diagnostic = store.diagnostic_for_case(uow.session, case_id)
+        if diagnostic is None or diagnostic.status != SCHEDULED:
+            continue
+        diagnostic.cancel("case closed: " + closure["reason"], at=now)
+        store.save_cancellation(uow.session, diagnostic)
+        uow.publish("diagnostic.cancelled", case_id, {
+            "diagnostic_id": diagnostic.id, "case_id": case_id,
+            "reason": diagnostic.cancellation_reason[:200], "cancelled_at": now})
 
 
 def get_diagnostic(session, diagnostic_id):

@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from parcours_shared.contracts import MATURITY_LEVELS
 from parcours_shared.http import Count, PageQuery, UtcDateTime, listing, repeated_entries
 
-from .domain import COMPLETED, FINANCIAL_CAPACITY_POINTS, SCHEDULED
+from .domain import CANCELLED, COMPLETED, FINANCIAL_CAPACITY_POINTS, SCHEDULED
 
 
 class AnswersRequest(Schema):
@@ -44,7 +44,8 @@ class BulkAnswersRequest(Schema):
 
 class DiagnosticListQuery(PageQuery):
     case_id = fields.String(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf([SCHEDULED, COMPLETED]))
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        [SCHEDULED, COMPLETED, CANCELLED]))
 
 
 class DiagnosticOut(Schema):
@@ -60,6 +61,8 @@ class DiagnosticOut(Schema):
     score = fields.Integer(allow_none=True)
     maturity = fields.String(allow_none=True, validate=validate.OneOf(MATURITY_LEVELS))
     recommendations = fields.List(fields.String(), allow_none=True)
+    cancelled_at = UtcDateTime(allow_none=True)
+    cancellation_reason = fields.String(allow_none=True)
 
 
 DiagnosticList = listing("DiagnosticList", "diagnostics", DiagnosticOut)

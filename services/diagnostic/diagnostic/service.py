@@ -39,6 +39,10 @@ class DiagnosticService(parcours_http.OperationalEndpoints, parcours_audit.Audit
     def on_case_opened(self, uow, events):
         handlers.schedule_diagnostics(uow, events)
 
+    @inbox_handler("case.closed")
+    def on_case_closed(self, uow, events):
+        handlers.cancel_for_closed_cases(uow, events)
+
     @api("GET", "/diagnostics", roles=READERS, query=DiagnosticListQuery,
          returns=DiagnosticList)
     def list_diagnostics(self, request):

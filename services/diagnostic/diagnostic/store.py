@@ -4,6 +4,7 @@ from sqlalchemy import (
 )
 
 from parcours_shared.audit import audit_table
+from parcours_shared.closed_cases import closed_cases_table
 from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
@@ -28,7 +29,11 @@ diagnostics = Table(
     Column("score", Integer),
     Column("maturity", String(30)),
     Column("recommendations", JSON),
+    Column("cancelled_at", DateTime(timezone=True)),
+    Column("cancellation_reason", String(200)),
 )
+# the cases intake closed (parcours_shared.closed_cases)
+closed_cases = closed_cases_table(metadata)
 
 outbox = outbox_table(metadata)
 audit = audit_table(metadata)  # who did what (parcours_shared.audit)
@@ -84,3 +89,9 @@ def record_completions(session, completed):
         session.execute(_update_by_id, [
             dict({field: getattr(diagnostic, field) for field in _COMPLETION_FIELDS},
                  diagnostic_id=diagnostic.id) for diagnostic in completed])
+
+
+def save_cancellation(session, diagnostic):
+    session.execute(update(diagnostics).where(diagnostics.c.id == diagnostic.id).values(
+        status=diagnostic.status, cancelled_at=diagnostic.cancelled_at,
+        cancellation_reason=diagnostic.cancellation_reason))

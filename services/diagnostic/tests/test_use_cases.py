@@ -7,7 +7,7 @@ from parcours_testing import UseCaseDatabase, event
 
 from diagnostic import handlers, store
 from diagnostic.domain import (
-    COMPLETED, SCHEDULED, DiagnosticMoveRefused, DiagnosticNotFound,
+    CANCELLED, COMPLETED, SCHEDULED, DiagnosticMoveRefused, DiagnosticNotFound,
 )
 
 READY = {
@@ -95,3 +95,32 @@ def test_a_workshop_s_answers_are_all_recorded_or_none(db):
 def test_getting_an_unknown_diagnostic_is_refused(db):
     with db.reading() as session, pytest.raises(DiagnosticNotFound):
         handlers.get_diagnostic(session, "no-such-diagnostic")
+
+
+def case_closed(case_id, reason="firm_declined"):
+    return event("case.closed", {"case_id": case_id, "reason": reason, "closed_at": utc_now()})
+
+
+def test_a_case_closed_before_its_diagnostic_cancels_it_and_a_completed_one_stays(db):
+    pending, done = case_opened(), case_opened()
+    [waiting, completed] = scheduled(db, pending, done)
+    with db.transaction() as uow:
+        handlers.complete_diagnostic(uow, completed.id, READY)
+    db.take_published()
+    with db.transaction() as uow:
+        handlers.cancel_for_closed_cases(uow, [case_closed(waiting.case_id),
+                                               case_closed(completed.case_id)])
+    with db.reading() as session:
+        assert store.diagnostic_for_case(session, waiting.case_id).status == CANCELLED
+        assert store.diagnostic_for_case(session, completed.case_id).status == COMPLETED
+    [cancelled] = db.published_data("diagnostic.cancelled")
+    assert cancelled["case_id"] == waiting.case_id
+    assert cancelled["reason"] == "case closed: firm_declined"
+
+
+def test_a_case_closed_before_it_was_seen_opened_gets_no_diagnostic(db):
+    opened = case_opened()
+    with db.transaction() as uow:  # case.closed overtook case.opened
+        handlers.cancel_for_closed_cases(uow, [case_closed(opened.data["case_id"])])
+    assert scheduled(db, opened) == [None]
+    assert db.published == []

@@ -8,7 +8,7 @@ from stdnum.fr import siret as siret_number
 
 from parcours_shared.contracts import REGIONS  # noqa: F401  (the regions a case may be in)
 from parcours_shared.contracts.intake import (  # noqa: F401  (in the events, so in the contract)
-    REFERRAL_OUTCOMES, REJECTION_REASONS,
+    CLOSURE_REASONS, REFERRAL_OUTCOMES, REJECTION_REASONS,
 )
 from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused, NotYours
 from parcours_shared.naf import UnknownNafCode, normalise_naf
@@ -141,6 +141,7 @@ class Case:
     opened_by: str | None = None  # the partner of its first arrival
     stage: str = "opened"         # the furthest it went on the pathway (PATHWAY_STAGES)
     stage_at: datetime | None = None
+    closure_note: str | None = None
     # every arrival, first included, oldest first, and the establishments seen (loaded on demand)
     arrivals: list = field(default_factory=list, compare=False)
     establishments: list = field(default_factory=list, compare=False)
@@ -184,9 +185,10 @@ class Case:
         self.stage, self.stage_at = stage, at
         return True
 
-    def close(self, reason, at):
+    def close(self, reason, note, at):
+        """``reason``: one of CLOSURE_REASONS; ``note``, the window's own words, stays here."""
         self.status = CASE_LIFECYCLE.next_status(self.id, self.status, "close")
-        self.closure_reason, self.closed_at = reason, at
+        self.closure_reason, self.closure_note, self.closed_at = reason, note, at
 
 
 # --- where the firm is on the pathway, as the other services' events tell it ------------------
@@ -460,6 +462,17 @@ def check_referred_by(actor, referred_by):
                        "{}".format(actor.partner, referred_by),
                        fields={"referred_by": ["must be your partner, {}".format(
                            actor.partner)]})
+
+
+def next_in_rotation(advisor_ids, last_assigned):
+    """The assignment rule: the region's advisors take new cases in turn, in the order of their
+    ids, starting after the one who got the last case (people who left are not among
+    ``advisor_ids``, so they are skipped). None if the region has no advisor."""
+    ordered = sorted(advisor_ids)
+    if not ordered:
+        return None
+    return next((advisor for advisor in ordered
+                 if last_assigned is None or advisor > last_assigned), ordered[0])
 
 
 def check_assignable_to(person, advisor_id):

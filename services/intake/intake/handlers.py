@@ -9,10 +9,10 @@ from parcours_shared.contracts import utc_now
 
 from . import store
 from .domain import (
-    ACCEPTED, SENT, STAGE_OF_EVENT, Arrival, Case, DirectoryIdTaken, FirmNumber, Partner,
+    ACCEPTED, OPEN, SENT, STAGE_OF_EVENT, Arrival, Case, DirectoryIdTaken, FirmNumber, Partner,
     PartnerNotFound, Person, PersonNotFound, Referral, ReferralNotFound, UnknownAdvisor,
     check_may_assign, check_may_close, check_may_read_case, check_may_read_referral,
-    check_referred_by, checked_firm_data, no_case, readable_scope,
+    check_referred_by, checked_firm_data, next_in_rotation, no_case, readable_scope,
 )
 
 
@@ -30,9 +30,10 @@ def _arrival(uow, channel, number, partner=None):
                    person=actor.person if actor is not None else None)
 
 
-def open_case(uow, firm, channel, partner=None):
+def open_case(uow, firm, channel, partner=None, assign=False):
     """Open the firm's case, or return the one it has: one case per firm, whatever the door.
     Either way the arrival is recorded on the case (its channel, partner and establishment).
+    ``assign``: a new case goes to its region's next advisor (``assign_by_rotation``).
 
     Returns (case, created).
     """
@@ -43,10 +44,10 @@ def open_case(uow, firm, channel, partner=None):
     if existing is not None:
         _arrive_again(uow, [(existing, number, firm, arrival)])
         return existing, False
-    return _start_cases(uow, [(number, firm, arrival)])[0], True
+    return _start_cases(uow, [(number, firm, arrival)], assign)[0], True
 
 
-def import_firms(uow, firms):
+def import_firms(uow, firms, assign=False):
     """Firms entered together (say, met at a trade fair), each with its own channel: open a case
     for each firm that has none, as ``open_case`` does. A SIREN repeated in the list is one firm,
     opened once: its later entries get the same answer as its first, and are arrivals too.
@@ -63,7 +64,7 @@ def import_firms(uow, firms):
             again.append((known.get(number.siren), number, data, arrival))
         else:
             firsts[number.siren] = (number, data, arrival)
-    opened = {case.siren: case for case in _start_cases(uow, list(firsts.values()))}
+    opened = {case.siren: case for case in _start_cases(uow, list(firsts.values()), assign)}
     _arrive_again(uow, [(case or opened[number.siren], number, data, arrival)
                         for case, number, data, arrival in again])
     answers = {siren: (case, False) for siren, case in known.items()}
@@ -71,15 +72,17 @@ def import_firms(uow, firms):
     return [answers[number.siren] for number, _, _ in entries]
 
 
-def _start_cases(uow, firms):
+def _start_cases(uow, firms, assign=False):
     """The first case of each firm, from (FirmNumber, firm data, Arrival) triples, and a
-    case.opened event for each in the same transaction."""
+    case.opened event for each in the same transaction; assigned by rotation if ``assign``."""
     cases = [Case.open(str(uuid.uuid4()), number, firm, arrival)
              for number, firm, arrival in firms]
     if cases:
         store.add_cases(uow.session, cases)
     for case in cases:
         uow.publish("case.opened", case.id, _case_opened_data(case))
+    if assign:
+        assign_by_rotation(uow, cases)
     return cases
 
 
@@ -96,7 +99,7 @@ def _arrive_again(uow, arrivals):
     store.add_arrivals(uow.session, [(case, arrival) for case, _, _, arrival in arrivals])
 
 
-def refer_firm(uow, command):
+def refer_firm(uow, command, assign=False):
     """A partner flags a firm (detection), in its own name: open its case if needed, and send
     the single window a referral, whose steps the partner then follows.
 
@@ -104,7 +107,8 @@ def refer_firm(uow, command):
     """
     referred_by = command.get("referred_by") or (uow.actor.partner if uow.actor else None)
     check_referred_by(uow.actor, referred_by)
-    case, created = open_case(uow, command, channel="referral", partner=referred_by)
+    case, created = open_case(uow, command, channel="referral", partner=referred_by,
+                              assign=assign)
     now = utc_now()
     referral = Referral(id=str(uuid.uuid4()), case_id=case.id, referred_by=referred_by,
                         status=SENT, sent_at=now, updated_at=now, reason=command.get("reason"),
@@ -225,15 +229,20 @@ def assign_case(uow, case_id, advisor, partner=None):
     case = get_case(uow.session, case_id)
     check_may_assign(uow.actor, _actor_partner(uow.session, uow.actor), case)
     person = store.person_by_id(uow.session, advisor)
-    assigned_at = utc_now()
-    case.assign(advisor, person, assigned_at)
-    if partner is not None and partner != case.partner:
-        message = "{} is with {}, not {}".format(advisor, case.partner, partner)
+    if person is not None and partner is not None and partner != person.partner_id:
+        message = "{} is with {}, not {}".format(advisor, person.partner_id, partner)
         raise UnknownAdvisor(message, fields={"partner": [message]})
+    return _assign(uow, case, person, rule="by_hand", advisor_id=advisor)
+
+
+def _assign(uow, case, person, rule, advisor_id=None):
+    assigned_at = utc_now()
+    advisor = advisor_id or person.id
+    case.assign(advisor, person, assigned_at)
     store.save_case(uow.session, case)
     uow.publish("case.assigned", case.id, {
         "case_id": case.id, "advisor": advisor, "partner": case.partner,
-        "assigned_at": assigned_at})
+        "assigned_at": assigned_at, "rule": rule})
     # the referrals the window accepted are now in the advisor's charge
     for referral in store.referrals_of_case(uow.session, case.id, status=ACCEPTED):
         _take_in_charge(uow, referral, case)
@@ -241,10 +250,30 @@ def assign_case(uow, case_id, advisor, partner=None):
     return case
 
 
-def close_case(uow, case_id, reason):
+def assign_by_rotation(uow, cases):
+    """New cases go to their region's advisors in turn (domain.next_in_rotation); a case whose
+    region is not known yet, or whose region has no advisor, waits for the window to assign it
+    by hand. The service itself assigns: no ownership check."""
+    assigned = []
+    for case in cases:
+        if case.region_code is None or case.status != OPEN:
+            continue
+        advisor = next_in_rotation(store.advisors_of_region(uow.session, case.region_code),
+                                   store.last_assigned(uow.session, case.region_code))
+        if advisor is None:
+            continue
+        store.record_turn(uow.session, case.region_code, advisor)
+        assigned.append(_assign(uow, case, store.person_by_id(uow.session, advisor),
+                                rule="rotation"))
+    return assigned
+
+
+def close_case(uow, case_id, reason, note=None):
+    """The firm leaves the pathway; diagnostic and programmes cancel what was pending for it
+    when they see case.closed."""
     case = get_case(uow.session, case_id)
     check_may_close(uow.actor, _actor_partner(uow.session, uow.actor), case)
-    case.close(reason, at=utc_now())
+    case.close(reason, note, at=utc_now())
     store.save_case(uow.session, case)
     uow.publish("case.closed", case.id, {
         "case_id": case.id, "reason": reason, "closed_at": case.closed_at})

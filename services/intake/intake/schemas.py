@@ -6,7 +6,7 @@ from parcours_shared.contracts.intake import HEADCOUNT_BANDS
 from parcours_shared.http import PageQuery, UtcDateTime, listing
 
 from .domain import (
-    ACCEPTED, DONE, PATHWAY_STAGES, REFERRAL_OUTCOMES, REGIONS, REJECTED, REJECTION_REASONS,
+    ACCEPTED, CLOSURE_REASONS, DONE, PATHWAY_STAGES, REFERRAL_OUTCOMES, REGIONS, REJECTED, REJECTION_REASONS,
     SENT, TAKEN_IN_CHARGE, FirmNumber, InvalidNafCode, InvalidSiren, check_naf_code,
 )
 
@@ -100,7 +100,9 @@ class AssignmentRequest(Schema):
 
 
 class ClosureRequest(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSURE_REASONS))
+    note = fields.String(load_default=None, validate=validate.Length(max=2000), metadata={
+        "description": "for the single window's own record: never in an event"})
 
 
 class CaseListQuery(PageQuery):
@@ -129,6 +131,7 @@ class CaseOut(Schema):
     opened_at = UtcDateTime()
     closed_at = UtcDateTime(allow_none=True)
     closure_reason = fields.String(allow_none=True)
+    closure_note = fields.String(allow_none=True)
 
 
 class ArrivalOut(Schema):

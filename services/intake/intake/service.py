@@ -59,14 +59,16 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
          returns={201: CaseOpenOut, 200: CaseOpenOut})
     def open_case(self, request):
         command = request.command
-        case, created = self._open_once(request, handlers.open_case, command, command["channel"])
+        case, created = self._open_once(request, handlers.open_case, command, command["channel"],
+                                        assign=self.assign_on_open)
         return (201 if created else 200), dict(case_out.dump(case), created=created)
 
     @api("POST", "/cases/import", roles=ADVISOR, body=ImportCasesRequest,
          returns={201: ImportOut, 200: ImportOut})
     def import_cases(self, request):
         firms = request.command["firms"]
-        results = self._open_once(request, handlers.import_firms, firms)
+        results = self._open_once(request, handlers.import_firms, firms,
+                                  assign=self.assign_on_open)
         cases = [{"siren": case.siren, "case_id": case.id,
                   "status": "opened" if created else "existing"} for case, created in results]
         # counted by firm: a SIREN repeated in the list counts once
@@ -78,7 +80,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
          returns={201: ReferralOpenOut, 200: ReferralOpenOut})
     def refer_firm(self, request):
         """The case's fields (opened or found, as POST /cases answers), and the referral."""
-        case, referral, created = self._open_once(request, handlers.refer_firm, request.command)
+        case, referral, created = self._open_once(request, handlers.refer_firm, request.command,
+                                                  assign=self.assign_on_open)
         return (201 if created else 200), dict(case_out.dump(case), created=created,
                                                referral=referral_out.dump(referral))
 
@@ -150,7 +153,7 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
     def close_case(self, request, case_id):
         command = request.command
         with self.db.transaction(request.caller) as uow:
-            case = handlers.close_case(uow, case_id, command["reason"])
+            case = handlers.close_case(uow, case_id, command["reason"], command["note"])
         return case_out.dump(case)
 
     # --- the network directory ------------------------------------------------------------------
@@ -236,12 +239,18 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
             raise DirectoryIdTaken("id {} is taken: ids are never reused".format(directory_id),
                                    fields={"id": ["taken"]}) from None
 
-    def _open_once(self, request, use_case, *args):
+    @property
+    def assign_on_open(self):
+        """New cases go to their region's advisors in turn (PARCOURS_ASSIGN_ON_OPEN)."""
+        return str(self.config.get("PARCOURS_ASSIGN_ON_OPEN", True)).lower() not in (
+            "false", "0", "no")
+
+    def _open_once(self, request, use_case, *args, **kwargs):
         """Two requests for the same new firm race on the SIREN's unique key: the loser reads
         the winner's case instead of failing."""
         try:
             with self.db.transaction(request.caller) as uow:
-                return use_case(uow, *args)
+                return use_case(uow, *args, **kwargs)
         except IntegrityError:
             with self.db.transaction(request.caller) as uow:
-                return use_case(uow, *args)
+                return use_case(uow, *args, **kwargs)

@@ -36,6 +36,7 @@ cases = Table(
     # the furthest the firm went on the pathway, from the other services' events
     Column("stage", String(30), nullable=False, server_default="opened"),
     Column("stage_at", DateTime(timezone=True)),
+    Column("closure_note", String(2000)),  # the window's words: never in an event
 )
 CASE_COLUMNS = tuple(column.name for column in cases.columns)
 
@@ -100,6 +101,13 @@ referrals = Table(
     Column("advisor", String(64)),
     Column("outcome", String(40)),
     Column("closing_note", String(2000)),
+)
+
+# the assignment rule's turn in each region: who got its last case (domain.next_in_rotation)
+assignment_rotation = Table(
+    "assignment_rotation", metadata,
+    Column("region_code", String(3), primary_key=True),
+    Column("last_assigned", String(64), nullable=False),
 )
 
 outbox = outbox_table(metadata)
@@ -291,3 +299,25 @@ def list_referrals(session, query, scope=None):
     return [(Referral(**{name: row._mapping[name] for name in referral_columns}),
              Case(**{name: row._mapping["case__" + name] for name in CASE_COLUMNS}))
             for row in rows], total
+
+
+def advisors_of_region(session, region_code):
+    """The ids of the active advisors who work in the region."""
+    return list(session.execute(select(people.c.id).where(
+        people.c.region_code == region_code, people.c.role == "advisor",
+        people.c.status == ACTIVE)).scalars())
+
+
+def last_assigned(session, region_code):
+    """Who got the region's last case by rotation; the row is locked until the transaction
+    ends, so that two cases opened at once in a region go to two advisors."""
+    return session.execute(select(assignment_rotation.c.last_assigned).where(
+        assignment_rotation.c.region_code == region_code).with_for_update()).scalar()
+
+
+def record_turn(session, region_code, advisor):
+    done = session.execute(update(assignment_rotation).where(
+        assignment_rotation.c.region_code == region_code).values(last_assigned=advisor))
+    if done.rowcount == 0:
+        session.execute(insert(assignment_rotation).values(region_code=region_code,
+                                                           last_assigned=advisor))

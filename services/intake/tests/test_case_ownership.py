@@ -72,10 +72,10 @@ def test_the_partner_following_a_case_may_close_it_another_may_not(db):
     with db.transaction(caller("cci-international-paca")) as uow:
         handlers.assign_case(uow, case.id, "p-amelie-roux")
     with db.transaction(caller("bpifrance")) as uow, pytest.raises(NotYours) as refused:
-        handlers.close_case(uow, case.id, "no export plan")
+        handlers.close_case(uow, case.id, "firm_declined")
     assert "or by the partner following it (business-france)" in refused.value.message
     with db.transaction(caller("business-france")) as uow:
-        assert handlers.close_case(uow, case.id, "exporting on its own").status == "closed"
+        assert handlers.close_case(uow, case.id, "firm_declined").status == "closed"
 
 
 def test_a_partner_refers_firms_in_its_own_name(db):

@@ -68,7 +68,7 @@ def test_unknown_case_is_a_404(intake):
 def test_a_closed_case_cannot_be_assigned_a_409_saying_why(intake):
     case = intake.post("/cases", {"siren": "732829320", "company_name": "Ateliers Durand",
                                   "channel": "web"}).json()
-    assert intake.post("/cases/{}/close".format(case["id"]), {"reason": "gave up"}).status_code == 200
+    assert intake.post("/cases/{}/close".format(case["id"]), {"reason": "firm_declined"}).status_code == 200
     response = intake.post("/cases/{}/assign".format(case["id"]),
                            {"advisor": "p-advisor"})
     assert response.status_code == 409
@@ -79,7 +79,7 @@ def test_a_closed_case_cannot_be_assigned_a_409_saying_why(intake):
 def test_closed_case_cannot_be_assigned(intake):
     case = intake.post("/cases", {"siren": VALID_SIREN, "company_name": "Ateliers Durand",
                                   "channel": "phone"}).json()
-    closed = intake.post("/cases/{}/close".format(case["id"]), {"reason": "no export project"})
+    closed = intake.post("/cases/{}/close".format(case["id"]), {"reason": "firm_declined"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     refused = intake.post("/cases/{}/assign".format(case["id"]),
                           {"advisor": "p-advisor"})
@@ -103,9 +103,10 @@ def test_a_referral_s_steps_over_http_and_the_stage_the_other_services_report(in
     referral_id, case_id = sent.json()["referral"]["id"], sent.json()["id"]
     assert sent.json()["siren"] == VALID_SIREN
 
-    assert intake.post("/referrals/{}/accept".format(referral_id)).json()["status"] == "accepted"
-    assert intake.post("/cases/{}/assign".format(case_id),
-                       {"advisor": "p-advisor"}).status_code == 200
+    # the new case went to the region's advisor by rotation: accepted, it is in their charge
+    assert sent.json()["advisor"] == "p-advisor"
+    accepted = intake.post("/referrals/{}/accept".format(referral_id)).json()
+    assert accepted["status"] == "taken_in_charge" and accepted["advisor"] == "p-advisor"
     followed = intake.get("/referrals/" + referral_id).json()
     assert followed["status"] == "taken_in_charge" and followed["case"]["stage"] == "assigned"
     refused = intake.post("/referrals/{}/reject".format(referral_id), {"reason": "whatever"})

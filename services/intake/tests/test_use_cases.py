@@ -6,7 +6,7 @@ from parcours_testing import UseCaseDatabase, luhn_valid_sirens
 from intake import handlers, store
 from intake.domain import (
     ASSIGNED, CLOSED, OPEN, CaseMoveRefused, CaseNotFound, InvalidNafCode, InvalidSiren,
-    UnknownAdvisor,
+    UnknownAdvisor, next_in_rotation,
 )
 
 SIRENS = luhn_valid_sirens()
@@ -194,10 +194,44 @@ def test_a_case_goes_only_to_an_active_advisor_of_the_directory(db):
 def test_closing_a_case_then_assigning_or_closing_it_again_is_refused(db):
     case, _ = open_case(db, firm())
     with db.transaction() as uow:
-        closed = handlers.close_case(uow, case.id, "the firm postponed its plans")
+        closed = handlers.close_case(uow, case.id, "firm_declined")
     assert closed.status == CLOSED and closed.closed_at is not None
     for move in (lambda uow: handlers.assign_case(uow, case.id, "advisor-1"),
-                 lambda uow: handlers.close_case(uow, case.id, "again")):
+                 lambda uow: handlers.close_case(uow, case.id, "duplicate_merged")):
         with pytest.raises(CaseMoveRefused, match="is closed"), db.transaction() as uow:
             move(uow)
     assert db.published_types() == ["case.opened", "case.closed"]
+
+
+def test_new_cases_go_to_the_region_s_advisors_in_turn_skipping_who_left(db):
+    with db.transaction() as uow:
+        handlers.register_partner(uow, {"id": "cci-aura", "name": "CCI AURA",
+                                        "kind": "chamber_of_commerce", "regions": ["84", "93"]})
+        for person_id, region in (("p-b", "84"), ("p-a", "84"), ("p-c", "84"), ("p-z", "93")):
+            handlers.register_person(uow, "cci-aura", {
+                "id": person_id, "region_code": region, "role": "advisor", "name": person_id,
+                "email": person_id + "@cci.example"})
+        handlers.register_person(uow, "cci-aura", {
+            "id": "p-0-reader", "region_code": "84", "role": "reader", "name": "R",
+            "email": "r@cci.example"})
+    advisors = []
+    for turn in range(4):
+        if turn == 2:
+            with db.transaction() as uow:
+                handlers.record_departure(uow, "p-a")  # p-a's next turn is skipped
+        with db.transaction() as uow:
+            case, _ = handlers.open_case(uow, firm(region_code="84"), "web", assign=True)
+        advisors.append(case.advisor)
+    assert advisors == ["p-a", "p-b", "p-c", "p-b"]
+    with db.transaction() as uow:  # no region yet: the window assigns it by hand later
+        unplaced, _ = handlers.open_case(uow, firm(region_code=None), "web", assign=True)
+    assert unplaced.status == OPEN and unplaced.advisor is None
+    assert {d["rule"] for d in db.published_data("case.assigned")} == {"rotation"}
+
+
+def test_the_rotation_starts_after_the_last_advisor_and_wraps_around():
+    assert next_in_rotation(["p-b", "p-a"], None) == "p-a"
+    assert next_in_rotation(["p-b", "p-a"], "p-a") == "p-b"
+    assert next_in_rotation(["p-b", "p-a"], "p-b") == "p-a"
+    assert next_in_rotation(["p-b", "p-c"], "p-a") == "p-b"  # p-a left since
+    assert next_in_rotation([], "p-a") is None

@@ -2,13 +2,14 @@
 import logging
 import uuid
 
+from parcours_shared.closed_cases import closed_among, record_closures
 from parcours_shared.contracts import utc_now
 
 from . import store
 from .domain import (
-    WITHDRAWN, CaseNotEnrolled, Enrolment, EnrolmentOfAnotherCase, Programme,
-    ProgrammeNameTaken, SeatsLeft, check_offered_by, check_supported_by, no_enrolment, no_programme,
-    session_to_propose,
+    PROPOSED, WAITLISTED, WITHDRAWN, CaseNotEnrolled, Enrolment, EnrolmentOfAnotherCase,
+    Programme, ProgrammeNameTaken, SeatsLeft, check_offered_by, check_supported_by, no_enrolment,
+    no_programme, session_to_propose,
 )
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,10 @@ def propose_enrolments(uow, events):
     proposal takes no seat), the cases' earlier proposals in one query, the new ones written in
     one statement.
     """
-    proposed_before = store.cases_with_enrolment(
-        uow.session, [event.data["case_id"] for event in events])
+    case_ids = [event.data["case_id"] for event in events]
+    # a case closed already (its case.closed came first) is proposed nothing
+    proposed_before = store.cases_with_enrolment(uow.session, case_ids) | closed_among(
+        uow.session, store.closed_cases, case_ids)
     programmes = {programme.id: programme for programme in store.list_programmes(uow.session)}
     open_sessions = store.sessions_with_seats(uow.session, from_date=utc_now().date())
     now = utc_now()
@@ -84,6 +87,23 @@ def propose_enrolments(uow, events):
         uow.publish("enrolment.proposed", enrolment.case_id,
                     _enrolment_data(enrolment, programmes[enrolment.programme_id], now))
     store.add_enrolments(uow.session, new_enrolments)
+
+
+def withdraw_for_closed_cases(uow, events):
+    """case.closed: the firm left the pathway, so what it had not started is withdrawn: its
+    proposals, and its places on waitlists. A seat it holds, or a session it took part in,
+    stays as it was: the partner running it decides."""
+    closures = record_closures(uow.session, store.closed_cases, events)
+    now = utc_now()
+    pending = []
+    for case_id, closure in closures.items():
+        for enrolment in store.enrolments_for_case(uow.session, case_id):
+            if enrolment.status in (PROPOSED, WAITLISTED):
+                enrolment.withdraw("case closed: " + closure["reason"], at=now)
+                pending.append(enrolment)
+    if pending:
+        _record_moves(uow, pending, store.programmes_by_id(
+            uow.session, {enrolment.programme_id for enrolment in pending}))
 
 
 def get_enrolment(session, enrolment_id):

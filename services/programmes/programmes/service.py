@@ -48,6 +48,10 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.Audit
     def on_diagnostic_completed(self, uow, events):
         handlers.propose_enrolments(uow, events)
 
+    @inbox_handler("case.closed")
+    def on_case_closed(self, uow, events):
+        handlers.withdraw_for_closed_cases(uow, events)
+
     @api("POST", "/programmes", roles=MANAGER, body=ProgrammeRequest,
          returns={201: ProgrammeOut})
     def create_programme(self, request):

@@ -6,6 +6,7 @@ from sqlalchemy import (
 )
 
 from parcours_shared.audit import audit_table
+from parcours_shared.closed_cases import closed_cases_table
 from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
@@ -61,6 +62,8 @@ outcomes = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
+# the cases intake closed (parcours_shared.closed_cases)
+closed_cases = closed_cases_table(metadata)
 outbox = outbox_table(metadata)
 audit = audit_table(metadata)  # who did what (parcours_shared.audit)
 inbox = inbox_table(metadata)

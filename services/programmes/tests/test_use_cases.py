@@ -219,3 +219,33 @@ def test_an_outcome_is_recorded_by_a_partner_whose_programme_had_the_firm(db, of
         handlers.record_outcome(uow, dict(outcome, enrolment_id=enrolment.id))
     with db.transaction(AGENCY) as uow:
         assert handlers.record_outcome(uow, dict(outcome))["case_id"] == enrolment.case_id
+
+
+def case_closed(case_id):
+    return event("case.closed", {"case_id": case_id, "reason": "firm_declined",
+                                 "closed_at": utc_now()})
+
+
+def test_a_closed_case_s_proposals_and_waitlist_places_are_withdrawn_its_seat_kept(db, offer):
+    seated, also_seated, waiting, only_proposed = proposed(
+        db, diagnosed(), diagnosed(), diagnosed(), diagnosed())
+    with db.transaction() as uow:  # two seats: the third waits
+        handlers.confirm_enrolments(uow, [seated.id, also_seated.id, waiting.id])
+    db.take_published()
+    with db.transaction() as uow:
+        handlers.withdraw_for_closed_cases(uow, [
+            case_closed(case.case_id) for case in (seated, waiting, only_proposed)])
+    with db.reading() as session_:
+        statuses = [store.enrolment_by_id(session_, e.id).status
+                    for e in (seated, waiting, only_proposed)]
+    assert statuses == [CONFIRMED, WITHDRAWN, WITHDRAWN]
+    withdrawn = db.published_data("enrolment.withdrawn")
+    assert {w["case_id"] for w in withdrawn} == {waiting.case_id, only_proposed.case_id}
+    assert {w["reason"] for w in withdrawn} == {"case closed: firm_declined"}
+
+
+def test_a_case_closed_before_its_diagnosis_arrived_is_proposed_nothing(db, offer):
+    result = diagnosed()
+    with db.transaction() as uow:
+        handlers.withdraw_for_closed_cases(uow, [case_closed(result.data["case_id"])])
+    assert proposed(db, result) == [None]

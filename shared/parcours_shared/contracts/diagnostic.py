@@ -45,3 +45,18 @@ publishes(
              "maturity": "first_time_exporter", "score": 62,
              "recommendations": ["dedicate_staff_to_export", "trade_fair_pavilion"],
              "completed_at": "2026-03-20T11:30:00+00:00"})
+
+
+class DiagnosticCancelledV1(EventData):
+    diagnostic_id = required_id()
+    case_id = required_id()
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    cancelled_at = Timestamp(required=True)
+
+
+publishes(
+    "diagnostic.cancelled", 1, DiagnosticCancelledV1,
+    meaning="The case was closed before its diagnostic: the diagnostic will not take place.",
+    example={"diagnostic_id": "9c2e7b14-6f0a-4d3b-8e51-2a7c9d0b3f68",
+             "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+             "reason": "case closed: firm_declined", "cancelled_at": "2026-03-05T16:00:00+00:00"})

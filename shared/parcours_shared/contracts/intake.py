@@ -147,6 +147,8 @@ class CaseAssignedV1(EventData):
     advisor = fields.String(required=True, validate=validate.Length(min=1, max=100))
     partner = fields.String(required=True, validate=validate.Length(min=1, max=100))
     assigned_at = Timestamp(required=True)
+    # added after release: "rotation" (the region's advisors in turn) or "by_hand"
+    rule = _optional(fields.String, validate=validate.Length(min=1, max=20))
 
 
 publishes(
@@ -156,9 +158,15 @@ publishes(
              "partner": "CCI Auvergne-Rhône-Alpes", "assigned_at": "2026-03-03T14:00:00+00:00"})
 
 
+# Why a case is closed. Released as free text, so the list is documented rather than enforced
+# in the schema (an enum added to a released field would break integrators).
+CLOSURE_REASONS = ("not_eligible", "firm_declined", "duplicate_merged", "pathway_completed")
+
+
 class CaseClosedV1(EventData):
     case_id = required_id()
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "one of " + ", ".join(CLOSURE_REASONS) + " (free text before them)"})
     closed_at = Timestamp(required=True)
 
 
@@ -166,5 +174,5 @@ publishes(
     "case.closed", 1, CaseClosedV1,
     meaning="The case left the pathway: the firm was followed to the end, or gave up.",
     example={"case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
-             "reason": "the firm postponed its export plans",
+             "reason": "firm_declined",
              "closed_at": "2026-09-30T16:45:00+00:00"})
