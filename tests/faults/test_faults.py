@@ -59,7 +59,8 @@ def when(driver, fraction):
 def total_consumed(network, outcome):
     """Sum of parcours_events_consumed_total{outcome=...} over the consuming services."""
     total = 0.0
-    for name in ("diagnostic", "programmes", "reporting"):
+    consumers = {service for found in subscriptions().values() for service, _ in found}
+    for name in sorted(consumers):
         for line in requests.get(network.url(name) + "/metrics", timeout=5).text.splitlines():
             if (line.startswith("parcours_events_consumed_total{")
                     and 'outcome="{}"'.format(outcome) in line):

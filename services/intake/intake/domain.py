@@ -1,6 +1,7 @@
 """The single window's rules: who a firm is, how it arrives, what a case may become."""
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as siren_number
@@ -8,12 +9,18 @@ from stdnum.fr import siret as siret_number
 
 from parcours_shared.contracts import REGIONS  # noqa: F401  (the regions a case may be in)
 from parcours_shared.contracts.intake import (  # noqa: F401  (in the events, so in the contract)
-    CLOSURE_REASONS, REFERRAL_OUTCOMES, REJECTION_REASONS,
+    CLOSURE_REASONS, FOLLOW_UP_LEVELS, REFERRAL_OUTCOMES, REJECTION_REASONS,
 )
 from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused, NotYours
 from parcours_shared.naf import UnknownNafCode, normalise_naf
+from parcours_shared.working_days import working_days_between
 
 OPEN, ASSIGNED, CLOSED = "open", "assigned", "closed"
+
+
+def as_utc(at):
+    """SQLite gives back times without their offset; they were written in UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
 class InvalidSiren(DomainError):
@@ -99,6 +106,42 @@ def checked_firm_data(firm):
     return data
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "‘": "'"})
+
+
+def search_key(text):
+    """``text`` as names are searched: without accents, case or repeated spaces ("Société
+    Générale" and "societe  generale" are the same key). Computed here, not by the database,
+    so that SQLite and PostgreSQL find the same firms."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_LIGATURES))
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.casefold().split())
+
+
+@dataclass(frozen=True)
+class CaseSearch:
+    """What a listing of cases asks for: every criterion given must hold."""
+    limit: int = 100
+    offset: int = 0
+    siren: str | None = None
+    name: str | None = None         # a part of the legal name, accents and case ignored
+    region_code: str | None = None
+    sector: str | None = None       # a NAF section (C) or the start of a code (25, 25.62B)
+    status: str | None = None
+    stage: str | None = None
+    channel: str | None = None      # the firm came through it at least once
+    referred_by: str | None = None  # a partner referred the firm
+    advisor: str | None = None
+    overdue: bool | None = None     # a follow-up deadline passed and nobody acted since
+    sort: str = "opened_at"         # a field, "-" before it for the latest first
+
+    def name_key(self):
+        return search_key(self.name) if self.name else None
+
+
+SORTABLE = ("opened_at", "company_name", "stage_at", "region_code")
+
+
 # The firm data a case holds; an arrival fills in those the case does not know yet, and changes
 # none it knows (a correction is its own act, not a side effect of a firm coming twice).
 FIRM_DATA = ("company_name", "region_code", "naf_code", "headcount_band", "creation_date",
@@ -142,6 +185,8 @@ class Case:
     stage: str = "opened"         # the furthest it went on the pathway (PATHWAY_STAGES)
     stage_at: datetime | None = None
     closure_note: str | None = None
+    last_activity_at: datetime | None = None  # the follow-up deadlines count from there
+    follow_up_level: str | None = None        # the last raised since (FOLLOW_UP_LEVELS)
     # every arrival, first included, oldest first, and the establishments seen (loaded on demand)
     arrivals: list = field(default_factory=list, compare=False)
     establishments: list = field(default_factory=list, compare=False)
@@ -149,7 +194,7 @@ class Case:
     @classmethod
     def open(cls, case_id, number, firm, arrival):
         case = cls(id=case_id, siren=number.siren, channel=arrival.channel, status=OPEN,
-                   opened_at=arrival.at, opened_by=arrival.partner,
+                   opened_at=arrival.at, opened_by=arrival.partner, last_activity_at=arrival.at,
                    **{name: firm.get(name) for name in FIRM_DATA})
         case.arrivals.append(arrival)
         if number.siret:
@@ -160,6 +205,7 @@ class Case:
         """The firm came again: keep the arrival and a new establishment, fill in the data the
         case lacked. Returns the names of the fields filled."""
         self.arrivals.append(arrival)
+        self.touch(arrival.at)
         if number.siret and number.siret not in self.establishments:
             self.establishments.append(number.siret)
         filled = [name for name in FIRM_DATA
@@ -177,18 +223,27 @@ class Case:
         check_assignable_to(person, advisor_id)
         self.status, self.advisor, self.partner = status, advisor_id, person.partner_id
         self.reach("assigned", at)
+        self.touch(at)
+
+    def touch(self, at):
+        """Someone acted on the case: its follow-up starts again from ``at``."""
+        if self.last_activity_at is None or as_utc(at) > as_utc(self.last_activity_at):
+            self.last_activity_at = at
+        self.follow_up_level = None
 
     def reach(self, stage, at):
         """The pathway moved on (another service's event): True if this is further."""
         if later_stage(self.stage, stage) == self.stage:
             return False
         self.stage, self.stage_at = stage, at
+        self.touch(at)
         return True
 
     def close(self, reason, note, at):
         """``reason``: one of CLOSURE_REASONS; ``note``, the window's own words, stays here."""
         self.status = CASE_LIFECYCLE.next_status(self.id, self.status, "close")
         self.closure_reason, self.closure_note, self.closed_at = reason, note, at
+        self.touch(at)
 
 
 # --- where the firm is on the pathway, as the other services' events tell it ------------------
@@ -217,10 +272,59 @@ def later_stage(current, reached):
     return current
 
 
+# --- follow-up: what nobody touched for too long -------------------------------------------------
+
+@dataclass(frozen=True)
+class FollowUpPolicy:
+    """How long a case or referral may stay untouched: a reminder to its advisor after
+    ``reminder`` days, a last call after ``last_call``, abandoned after ``abandoned``; in
+    working days (French public holidays excluded) or calendar days."""
+    reminder: int = 9
+    last_call: int = 21
+    abandoned: int = 45
+    working_days: bool = True
+
+    def __post_init__(self):
+        if not 0 < self.reminder < self.last_call < self.abandoned:
+            raise ValueError("follow-up deadlines must grow: reminder < last call < abandoned, "
+                             "got {} / {} / {}".format(self.reminder, self.last_call,
+                                                       self.abandoned))
+
+    @classmethod
+    def from_config(cls, settings):
+        settings = settings or {}
+        return cls(**{name: (str(settings[name]).lower() in ("true", "1", "yes")
+                             if name == "working_days" else int(settings[name]))
+                      for name in ("reminder", "last_call", "abandoned", "working_days")
+                      if settings.get(name) not in (None, "")})
+
+    def days_untouched(self, since, now):
+        since, now = as_utc(since), as_utc(now)
+        if self.working_days:
+            return working_days_between(since.date(), now.date())
+        return (now.date() - since.date()).days
+
+    def level(self, since, now):
+        """The furthest deadline passed since ``since`` (None: none yet)."""
+        days = self.days_untouched(since, now)
+        passed = [level for level, limit in zip(FOLLOW_UP_LEVELS, (
+            self.reminder, self.last_call, self.abandoned)) if days >= limit]
+        return passed[-1] if passed else None
+
+    def due(self, since, current_level, now):
+        """The level to raise now, if one is due that was not raised since the last touch."""
+        level = self.level(since, now)
+        if level is None or (current_level is not None and FOLLOW_UP_LEVELS.index(level)
+                             <= FOLLOW_UP_LEVELS.index(current_level)):
+            return None
+        return level
+
+
 # --- referrals: a partner flags a firm, and sees what became of it ------------------------------
 
 SENT, ACCEPTED, REJECTED, TAKEN_IN_CHARGE, DONE = (
     "sent", "accepted", "rejected", "taken_in_charge", "done")
+PENDING_REFERRAL = (SENT, ACCEPTED, TAKEN_IN_CHARGE)  # someone still has to act on it
 
 
 class ReferralNotFound(DomainError):
@@ -255,6 +359,7 @@ class Referral:
     advisor: str | None = None
     outcome: str | None = None
     closing_note: str | None = None
+    follow_up_level: str | None = None  # the last raised since its last step
 
     def accept(self, at):
         self._move("accept", at)
@@ -273,7 +378,7 @@ class Referral:
 
     def _move(self, move, at):
         self.status = REFERRAL_LIFECYCLE.next_status(self.id, self.status, move)
-        self.updated_at = at
+        self.updated_at, self.follow_up_level = at, None
 
 
 # --- the network directory: partners and their people ------------------------------------------

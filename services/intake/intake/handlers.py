@@ -4,14 +4,15 @@ Each function loads what it needs, applies the domain rules and records the even
 which commit with the state change (outbox).
 """
 import uuid
+from datetime import timedelta
 
 from parcours_shared.contracts import utc_now
 
 from . import store
 from .domain import (
-    ACCEPTED, OPEN, SENT, STAGE_OF_EVENT, Arrival, Case, DirectoryIdTaken, FirmNumber, Partner,
-    PartnerNotFound, Person, PersonNotFound, Referral, ReferralNotFound, UnknownAdvisor,
-    check_may_assign, check_may_close, check_may_read_case, check_may_read_referral,
+    ACCEPTED, OPEN, SENT, STAGE_OF_EVENT, Arrival, Case, CaseSearch, DirectoryIdTaken,
+    FirmNumber, Partner, PartnerNotFound, Person, PersonNotFound, Referral, ReferralNotFound,
+    UnknownAdvisor, as_utc, check_may_assign, check_may_close, check_may_read_case, check_may_read_referral,
     check_referred_by, checked_firm_data, next_in_rotation, no_case, readable_scope,
 )
 
@@ -91,8 +92,7 @@ def _arrive_again(uow, arrivals):
     fill in what the case lacked, and tell the network (case.enriched)."""
     for case, number, firm, arrival in arrivals:
         filled = case.arrive_again(number, firm, arrival)
-        if filled:
-            store.save_case(uow.session, case)
+        store.save_case(uow.session, case)  # the data filled, and its follow-up touched
         uow.publish("case.enriched", case.id, dict(
             case.firm_data(), case_id=case.id, channel=arrival.channel, partner=arrival.partner,
             siret=number.siret, filled=filled, arrived_at=arrival.at))
@@ -217,10 +217,11 @@ def readable_case(session, case_id, actor):
     return store.load_history(session, case)
 
 
-def visible_cases(session, actor, limit, offset, siren=None):
-    """The cases the caller may read (``may_read_case``), in one query."""
+def visible_cases(session, actor, search=CaseSearch()):
+    """The cases the caller may read (``may_read_case``) that meet ``search`` (a CaseSearch):
+    (one page of them, their total)."""
     scope = readable_scope(actor, _actor_partner(session, actor))
-    return store.list_cases(session, limit, offset, scope=scope, siren=siren)
+    return store.search_cases(session, search, scope=scope)
 
 
 def assign_case(uow, case_id, advisor, partner=None):
@@ -266,6 +267,36 @@ def assign_by_rotation(uow, cases):
         assigned.append(_assign(uow, case, store.person_by_id(uow.session, advisor),
                                 rule="rotation"))
     return assigned
+
+
+def raise_follow_ups(uow, policy, now):
+    """The follow-up deadlines (a FollowUpPolicy) passed by ``now`` (the clock is given, so
+    tests move time): each untouched case, and each referral waiting for someone, raises its
+    next level once (case.follow_up_due) and shows as overdue until someone acts on it.
+    Returns how many were raised."""
+    # a working day is a calendar day too: nothing untouched for fewer calendar days is due
+    earliest = now - timedelta(days=policy.reminder)
+    raised = 0
+    for case in store.untouched_cases(uow.session, earliest):
+        raised += _raise(uow, policy, now, case, case, case.last_activity_at, store.cases)
+    for referral, case in store.untouched_referrals(uow.session, earliest):
+        raised += _raise(uow, policy, now, referral, case, referral.updated_at, store.referrals,
+                         referral_id=referral.id)
+    return raised
+
+
+def _raise(uow, policy, now, waiting, case, since, table, referral_id=None):
+    level = policy.due(since, waiting.follow_up_level, now)
+    if level is None:
+        return 0
+    waiting.follow_up_level = level
+    store.save_follow_up_level(uow.session, table, waiting)
+    uow.publish("case.follow_up_due", case.id, {
+        "case_id": case.id, "level": level, "untouched_since": as_utc(since),
+        "days_untouched": policy.days_untouched(since, now), "working_days": policy.working_days,
+        "advisor": case.advisor, "partner": case.partner, "referral_id": referral_id,
+        "due_at": now})
+    return 1
 
 
 def close_case(uow, case_id, reason, note=None):

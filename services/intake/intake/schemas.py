@@ -6,7 +6,7 @@ from parcours_shared.contracts.intake import HEADCOUNT_BANDS
 from parcours_shared.http import PageQuery, UtcDateTime, listing
 
 from .domain import (
-    ACCEPTED, CLOSURE_REASONS, DONE, PATHWAY_STAGES, REFERRAL_OUTCOMES, REGIONS, REJECTED, REJECTION_REASONS,
+    ACCEPTED, ASSIGNED, CLOSED, CLOSURE_REASONS, DONE, OPEN, PATHWAY_STAGES, SORTABLE, REFERRAL_OUTCOMES, REGIONS, REJECTED, REJECTION_REASONS,
     SENT, TAKEN_IN_CHARGE, FirmNumber, InvalidNafCode, InvalidSiren, check_naf_code,
 )
 
@@ -106,7 +106,31 @@ class ClosureRequest(Schema):
 
 
 class CaseListQuery(PageQuery):
-    siren = fields.String(load_default=None)
+    """Every criterion given must hold; ``sort`` is a field, ``-`` before it for descending."""
+    siren = fields.Method(deserialize="_firm_of", load_default=None, metadata={
+        "type": "string", "description": "a SIREN, or a SIRET: the firm it is of"})
+    name = fields.String(load_default=None, validate=validate.Length(min=1, max=200), metadata={
+        "description": "a part of the legal name; accents and case are ignored"})
+    region_code = fields.String(load_default=None, validate=validate.OneOf(sorted(REGIONS)))
+    sector = fields.String(load_default=None, validate=validate.Regexp(
+        r"^([A-U]|\d{2}(\.\d{0,2}[A-Z]?)?)$",
+        error="expected a NAF section (C) or the start of a NAF code (25, 25.6, 25.62B)"))
+    status = fields.String(load_default=None, validate=validate.OneOf([OPEN, ASSIGNED, CLOSED]))
+    stage = fields.String(load_default=None, validate=validate.OneOf(PATHWAY_STAGES))
+    channel = fields.String(load_default=None, validate=validate.OneOf(INTAKE_CHANNELS))
+    referred_by = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    advisor = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    overdue = fields.Boolean(load_default=None, metadata={
+        "description": "true: a follow-up deadline passed and nobody acted since"})
+    sort = fields.String(load_default="opened_at", validate=validate.OneOf(
+        [order + name for name in SORTABLE for order in ("", "-")]))
+
+    @staticmethod
+    def _firm_of(value):
+        try:
+            return FirmNumber.of(value).siren
+        except InvalidSiren as exc:
+            raise ValidationError(next(iter(exc.fields.values()))) from None
 
 
 class CaseOut(Schema):
@@ -169,7 +193,8 @@ class ImportOut(Schema):
     existing = fields.Integer()
 
 
-CaseList = listing("CaseList", "cases", CaseOut)
+CaseList = listing("CaseList", "cases", CaseOut, total=fields.Integer(metadata={
+    "description": "how many cases meet the criteria, all pages together"}))
 
 
 class ReferredCaseOut(Schema):
@@ -198,6 +223,7 @@ class ReferralOut(Schema):
     advisor = fields.String(allow_none=True)
     outcome = fields.String(allow_none=True)
     closing_note = fields.String(allow_none=True)
+    follow_up_level = fields.String(allow_none=True)
 
 
 class ReferralWithCaseOut(ReferralOut):

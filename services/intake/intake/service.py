@@ -2,9 +2,10 @@
 import os
 from contextlib import contextmanager
 
+from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from parcours_shared.contracts import ROLES
+from parcours_shared.contracts import ROLES, utc_now
 from parcours_shared.db import Database
 from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
@@ -15,7 +16,7 @@ from . import handlers, store
 from .domain import (
     LEFT, CaseMoveRefused, CaseNotFound, DirectoryIdTaken, InvalidNafCode, InvalidSiren,
     OutsidePartnerRegions,
-    STAGE_OF_EVENT, PartnerNotFound, PersonMoveRefused, PersonNotFound, ReferralMoveRefused,
+    STAGE_OF_EVENT, CaseSearch, FollowUpPolicy, PartnerNotFound, PersonMoveRefused, PersonNotFound, ReferralMoveRefused,
     ReferralNotFound, RegionStillStaffed, UnknownAdvisor, may_see_contact_details,
 )
 from .schemas import (
@@ -28,6 +29,8 @@ from .schemas import (
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+# how often the follow-up deadlines are looked at (a deadline is a matter of days)
+FOLLOW_UP_CHECK_SECONDS = float(os.environ.get("PARCOURS_FOLLOW_UP_CHECK_SECONDS", "300"))
 
 # Who may call what (parcours_shared.identity.ROLES; README, "Who may do what").
 ADVISOR = ("advisor",)
@@ -122,6 +125,16 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
             return self._referral(*handlers.complete_referral(
                 uow, referral_id, command["outcome"], command["note"]))
 
+    @timer(interval=FOLLOW_UP_CHECK_SECONDS)
+    def check_follow_ups(self):
+        """Raise the follow-up deadlines passed (handlers.raise_follow_ups)."""
+        with self.db.transaction() as uow:
+            handlers.raise_follow_ups(uow, self.follow_up_policy, utc_now())
+
+    @property
+    def follow_up_policy(self):
+        return FollowUpPolicy.from_config(self.config.get("PARCOURS_FOLLOW_UP"))
+
     @inbox_handler(*STAGE_OF_EVENT)
     def on_pathway_event(self, uow, events):
         """Where each firm is on the pathway, for the single window and its referrers."""
@@ -129,12 +142,12 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
 
     @api("GET", "/cases", roles=READERS, query=CaseListQuery, returns=CaseList)
     def list_cases(self, request):
-        query = request.query
-        siren = query["siren"].replace(" ", "") if query["siren"] else None
+        """Search the cases you may read: by number, name, region, sector, status, stage,
+        channel, referring partner or advisor; one page, sorted, with the total."""
         with self.db.reading() as session:
-            found = handlers.visible_cases(session, request.caller, query["limit"],
-                                           query["offset"], siren=siren)
-        return {"cases": case_out.dump(found, many=True)}
+            found, total = handlers.visible_cases(session, request.caller,
+                                                  CaseSearch(**request.query))
+        return {"cases": case_out.dump(found, many=True), "total": total}
 
     @api("GET", "/cases/<case_id>", roles=READERS, returns=CaseWithHistoryOut)
     def get_case(self, request, case_id):

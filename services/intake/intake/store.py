@@ -1,14 +1,17 @@
 """Intake's tables and queries. Nothing outside this service reads them."""
 from sqlalchemy import (
     JSON, BigInteger, Column, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Table,
-    func, insert, or_, select, update,
+    and_, func, insert, not_, or_, select, update,
 )
 
 from parcours_shared.audit import audit_table
+from parcours_shared.naf import naf_codes
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
-from .domain import ACTIVE, Arrival, Case, Partner, Person, Referral
+from .domain import (
+    ACTIVE, CLOSED, PENDING_REFERRAL, Arrival, Case, Partner, Person, Referral, search_key,
+)
 
 metadata = MetaData()
 
@@ -37,8 +40,13 @@ cases = Table(
     Column("stage", String(30), nullable=False, server_default="opened"),
     Column("stage_at", DateTime(timezone=True)),
     Column("closure_note", String(2000)),  # the window's words: never in an event
+    Column("last_activity_at", DateTime(timezone=True)),
+    Column("follow_up_level", String(20)),
+    # the legal name as it is searched (domain.search_key), written with it
+    Column("name_key", String(200), nullable=False, index=True, server_default=""),
 )
 CASE_COLUMNS = tuple(column.name for column in cases.columns)
+CASE_FIELDS = tuple(name for name in CASE_COLUMNS if name != "name_key")  # a Case's own
 
 # each time a firm came, first time included: the case's history of doors and partners
 case_arrivals = Table(
@@ -101,6 +109,7 @@ referrals = Table(
     Column("advisor", String(64)),
     Column("outcome", String(40)),
     Column("closing_note", String(2000)),
+    Column("follow_up_level", String(20)),
 )
 
 # the assignment rule's turn in each region: who got its last case (domain.next_in_rotation)
@@ -116,7 +125,7 @@ inbox = inbox_table(metadata)
 
 
 def _to_case(row):
-    return Case(**row._mapping) if row is not None else None
+    return Case(**{name: row._mapping[name] for name in CASE_FIELDS}) if row is not None else None
 
 
 def case_by_id(session, case_id):
@@ -134,7 +143,31 @@ def cases_by_id(session, case_ids):
 
 def save_stage(session, case):
     session.execute(update(cases).where(cases.c.id == case.id).values(
-        stage=case.stage, stage_at=case.stage_at))
+        stage=case.stage, stage_at=case.stage_at, last_activity_at=case.last_activity_at,
+        follow_up_level=case.follow_up_level))
+
+
+def untouched_cases(session, since_before):
+    """The cases not closed that nobody touched since before ``since_before``."""
+    return [_to_case(row) for row in session.execute(select(cases).where(
+        cases.c.status != CLOSED, cases.c.last_activity_at <= since_before)
+        .order_by(cases.c.last_activity_at, cases.c.id))]
+
+
+def untouched_referrals(session, since_before):
+    """(referral, case) of the referrals someone still has to act on, untouched since before
+    ``since_before``, of cases not closed."""
+    rows = session.execute(select(referrals).where(
+        referrals.c.status.in_(PENDING_REFERRAL), referrals.c.updated_at <= since_before)
+        .order_by(referrals.c.updated_at, referrals.c.id)).all()
+    found = {case.id: case for case in cases_by_id(session, {row.case_id for row in rows})}
+    return [(_to_referral(row), found[row.case_id]) for row in rows
+            if found[row.case_id].status != CLOSED]
+
+
+def save_follow_up_level(session, table, entity):
+    session.execute(update(table).where(table.c.id == entity.id).values(
+        follow_up_level=entity.follow_up_level))
 
 
 def cases_by_siren(session, sirens):
@@ -152,20 +185,56 @@ def _in_scope(scope):
     return visible
 
 
-def list_cases(session, limit, offset, scope=None, siren=None):
-    """``scope``: a domain.CaseScope, in SQL (None: every case)."""
-    query = select(cases)
-    if siren is not None:
-        query = query.where(cases.c.siren == siren)
-    if scope is not None:
-        query = query.where(_in_scope(scope))
-    rows = session.execute(query.order_by(cases.c.opened_at, cases.c.id)
-                           .limit(limit).offset(offset))
-    return [_to_case(row) for row in rows]
+def _like_prefix(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _search_conditions(search, scope):
+    """``search`` (a domain.CaseSearch) and ``scope`` (a domain.CaseScope, None: every case) as
+    conditions on cases."""
+    conditions = [] if scope is None else [_in_scope(scope)]
+    for name in ("siren", "region_code", "status", "stage", "advisor"):
+        if getattr(search, name) is not None:
+            conditions.append(cases.c[name] == getattr(search, name))
+    if search.overdue is not None:
+        overdue = and_(cases.c.follow_up_level.is_not(None), cases.c.status != CLOSED)
+        conditions.append(overdue if search.overdue else not_(overdue))
+    if search.name:
+        conditions.append(cases.c.name_key.like(
+            "%" + _like_prefix(search.name_key()), escape="\\"))
+    if search.sector:
+        if len(search.sector) == 1:  # a section: every code of it
+            conditions.append(cases.c.naf_code.in_(sorted(
+                code for code, naf in naf_codes().items() if naf.section == search.sector)))
+        else:
+            conditions.append(cases.c.naf_code.like(_like_prefix(search.sector), escape="\\"))
+    if search.channel:
+        conditions.append(select(case_arrivals.c.id).where(
+            case_arrivals.c.case_id == cases.c.id,
+            case_arrivals.c.channel == search.channel).exists())
+    if search.referred_by:
+        conditions.append(select(referrals.c.id).where(
+            referrals.c.case_id == cases.c.id,
+            referrals.c.referred_by == search.referred_by).exists())
+    return conditions
+
+
+def search_cases(session, search, scope=None):
+    """The cases that meet ``search`` within ``scope``, one page of them, and their total."""
+    conditions = _search_conditions(search, scope)
+    total = session.execute(select(func.count()).select_from(cases).where(*conditions)).scalar()
+    column = cases.c[search.sort.lstrip("-")]
+    # NULLs last either way, as PostgreSQL and SQLite would otherwise disagree
+    order = ((column.desc().nulls_last(), cases.c.id.desc()) if search.sort.startswith("-")
+             else (column.asc().nulls_last(), cases.c.id))
+    rows = session.execute(select(cases).where(*conditions).order_by(*order)
+                           .limit(search.limit).offset(search.offset))
+    return [_to_case(row) for row in rows], total
 
 
 def _case_row(case):
-    return {name: getattr(case, name) for name in CASE_COLUMNS}
+    return dict({name: getattr(case, name) for name in CASE_FIELDS},
+                name_key=search_key(case.company_name))
 
 
 def add_cases(session, new_cases):
@@ -291,13 +360,13 @@ def list_referrals(session, query, scope=None):
     joined = referrals.join(cases, cases.c.id == referrals.c.case_id)
     total = session.execute(select(func.count()).select_from(joined).where(*condition)).scalar()
     rows = session.execute(
-        select(referrals, *[cases.c[name].label("case__" + name) for name in CASE_COLUMNS])
+        select(referrals, *[cases.c[name].label("case__" + name) for name in CASE_FIELDS])
         .select_from(joined).where(*condition)
         .order_by(referrals.c.sent_at.desc(), referrals.c.id)
         .limit(query["limit"]).offset(query["offset"])).all()
     referral_columns = [column.name for column in referrals.columns]
     return [(Referral(**{name: row._mapping[name] for name in referral_columns}),
-             Case(**{name: row._mapping["case__" + name] for name in CASE_COLUMNS}))
+             Case(**{name: row._mapping["case__" + name] for name in CASE_FIELDS}))
             for row in rows], total
 
 

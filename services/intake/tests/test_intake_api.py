@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from parcours_shared.contracts import REGIONS, build_envelope
-from parcours_testing import publish_raw, wait_for
+from parcours_testing import luhn_valid_sirens, publish_raw, wait_for
 from parcours_testing.identity import TEST_PARTNER
 
 from intake.service import IntakeService
@@ -126,3 +126,17 @@ def test_a_referral_s_steps_over_http_and_the_stage_the_other_services_report(in
     assert listed["total"] == 1 and listed["referrals"][0]["id"] == referral_id
     case = intake.get("/cases/" + case_id).json()
     assert case["establishments"] == ["73282932000074"] and case["channels"] == ["referral"]
+
+
+def test_search_by_name_ignores_accents_and_case_on_this_database(intake):
+    """Run on SQLite and, in CI, on PostgreSQL: both must find the same firms."""
+    sirens = luhn_valid_sirens(58000000)
+    for name in ("Société Générale de Fonderie", "SOCIETE GENERALE DES EAUX", "Générique"):
+        assert intake.post("/cases", {"siren": next(sirens), "company_name": name,
+                                      "region_code": "84", "channel": "web"}).status_code == 201
+    found = intake.get("/cases", params={"name": "société générale", "sort": "company_name",
+                                         "limit": 1}).json()
+    assert found["total"] == 2 and [c["company_name"] for c in found["cases"]] == [
+        "SOCIETE GENERALE DES EAUX"]
+    refused = intake.get("/cases", params={"sector": "fonderie", "sort": "name"})
+    assert refused.status_code == 400 and set(refused.json()["fields"]) == {"sector", "sort"}

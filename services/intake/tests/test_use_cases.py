@@ -6,7 +6,7 @@ from parcours_testing import UseCaseDatabase, luhn_valid_sirens
 from intake import handlers, store
 from intake.domain import (
     ASSIGNED, CLOSED, OPEN, CaseMoveRefused, CaseNotFound, InvalidNafCode, InvalidSiren,
-    UnknownAdvisor, next_in_rotation,
+    CaseSearch, UnknownAdvisor, next_in_rotation,
 )
 
 SIRENS = luhn_valid_sirens()
@@ -235,3 +235,47 @@ def test_the_rotation_starts_after_the_last_advisor_and_wraps_around():
     assert next_in_rotation(["p-b", "p-a"], "p-b") == "p-a"
     assert next_in_rotation(["p-b", "p-c"], "p-a") == "p-b"  # p-a left since
     assert next_in_rotation([], "p-a") is None
+
+
+def test_search_finds_names_whatever_their_accents_and_case(db):
+    names = ["Société Générale de Fonderie", "SOCIETE GENERALE DES EAUX", "Cœur de Savon",
+             "L’Atelier 100% Bio", "Générique"]
+    for name in names:
+        open_case(db, firm(company_name=name))
+
+    def found(**criteria):
+        with db.reading() as session:
+            cases, total = handlers.visible_cases(session, None, CaseSearch(**criteria))
+        assert total == len(cases)
+        return sorted(case.company_name for case in cases)
+
+    assert found(name="société générale") == found(name="SOCIETE GENERALE") == sorted(names[:2])
+    assert found(name="coeur") == ["Cœur de Savon"]
+    assert found(name="l'atelier 100%") == ["L’Atelier 100% Bio"]
+    assert found(name="_") == []  # a LIKE wildcard is a character like the others
+
+
+def test_search_combines_criteria_sorts_pages_and_counts_the_total(db):
+    with db.transaction() as uow:
+        handlers.register_partner(uow, {"id": "medicen", "name": "Medicen",
+                                        "kind": "competitiveness_cluster", "regions": ["11"]})
+    opened = [open_case(db, firm(company_name=name, region_code=region, naf_code=naf), channel)[0]
+              for name, region, naf, channel in (
+                  ("Alpha", "11", "21.20Z", "web"), ("Bravo", "11", "25.62B", "phone"),
+                  ("Charlie", "84", "25.61Z", "web"), ("Delta", "11", "10.82Z", "walk_in"))]
+    open_case(db, firm(siren=opened[3].siren), "phone")  # Delta came again, by phone
+    with db.transaction() as uow:
+        handlers.refer_firm(uow, firm(siren=opened[0].siren, referred_by="medicen"))
+
+    def names(**criteria):
+        with db.reading() as session:
+            cases, total = handlers.visible_cases(session, None, CaseSearch(**criteria))
+        return [case.company_name for case in cases], total
+
+    assert names(region_code="11", sort="-company_name") == (["Delta", "Bravo", "Alpha"], 3)
+    assert names(sector="C") == (["Alpha", "Bravo", "Charlie", "Delta"], 4)  # all manufacturing
+    assert names(sector="25.6") == (["Bravo", "Charlie"], 2)
+    assert names(channel="phone") == (["Bravo", "Delta"], 2)  # any arrival counts
+    assert names(referred_by="medicen") == (["Alpha"], 1)
+    assert names(region_code="11", limit=2, offset=2, sort="company_name") == (["Delta"], 3)
+    assert names(siren=opened[2].siren, status="open") == (["Charlie"], 1)

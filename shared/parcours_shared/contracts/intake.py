@@ -176,3 +176,35 @@ publishes(
     example={"case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
              "reason": "firm_declined",
              "closed_at": "2026-09-30T16:45:00+00:00"})
+
+
+# Follow-up deadlines: a case or referral untouched for too long (intake's configuration says how
+# long, in working or calendar days).
+FOLLOW_UP_LEVELS = ("reminder", "last_call", "abandoned")
+
+
+class FollowUpDueV1(EventData):
+    case_id = required_id()
+    level = fields.String(required=True, validate=validate.OneOf(FOLLOW_UP_LEVELS))
+    untouched_since = Timestamp(required=True)
+    days_untouched = fields.Integer(required=True, validate=validate.Range(min=0))
+    working_days = fields.Boolean(required=True, metadata={
+        "description": "days_untouched counts working days (else calendar days)"})
+    # who should act: the case's advisor and partner (None: the region's single window)
+    advisor = _optional(fields.String, validate=validate.Length(min=1, max=100))
+    partner = _optional(fields.String, validate=validate.Length(min=1, max=100))
+    # set when it is a referral, not the case, that waits
+    referral_id = _optional(fields.String, validate=validate.Length(min=1, max=64))
+    due_at = Timestamp(required=True)
+
+
+publishes(
+    "case.follow_up_due", 1, FollowUpDueV1,
+    meaning="A case, or a referral about it, has been left untouched past a follow-up deadline: "
+            "a reminder to its advisor, then a last call, then abandoned. Raised once per "
+            "level until someone acts on it.",
+    example={"case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41", "level": "reminder",
+             "untouched_since": "2026-03-02T09:15:00+00:00", "days_untouched": 9,
+             "working_days": True, "advisor": "p-sophie-laurent",
+             "partner": "cci-international-aura", "referral_id": None,
+             "due_at": "2026-03-13T06:00:00+00:00"})
