@@ -6,7 +6,9 @@
     .venv/bin/python bench/run.py --only pathway --cases 300
 
 Parts: [raw] broker ceiling with kombu, [relay] the outbox relay (SQLite and PostgreSQL),
-[pathway] the four services end to end plus latency, [reporting] the funnel query at 10k/100k.
+[pathway] the four services end to end plus latency, [reporting] the funnel query at 10k/100k,
+[import] a member list of 100k rows into intake against a plain INSERT, and its peak memory at
+100k and 1M rows.
 See bench/README.md for what each figure means.
 """
 import warnings
@@ -45,10 +47,11 @@ sys.path.insert(0, BENCH_DIR)
 import pathway  # noqa: E402
 import raw_broker  # noqa: E402
 import relay  # noqa: E402
+import member_import  # noqa: E402
 import reporting_queries  # noqa: E402
 from common import BenchVhost, broker_versions, ratio  # noqa: E402
 
-PARTS = ("raw", "relay", "pathway", "reporting")
+PARTS = ("raw", "relay", "pathway", "reporting", "import")
 
 
 def parse_args(argv):
@@ -71,6 +74,9 @@ def parse_args(argv):
     parser.add_argument("--report-sizes", default="10000,100000",
                         help="case counts at which the funnel query is timed")
     parser.add_argument("--query-runs", type=int, default=200)
+    parser.add_argument("--import-sizes", default="100000,1000000",
+                        help="rows of the member list imported: the rate is taken at the first, "
+                             "the peak memory at both")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the relay runs (bench/raw/relay-*.prof)")
     parser.add_argument("--output-dir", default=None,
@@ -127,6 +133,18 @@ FIGURES = [
     Figure("report_query_100k_ms", "funnel query, 100k cases", "ms",
            "report_query_ratio", "report_query_10k_ms", "10k cases",
            "≤ 1.5 × 10k", lambda r: r["report_query_ratio"] <= 1.5),
+]
+FIGURES += [
+    Figure("import_plain_insert_rows_per_s", "plain batched INSERT of a member list's rows",
+           "rows/s", baseline="baseline (same rows, same database)"),
+    Figure("import_rows_per_s", "member list import (intake), 100k rows", "rows/s",
+           "import_ratio", "import_plain_insert_rows_per_s", "plain INSERT (same run)",
+           "≥ 0.25 × plain INSERT", lambda r: r["import_ratio"] >= 0.25),
+    Figure("import_peak_mb_100k", "member list import, peak memory, 100k rows", "MB",
+           baseline="baseline (100k rows)"),
+    Figure("import_peak_mb_1m", "member list import, peak memory, 1M rows", "MB",
+           "import_peak_ratio", "import_peak_mb_100k", "100k rows",
+           "≤ 1.2 × 100k", lambda r: r["import_peak_ratio"] <= 1.2),
 ]
 BY_KEY = {figure.key: figure for figure in FIGURES}
 
@@ -247,8 +265,16 @@ def part_reporting(args, vhost, tmp_dir, step, results):
     announce(["report_query_10k_ms", "report_query_100k_ms"], results)
 
 
+def part_import(args, vhost, tmp_dir, step, results):
+    sizes = [int(size) for size in args.import_sizes.split(",")]
+    results.update(member_import.run(tmp_dir, sizes, lambda text: print(
+        "{} member list: {}".format(step, text), flush=True)))
+    announce(["import_plain_insert_rows_per_s", "import_rows_per_s", "import_peak_mb_100k",
+              "import_peak_mb_1m"], results)
+
+
 RUN_PART = {"raw": part_raw, "relay": part_relay, "pathway": part_pathway,
-            "reporting": part_reporting}
+            "reporting": part_reporting, "import": part_import}
 
 
 # --- the machine and the report ------------------------------------------------------------------

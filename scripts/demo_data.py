@@ -9,6 +9,7 @@ import os
 import random
 import sys
 import time
+import unicodedata
 from datetime import date, timedelta
 
 import requests
@@ -144,6 +145,52 @@ def is_empty(urls, authorization):
                      authorization=authorization)["cases"]
 
 
+def _import_members(cluster, intake, sirens, known, progress):
+    """A cluster's member list, imported as people export it (semicolon, Windows-1252), with a
+    firm the window knows already, one listed twice and two rows to fix; its firms were met
+    weeks ago, so they show overdue (GET /cases?overdue=true). Returns the firms it opened."""
+    # met at Euromaritime five weeks ago: past their follow-up reminder as soon as imported
+    met = (date.today() - timedelta(days=35)).strftime("%d/%m/%Y")
+    members = [("Membre {} du pôle".format(n), next(sirens), "30.11Z", "93", met)
+               for n in range(24)]
+    rows = members + [("Firme déjà suivie", known, "", "93", ""), members[3],
+                      ("Sans SIREN", "", "", "93", met),
+                      ("Mauvaise NAF", next(sirens), "99.99Z", "93", met)]
+    body = "Raison sociale;N° SIREN;Code NAF;Région;Date de contact\r\n" + "".join(
+        ";".join(row) + "\r\n" for row in rows)
+    response = requests.post(intake + "/imports?filename=adherents-pole-mer.csv",
+                             data=body.encode("cp1252"), timeout=15,
+                             headers={"Content-Type": "text/csv",
+                                      "Authorization": cluster.keywords["authorization"]})
+    if response.status_code != 202:
+        raise DemoError("the member list import answered {}: {}".format(response.status_code,
+                                                                      response.text))
+    job = _wait(lambda: (lambda j: j if j["status"] != "running" else None)(
+        cluster("GET", "{}/imports/{}".format(intake, response.json()["id"]))),
+        "the member list import")
+    progress("demo: member list imported: {opened} opened, {already_known} known, {repeated} "
+             "repeated, {rejected} rejected (GET /imports/{id}/rejected.csv)".format(**job))
+    return job["opened"]
+
+
+CONTACT_NAMES = ["Claire Durand", "Paul Martin", "Inès Robert", "Marc Petit", "Léa Moreau",
+                 "Hugo Lefebvre"]
+
+
+def _contact(call, intake, case_id, number, consent):
+    """A contact person for the firm, then its consent: each purpose given (``-purpose``:
+    withdrawn again)."""
+    name = CONTACT_NAMES[number % len(CONTACT_NAMES)]
+    call("POST", "{}/cases/{}/contacts".format(intake, case_id), {
+        "name": name, "role": "export manager", "phone": "+33 4 72 00 00 {:02d}".format(number),
+        "email": "{}@firm{}.example".format(unicodedata.normalize("NFKD", name.lower()).encode(
+            "ascii", "ignore").decode().replace(" ", "."), number)})
+    for purpose in consent:
+        call("POST", "{}/cases/{}/consent".format(intake, case_id), {
+            "purpose": purpose.lstrip("-"), "granted": not purpose.startswith("-"),
+            "channel": "walk_in"})
+
+
 def load(urls, act_as, progress=print, seed=2016):
     """Load the demo network; ``urls`` maps service name to base URL, ``act_as(partner)`` gives
     the ``Authorization`` header of a caller of that partner. Each partner changes only what is
@@ -196,6 +243,10 @@ def load(urls, act_as, progress=print, seed=2016):
         else:
             case = call("POST", urls["intake"] + "/cases",
                         dict(firm, channel=rng.choice(["walk_in", "web", "phone"])))
+        if number % 3 == 0:  # a contact person; some firms consent to sharing it, one withdraws
+            _contact(call, urls["intake"], case["id"], number, consent=(
+                [] if number % 2 else ["orientation", "co_export_matching"]
+                + (["-co_export_matching"] if number == 12 else [])))
         firms.append((case, journey))
         progress("demo: opened case {}/{}".format(number, len(JOURNEYS)), end="\r")
     progress("")
@@ -237,8 +288,11 @@ def load(urls, act_as, progress=print, seed=2016):
                 "kind": rng.choice(OUTCOMES), "amount_eur": rng.choice([None, 150000, 400000])})
         progress("demo: enrolment {}/{} handled".format(number, len(enrolled)), end="\r")
     progress("")
-    progress("demo: {} firms loaded; waiting for reporting to count them".format(len(firms)))
-    _wait(lambda: call("GET", urls["reporting"] + "/funnel")["stages"][0]["cases"] == len(firms),
+    imported = _import_members(as_partner("pole-mer-mediterranee"), urls["intake"], sirens,
+                               known=firms[0][0]["siren"], progress=progress)
+    opened = len(firms) + imported
+    progress("demo: {} firms loaded; waiting for reporting to count them".format(opened))
+    _wait(lambda: call("GET", urls["reporting"] + "/funnel")["stages"][0]["cases"] == opened,
           "reporting to count every case")
 
 

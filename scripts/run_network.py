@@ -33,7 +33,9 @@ def service_processes(log_dir, amqp_uris, issuer):
                # the exchanges exist (apply declared them); a consumer may not declare another's
                "PARCOURS_DECLARE_EXCHANGES": "false",
                # every publisher has its own user: trust no other with its events
-               "PARCOURS_TRUSTED_PUBLISHERS": ""}
+               "PARCOURS_TRUSTED_PUBLISHERS": "",
+               # the demo's member list met its firms weeks ago: show them overdue soon
+               "PARCOURS_FOLLOW_UP_CHECK_SECONDS": "20"}
         own_url = os.environ.get("{}_DATABASE_URL".format(name.upper()))
         if own_url:
             env["DATABASE_URL"] = own_url

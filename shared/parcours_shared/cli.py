@@ -6,6 +6,8 @@
     parcours issuer retire      # only the current key verifies from now on
     parcours issuer keys        # where the public keys (JWKS) are
     parcours issuer serve       # the sign-in pages' OpenID Connect provider, on :8090
+    parcours import members.csv --partner cci-paris-idf --person p-claire-martin
+                                # a member list into intake, with a progress bar
 
 A token is printed on its own line, for ``curl -H "Authorization: Bearer $(parcours token ...)"``.
 Keys live in ``$PARCOURS_ISSUER_KEYS`` (default: ``data/issuer/`` of this checkout), made on first
@@ -52,9 +54,27 @@ def main(argv=None):
     issuer_command.add_argument("--port", type=int, default=8090, help="for serve")
     issuer_command.add_argument("--people", help="for serve: the people who may sign in "
                                                  "(default: people.json beside the keys)")
+    member_list = commands.add_parser("import", help="import a member list (CSV) into intake")
+    member_list.add_argument("file", help="the CSV file, as exported (comma or semicolon, "
+                                          "UTF-8 or Windows-1252)")
+    member_list.add_argument("--intake", default=os.environ.get(
+        "PARCOURS_INTAKE_URL", "http://127.0.0.1:8001"), help="intake's URL")
+    member_list.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
+                             help="your access token (default: $PARCOURS_TOKEN, else one from "
+                                  "the dev issuer for --partner and --person)")
+    member_list.add_argument("--partner", help="with the dev issuer: your partner's id")
+    member_list.add_argument("--person", help="with the dev issuer: your person id")
     args = parser.parse_args(argv)
 
     issuer = dev_issuer(args.keys, args.issuer)
+    if args.command == "import":
+        from .import_command import run_import
+        token = args.token
+        if not token:
+            if not args.partner:
+                parser.error("give --token (or $PARCOURS_TOKEN), or --partner for a dev token")
+            token = issuer.token(args.partner, ["advisor"], "intake", person=args.person)
+        return run_import(args.file, args.intake, token)
     if args.command == "token":
         audience = args.audience or list(SERVICES)
         print(issuer.token(args.partner, args.role, audience[0] if len(audience) == 1

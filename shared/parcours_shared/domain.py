@@ -6,6 +6,7 @@ A rule that refuses raises a ``DomainError`` of its service (``CaseNotFound``,
 ``parcours_shared.http`` applies that table in one place.
 """
 from dataclasses import dataclass
+from datetime import timezone
 
 
 class DomainError(Exception):
@@ -70,3 +71,9 @@ class Lifecycle:
                 if status not in found:
                     found.append(status)
         return tuple(found)
+
+
+def as_utc(at):
+    """A time read back from the database, with its offset: SQLite gives back times without
+    it, and they were written in UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)

@@ -63,7 +63,7 @@ def test_an_envelope_missing_attributes_is_rejected_with_each_one_named():
 def test_every_event_type_has_a_schema_and_a_publisher():
     assert set(REGISTRY.names()) == {
         "case.opened", "case.enriched", "case.referred", "case.assigned", "case.closed",
-        "case.follow_up_due",
+        "case.follow_up_due", "contact.shared", "contact.withdrawn",
         "referral.accepted", "referral.rejected", "referral.taken_in_charge", "referral.done",
         "diagnostic.scheduled", "diagnostic.completed", "diagnostic.cancelled",
         "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",
@@ -142,6 +142,8 @@ def _valid_value(field):
         return "2026-11-23"
     if isinstance(field, fields.Boolean):
         return True
+    if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+        return [{name: _valid_value(inner) for name, inner in field.inner.schema.fields.items()}]
     if isinstance(field, fields.List):
         return [_valid_value(field.inner)] if field.inner.validators else ["advice"]
     if isinstance(field, fields.Integer):

@@ -34,6 +34,7 @@ PUBLISHERS = ("intake", "diagnostic", "programmes")
 AGENCY = "business-france"  # runs the programme the driven firms enrol in
 DIRECTORY_PARTNERS = 10  # registered while the cases flow (PathwayDriver._keep_directory)
 DIRECTORY_COPIES = ("diagnostic", "programmes", "reporting")
+CONTACT = {"name": "Claire Durand", "email": "claire.durand@firme.example"}
 RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 AMQP_BASE = "pyamqp://guest:guest@127.0.0.1:5672"
 # Short delays so retries and the relay's polling do not dominate the measured recovery.
@@ -334,10 +335,15 @@ class PathwayDriver:
         return run
 
     def _open_cases(self, worker):
-        for siren in self.sirens[worker::self.openers]:
-            self._call("POST", "intake", "/cases", {
+        for number, siren in enumerate(self.sirens[worker::self.openers]):
+            case = self._call("POST", "intake", "/cases", {
                 "siren": siren, "company_name": "Firme " + siren, "region_code": "84",
-                "channel": "web"})
+                "channel": "web"}).json()
+            if number % 3 == 0:  # a contact, shared for co-export matching; withdrawn for some
+                self._call("POST", "intake", "/cases/{}/contacts".format(case["id"]), CONTACT)
+                for granted in (True, False)[:1 + (number % 6 == 0)]:
+                    self._call("POST", "intake", "/cases/{}/consent".format(case["id"]), {
+                        "purpose": "co_export_matching", "granted": granted, "channel": "web"})
             self.opened.add(siren)
 
     def _answer_diagnostics(self):
@@ -431,6 +437,23 @@ def check_directory_copies(network, verdict):
                                         len(partners), len(people)))
 
 
+def check_contact_copies(network, verdict):
+    """Programmes keeps the contacts of exactly the firms whose latest word on co-export
+    matching is yes (and that have a contact), whatever the faults did to the order."""
+    consented = {row[0] for row in network.rows("intake", """
+        SELECT c.case_id FROM consents c
+        WHERE c.purpose = 'co_export_matching' AND c.granted
+          AND c.id = (SELECT max(d.id) FROM consents d
+                      WHERE d.case_id = c.case_id AND d.purpose = c.purpose)
+          AND EXISTS (SELECT 1 FROM contacts WHERE contacts.case_id = c.case_id)""")}
+    kept = {row[0] for row in network.rows(
+        "programmes", "SELECT case_id FROM firm_contacts WHERE contacts IS NOT NULL")}
+    if kept != consented:
+        verdict.problems.append("programmes keeps the contacts of {} firm(s) for {} that "
+                                "consent ({} without consent)".format(
+                                    len(kept), len(consented), len(kept - consented)))
+
+
 def check_case_stages(network, verdict):
     """Intake's stage of each case is the furthest its events took it: assigned at intake, then
     what diagnostic's and programmes' outboxes say, in whatever order they arrived."""
@@ -481,6 +504,7 @@ def judge(network, expected_dead_letters):
     verdict.recomputed = recompute_funnel(network)
     check_directory_copies(network, verdict)
     check_case_stages(network, verdict)
+    check_contact_copies(network, verdict)
     # reporting's timeline: one row per case event it applied, never two
     timeline, applied = (network.rows("reporting", query)[0][0] for query in (
         "SELECT count(*) FROM timeline",

@@ -1,7 +1,7 @@
 """The single window's rules: who a firm is, how it arrives, what a case may become."""
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as siren_number
@@ -9,18 +9,16 @@ from stdnum.fr import siret as siret_number
 
 from parcours_shared.contracts import REGIONS  # noqa: F401  (the regions a case may be in)
 from parcours_shared.contracts.intake import (  # noqa: F401  (in the events, so in the contract)
-    CLOSURE_REASONS, FOLLOW_UP_LEVELS, REFERRAL_OUTCOMES, REJECTION_REASONS,
+    CLOSURE_REASONS, CONSENT_PURPOSES, FOLLOW_UP_LEVELS, REFERRAL_OUTCOMES, REJECTION_REASONS,
 )
-from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused, NotYours
+from parcours_shared.domain import (  # noqa: F401  (as_utc: for the handlers)
+    DomainError, Lifecycle, Move, MoveRefused, NotYours, as_utc,
+)
 from parcours_shared.naf import UnknownNafCode, normalise_naf
 from parcours_shared.working_days import working_days_between
 
 OPEN, ASSIGNED, CLOSED = "open", "assigned", "closed"
 
-
-def as_utc(at):
-    """SQLite gives back times without their offset; they were written in UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
 class InvalidSiren(DomainError):
@@ -236,7 +234,8 @@ class Case:
         if later_stage(self.stage, stage) == self.stage:
             return False
         self.stage, self.stage_at = stage, at
-        self.touch(at)
+        if stage not in AUTOMATIC_STAGES:
+            self.touch(at)
         return True
 
     def close(self, reason, note, at):
@@ -244,6 +243,110 @@ class Case:
         self.status = CASE_LIFECYCLE.next_status(self.id, self.status, "close")
         self.closure_reason, self.closure_note, self.closed_at = reason, note, at
         self.touch(at)
+
+
+# --- the firm's contact persons and its consent ------------------------------------------------
+# Contact persons are personal data. They are shown to those who may read the case, never
+# logged, and leave intake only in contact.shared, for the purposes the firm consented to.
+
+class ContactNotFound(DomainError):
+    pass
+
+
+@dataclass
+class Contact:
+    id: str
+    case_id: str
+    name: str
+    added_at: datetime
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    updated_at: datetime | None = None
+
+    def update(self, name, role, email, phone, at):
+        self.name, self.role, self.email, self.phone, self.updated_at = (
+            name, role, email, phone, at)
+
+    def as_shared(self):
+        return {"contact_id": self.id, "name": self.name, "role": self.role,
+                "email": self.email, "phone": self.phone}
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """The firm said yes or no to one purpose: who recorded it, when, through which channel."""
+    purpose: str
+    granted: bool
+    channel: str
+    at: datetime
+    partner: str | None = None
+    person: str | None = None
+
+
+class Consents:
+    """A case's consent, from its history (oldest first): for each purpose, its latest word."""
+
+    def __init__(self, history=()):
+        self.history = list(history)
+
+    def granted(self):
+        latest = {}
+        for record in self.history:
+            latest[record.purpose] = record.granted
+        return sorted(purpose for purpose, granted in latest.items() if granted)
+
+    def record(self, record):
+        """Add the firm's word; True if it changes what is consented to."""
+        before = self.granted()
+        self.history.append(record)
+        return self.granted() != before
+
+
+# --- member lists imported as a job -------------------------------------------------------------
+
+RUNNING, DONE_IMPORT, FAILED = "running", "done", "failed"
+
+
+class ImportNotFound(DomainError):
+    pass
+
+
+@dataclass
+class MemberImport:
+    """A member list being imported: how far it went, row by row."""
+    id: str
+    filename: str
+    status: str
+    started_at: datetime
+    partner: str | None = None
+    person: str | None = None
+    rows_read: int = 0
+    opened: int = 0          # firms new to the single window: a case each
+    already_known: int = 0   # firms that had a case: their arrival recorded on it
+    repeated: int = 0        # rows of a firm already met earlier in this file
+    rejected: int = 0        # rows that could not be read or checked: see the rejected rows
+    size_bytes: int = 0      # the file's size, and how much of it was read: the progress
+    bytes_read: int = 0
+    finished_at: datetime | None = None
+    error: str | None = None
+
+    @property
+    def progress(self):
+        """How much of the file is done, from 0 to 1."""
+        if self.status != RUNNING:
+            return 1.0
+        return min(1.0, self.bytes_read / self.size_bytes) if self.size_bytes else 0.0
+
+    def count(self, opened, already_known, repeated, rejected):
+        self.opened += opened
+        self.already_known += already_known
+        self.repeated += repeated
+        self.rejected += rejected
+        self.rows_read += opened + already_known + repeated + rejected
+
+    def finish(self, at, error=None):
+        self.status, self.finished_at, self.error = (FAILED if error else DONE_IMPORT), at, error
 
 
 # --- where the firm is on the pathway, as the other services' events tell it ------------------
@@ -263,6 +366,9 @@ STAGE_OF_EVENT = {
     "outcome.recorded": "outcome_recorded",
 }
 _STAGE_RANK = {stage: rank for rank, stage in enumerate(PATHWAY_STAGES)}
+# reached by the services on their own (a diagnostic scheduled for every new case, programmes
+# proposed on a diagnosis): nobody acted, so the case's follow-up goes on counting
+AUTOMATIC_STAGES = ("diagnostic_scheduled", "proposed")
 
 
 def later_stage(current, reached):

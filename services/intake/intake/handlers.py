@@ -3,18 +3,25 @@
 Each function loads what it needs, applies the domain rules and records the events that follow,
 which commit with the state change (outbox).
 """
+import logging
+import os
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from parcours_shared.contracts import utc_now
 
 from . import store
+from .member_list import UnreadableFile, read_members
 from .domain import (
-    ACCEPTED, OPEN, SENT, STAGE_OF_EVENT, Arrival, Case, CaseSearch, DirectoryIdTaken,
-    FirmNumber, Partner, PartnerNotFound, Person, PersonNotFound, Referral, ReferralNotFound,
-    UnknownAdvisor, as_utc, check_may_assign, check_may_close, check_may_read_case, check_may_read_referral,
+    ACCEPTED, OPEN, RUNNING, SENT, STAGE_OF_EVENT, Arrival, Case, CaseSearch, ConsentRecord,
+    Contact, ContactNotFound, DirectoryIdTaken, FirmNumber, ImportNotFound, MemberImport,
+    Partner, PartnerNotFound, Person, PersonNotFound, Referral, ReferralNotFound, UnknownAdvisor,
+    as_utc, check_may_assign, check_may_close, check_may_read_case, check_may_read_referral,
     check_referred_by, checked_firm_data, next_in_rotation, no_case, readable_scope,
 )
+
+
+log = logging.getLogger(__name__)
 
 
 def _case_opened_data(case):
@@ -23,10 +30,13 @@ def _case_opened_data(case):
                 opened_at=case.opened_at, siret=arrival.siret, partner=arrival.partner)
 
 
-def _arrival(uow, channel, number, partner=None):
-    """This call's arrival: through ``channel``, brought by ``partner`` (default: the caller's)."""
+def _arrival(uow, channel, number, partner=None, on=None):
+    """This call's arrival: through ``channel``, brought by ``partner`` (default: the caller's),
+    now or, for a list of firms met earlier, ``on`` that day (at noon UTC: the same day in
+    France)."""
     actor = uow.actor
-    return Arrival(channel=channel, at=utc_now(), siret=number.siret,
+    at = datetime.combine(on, time(12), tzinfo=timezone.utc) if on else utc_now()
+    return Arrival(channel=channel, at=at, siret=number.siret,
                    partner=partner or (actor.partner if actor is not None else None),
                    person=actor.person if actor is not None else None)
 
@@ -34,7 +44,7 @@ def _arrival(uow, channel, number, partner=None):
 def open_case(uow, firm, channel, partner=None, assign=False):
     """Open the firm's case, or return the one it has: one case per firm, whatever the door.
     Either way the arrival is recorded on the case (its channel, partner and establishment).
-    ``assign``: a new case goes to its region's next advisor (``assign_by_rotation``).
+    ``assign``: a new case goes to its region's next advisor (``assign_in_turn``).
 
     Returns (case, created).
     """
@@ -57,7 +67,8 @@ def import_firms(uow, firms, assign=False):
     """
     entries = [(FirmNumber.of(firm.get("siren"), firm.get("siret")), checked_firm_data(firm),
                 firm["channel"]) for firm in firms]
-    entries = [(number, data, _arrival(uow, channel, number)) for number, data, channel in entries]
+    entries = [(number, data, _arrival(uow, channel, number, on=firm.get("contacted_on")))
+               for (number, data, channel), firm in zip(entries, firms)]
     known = store.cases_by_siren(uow.session, {number.siren for number, _, _ in entries})
     firsts, again = {}, []
     for number, data, arrival in entries:
@@ -78,12 +89,13 @@ def _start_cases(uow, firms, assign=False):
     case.opened event for each in the same transaction; assigned by rotation if ``assign``."""
     cases = [Case.open(str(uuid.uuid4()), number, firm, arrival)
              for number, firm, arrival in firms]
+    assigned = assign_in_turn(uow, cases) if assign else []
     if cases:
         store.add_cases(uow.session, cases)
     for case in cases:
         uow.publish("case.opened", case.id, _case_opened_data(case))
-    if assign:
-        assign_by_rotation(uow, cases)
+    for case in assigned:
+        _assigned_event(uow, case, "rotation", case.opened_at)
     return cases
 
 
@@ -237,13 +249,10 @@ def assign_case(uow, case_id, advisor, partner=None):
 
 
 def _assign(uow, case, person, rule, advisor_id=None):
-    assigned_at = utc_now()
-    advisor = advisor_id or person.id
-    case.assign(advisor, person, assigned_at)
+    at = utc_now()
+    case.assign(advisor_id or person.id, person, at)
     store.save_case(uow.session, case)
-    uow.publish("case.assigned", case.id, {
-        "case_id": case.id, "advisor": advisor, "partner": case.partner,
-        "assigned_at": assigned_at, "rule": rule})
+    _assigned_event(uow, case, rule, at)
     # the referrals the window accepted are now in the advisor's charge
     for referral in store.referrals_of_case(uow.session, case.id, status=ACCEPTED):
         _take_in_charge(uow, referral, case)
@@ -251,21 +260,34 @@ def _assign(uow, case, person, rule, advisor_id=None):
     return case
 
 
-def assign_by_rotation(uow, cases):
-    """New cases go to their region's advisors in turn (domain.next_in_rotation); a case whose
-    region is not known yet, or whose region has no advisor, waits for the window to assign it
-    by hand. The service itself assigns: no ownership check."""
-    assigned = []
+def _assigned_event(uow, case, rule, at):
+    uow.publish("case.assigned", case.id, {
+        "case_id": case.id, "advisor": case.advisor, "partner": case.partner,
+        "assigned_at": at, "rule": rule})
+
+
+def assign_in_turn(uow, cases):
+    """New cases, not saved yet, go to their region's advisors in turn (domain.next_in_rotation);
+    a case whose region is not known yet, or whose region has no advisor, waits for the window to
+    assign it by hand. The service itself assigns: no ownership check. Each region's advisors
+    and turn are read once, however many of its cases come together (an import brings
+    hundreds). Returns the cases assigned, for their case.assigned events."""
+    by_region = {}
     for case in cases:
-        if case.region_code is None or case.status != OPEN:
+        if case.region_code is not None and case.status == OPEN:
+            by_region.setdefault(case.region_code, []).append(case)
+    assigned = []
+    for region, waiting in by_region.items():
+        advisors = {person.id: person for person in store.advisors_of_region(uow.session,
+                                                                             region)}
+        if not advisors:
             continue
-        advisor = next_in_rotation(store.advisors_of_region(uow.session, case.region_code),
-                                   store.last_assigned(uow.session, case.region_code))
-        if advisor is None:
-            continue
-        store.record_turn(uow.session, case.region_code, advisor)
-        assigned.append(_assign(uow, case, store.person_by_id(uow.session, advisor),
-                                rule="rotation"))
+        turn = store.last_assigned(uow.session, region)
+        for case in waiting:
+            turn = next_in_rotation(advisors, turn)
+            case.assign(turn, advisors[turn], case.opened_at)
+            assigned.append(case)
+        store.record_turn(uow.session, region, turn)
     return assigned
 
 
@@ -309,6 +331,193 @@ def close_case(uow, case_id, reason, note=None):
     uow.publish("case.closed", case.id, {
         "case_id": case.id, "reason": reason, "closed_at": case.closed_at})
     return case
+
+
+# --- the firm's contact persons and its consent --------------------------------------------------
+
+def _case_to_change(uow, case_id):
+    """The case, if the caller may read it: whoever follows the firm records its contacts."""
+    case = get_case(uow.session, case_id)
+    check_may_read_case(uow.actor, _actor_partner(uow.session, uow.actor), case)
+    return case
+
+
+def contacts_and_consent(session, case_id, actor):
+    readable_case(session, case_id, actor)
+    return store.contacts_of(session, case_id), store.consents_of(session, case_id)
+
+
+def add_contact(uow, case_id, command):
+    case = _case_to_change(uow, case_id)
+    now = utc_now()
+    contact = Contact(id=str(uuid.uuid4()), case_id=case.id, added_at=now, **{
+        name: command.get(name) for name in ("name", "role", "email", "phone")})
+    store.add_contact(uow.session, contact)
+    _touch(uow, case, now)
+    _share_contacts(uow, case.id, now)
+    return contact
+
+
+def update_contact(uow, case_id, contact_id, command):
+    case = _case_to_change(uow, case_id)
+    contact = _contact_of(uow.session, case, contact_id)
+    now = utc_now()
+    contact.update(command["name"], command.get("role"), command.get("email"),
+                   command.get("phone"), at=now)
+    store.save_contact(uow.session, contact)
+    _touch(uow, case, now)
+    _share_contacts(uow, case.id, now)
+    return contact
+
+
+def remove_contact(uow, case_id, contact_id):
+    case = _case_to_change(uow, case_id)
+    _contact_of(uow.session, case, contact_id)
+    store.remove_contact(uow.session, contact_id)
+    now = utc_now()
+    _touch(uow, case, now)
+    _share_contacts(uow, case.id, now)
+    return store.contacts_of(uow.session, case.id)
+
+
+def record_consent(uow, case_id, purpose, granted, channel):
+    """The firm's yes or no to one purpose, kept with who recorded it, when and how. Consenting
+    shares its contacts for what it now consents to (contact.shared); withdrawing tells every
+    consumer to drop its copy for that purpose (contact.withdrawn)."""
+    case = _case_to_change(uow, case_id)
+    consents = store.consents_of(uow.session, case.id)
+    before = set(consents.granted())
+    now, actor = utc_now(), uow.actor
+    record = ConsentRecord(purpose=purpose, granted=granted, channel=channel, at=now,
+                           partner=actor.partner if actor else None,
+                           person=actor.person if actor else None)
+    consents.record(record)
+    store.add_consent(uow.session, case.id, record)
+    after = set(consents.granted())
+    if before - after:
+        uow.publish("contact.withdrawn", case.id, {
+            "case_id": case.id, "purposes": sorted(before - after),
+            "remaining_purposes": sorted(after), "withdrawn_at": now})
+    if after - before and store.contacts_of(uow.session, case.id):
+        _share_contacts(uow, case.id, now, consents)
+    _touch(uow, case, now)
+    return consents
+
+
+def _share_contacts(uow, case_id, at, consents=None):
+    """The case's contacts, as they now stand, to the purposes consented to; nothing without
+    consent."""
+    granted = (consents or store.consents_of(uow.session, case_id)).granted()
+    if granted:
+        uow.publish("contact.shared", case_id, {
+            "case_id": case_id, "purposes": granted, "shared_at": at,
+            "contacts": [contact.as_shared() for contact in store.contacts_of(uow.session,
+                                                                            case_id)]})
+
+
+def _contact_of(session, case, contact_id):
+    contact = store.contact_by_id(session, contact_id)
+    if contact is None or contact.case_id != case.id:
+        raise ContactNotFound("case {} has no contact {}".format(case.id, contact_id))
+    return contact
+
+
+def _touch(uow, case, at):
+    case.touch(at)
+    store.save_case(uow.session, case)
+
+
+# --- member lists imported as a job ---------------------------------------------------------------
+
+def start_import(uow, filename, size_bytes):
+    actor = uow.actor
+    job = MemberImport(id=str(uuid.uuid4()), filename=filename, status=RUNNING,
+                       started_at=utc_now(), size_bytes=size_bytes,
+                       partner=actor.partner if actor else None,
+                       person=actor.person if actor else None)
+    store.add_import(uow.session, job)
+    return job
+
+
+def import_rows(uow, import_id, rows, bytes_read, assign=False):
+    """One batch of a member list's rows (member_list.Member or Rejection), in one unit of
+    work: each firm new to the single window gets its case (channel ``import``), each known one
+    an arrival; a firm met earlier in the same file counts once; each rejection is kept with
+    its line."""
+    job = get_import(uow.session, import_id)
+    members = [row for row in rows if not hasattr(row, "reason")]
+    rejections = [row for row in rows if hasattr(row, "reason")]
+    first_met = store.first_meetings(uow.session, job.id, {m.firm["siren"] for m in members})
+    firsts = {}
+    for member in members:
+        if member.firm["siren"] in first_met:
+            firsts.setdefault(member.firm["siren"], member)
+    results = import_firms(uow, [dict(member.firm, channel="import")
+                                 for member in firsts.values()], assign=assign)
+    opened = sum(1 for _, created in results if created)
+    store.add_rejections(uow.session, job.id, rejections)
+    job.count(opened=opened, already_known=len(results) - opened,
+              repeated=len(members) - len(firsts), rejected=len(rejections))
+    job.bytes_read = bytes_read
+    store.save_import(uow.session, job)
+    return job
+
+
+IMPORT_BATCH_ROWS = 500  # rows per unit of work: the progress moves, memory stays flat
+
+
+def run_import(transaction, import_id, path, actor=None, assign=False,
+               batch_rows=IMPORT_BATCH_ROWS):
+    """Import the member list at ``path`` (a file the import was started for), batch by batch,
+    each in its own unit of work (``transaction(actor)``: the service's Database.transaction),
+    then mark the import done, or failed with the reason."""
+    error = None
+    try:
+        with open(path, "rb") as stream:
+            _, _, rows = read_members(stream)
+            batch = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= batch_rows:
+                    with transaction(actor) as uow:
+                        import_rows(uow, import_id, batch, stream.tell(), assign)
+                    batch = []
+            # the whole file is read (and the reader, done, has closed it)
+            with transaction(actor) as uow:
+                import_rows(uow, import_id, batch, os.path.getsize(path), assign)
+    except UnreadableFile as exc:
+        error = str(exc)
+    except Exception as exc:  # the import says it failed, and why; the log has the trace
+        log.exception("member list import %s failed", import_id)
+        error = "the import stopped at an unexpected error ({}): the rows counted so far are " \
+                "in; import the file again to finish it".format(type(exc).__name__)
+    with transaction(actor) as uow:
+        return finish_import(uow, import_id, error)
+
+
+def fail_interrupted_imports(uow, started_before):
+    """Imports still running that began before this process started were cut off by a restart:
+    they say so, and what to do."""
+    interrupted = store.running_imports(uow.session, started_before)
+    for job in interrupted:
+        finish_import(uow, job.id, "intake restarted during the import: the rows counted so far "
+                                   "are in; import the file again to finish it")
+    return interrupted
+
+
+def finish_import(uow, import_id, error=None):
+    job = get_import(uow.session, import_id)
+    job.finish(utc_now(), error)
+    store.save_import(uow.session, job)
+    store.forget_sirens(uow.session, import_id)
+    return job
+
+
+def get_import(session, import_id):
+    job = store.import_by_id(session, import_id)
+    if job is None:
+        raise ImportNotFound("no import with id {}".format(import_id))
+    return job
 
 
 # --- the network directory ---------------------------------------------------------------------

@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from parcours_shared.contracts import INTAKE_CHANNELS, PARTNER_KINDS, ROLES
-from parcours_shared.contracts.intake import HEADCOUNT_BANDS
+from parcours_shared.contracts.intake import CONSENT_PURPOSES, HEADCOUNT_BANDS
 from parcours_shared.http import PageQuery, UtcDateTime, listing
 
 from .domain import (
@@ -156,6 +156,10 @@ class CaseOut(Schema):
     closed_at = UtcDateTime(allow_none=True)
     closure_reason = fields.String(allow_none=True)
     closure_note = fields.String(allow_none=True)
+    last_activity_at = UtcDateTime(allow_none=True, metadata={
+        "description": "when someone last acted on it: the follow-up counts from there"})
+    follow_up_level = fields.String(allow_none=True, metadata={
+        "description": "the follow-up deadline passed since (reminder, last_call, abandoned)"})
 
 
 class ArrivalOut(Schema):
@@ -235,6 +239,87 @@ class ReferralOpenOut(CaseOpenOut):
 
 
 ReferralList = listing("ReferralList", "referrals", ReferralWithCaseOut, total=fields.Integer())
+
+
+# --- the firm's contact persons and its consent --------------------------------------------------
+
+class ContactRequest(Schema):
+    """A contact person of the firm: personal data, shared only for the purposes it consents
+    to."""
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(load_default=None, validate=validate.Length(max=200),
+                         metadata={"description": "their job at the firm"})
+    email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, validate=validate.Regexp(
+        r"^\+?[0-9 .()-]{6,30}$", error="expected a phone number, like +33 1 23 45 67 89"))
+
+
+class ConsentRequest(Schema):
+    purpose = fields.String(required=True, validate=validate.OneOf(CONSENT_PURPOSES), metadata={
+        "description": "orientation: to programmes; co_export_matching: with large groups; "
+                       "satisfaction_surveys"})
+    granted = fields.Boolean(required=True, metadata={"description": "false withdraws it"})
+    channel = fields.String(required=True, validate=validate.OneOf(
+        INTAKE_CHANNELS + ("email", "paper")), metadata={"description": "how the firm said so"})
+
+
+class ContactOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    added_at = UtcDateTime()
+    updated_at = UtcDateTime(allow_none=True)
+
+
+class ConsentRecordOut(Schema):
+    purpose = fields.String()
+    granted = fields.Boolean()
+    channel = fields.String()
+    partner = fields.String(allow_none=True)
+    person = fields.String(allow_none=True)
+    at = UtcDateTime()
+
+
+class ConsentOut(Schema):
+    granted = fields.Method("_granted", metadata={
+        "type": "array", "description": "the purposes the firm consents to now"})
+    history = fields.List(fields.Nested(ConsentRecordOut), metadata={
+        "description": "every word of the firm, oldest first, with who recorded it"})
+
+    def _granted(self, consents):
+        return consents.granted()
+
+
+class ContactsOut(Schema):
+    contacts = fields.List(fields.Nested(ContactOut))
+    consent = fields.Nested(ConsentOut)
+
+
+# --- member lists imported as a job ---------------------------------------------------------------
+
+class ImportQuery(Schema):
+    filename = fields.String(load_default="members.csv", validate=validate.Length(min=1, max=255),
+                             metadata={"description": "the file's name, for the record (when "
+                                                      "the body is the file itself)"})
+
+
+class MemberImportOut(Schema):
+    id = fields.String()
+    filename = fields.String()
+    status = fields.String(metadata={"description": "running, done or failed"})
+    progress = fields.Float(metadata={"description": "how much of the file is done, 0 to 1"})
+    rows_read = fields.Integer()
+    opened = fields.Integer(metadata={"description": "firms new to the single window"})
+    already_known = fields.Integer(metadata={"description": "firms that had a case already"})
+    repeated = fields.Integer(metadata={"description": "rows of a firm met earlier in the file"})
+    rejected = fields.Integer(metadata={"description": "rows refused: GET /imports/<id>/"
+                                                       "rejected.csv says why, by line"})
+    partner = fields.String(allow_none=True)
+    started_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
+    error = fields.String(allow_none=True)
 
 
 # --- the network directory ---------------------------------------------------------------------

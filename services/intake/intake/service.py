@@ -1,11 +1,17 @@
 """The intake service: thin HTTP entrypoints over the use cases in ``handlers``."""
+import csv
+import functools
+import io
 import os
+import tempfile
 from contextlib import contextmanager
 
-from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from parcours_shared.contracts import ROLES, utc_now
+from parcours_shared.background import BackgroundJobs, timer
 from parcours_shared.db import Database
 from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
@@ -13,15 +19,16 @@ from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
+from .member_list import UnreadableFile, read_members
 from .domain import (
     LEFT, CaseMoveRefused, CaseNotFound, DirectoryIdTaken, InvalidNafCode, InvalidSiren,
     OutsidePartnerRegions,
-    STAGE_OF_EVENT, CaseSearch, FollowUpPolicy, PartnerNotFound, PersonMoveRefused, PersonNotFound, ReferralMoveRefused,
+    STAGE_OF_EVENT, CaseSearch, ContactNotFound, ImportNotFound, FollowUpPolicy, PartnerNotFound, PersonMoveRefused, PersonNotFound, ReferralMoveRefused,
     ReferralNotFound, RegionStillStaffed, UnknownAdvisor, may_see_contact_details,
 )
 from .schemas import (
     AssignmentRequest, CaseList, CaseListQuery, CaseOpenOut, CaseOut, CaseWithHistoryOut,
-    ClosureRequest,
+    ClosureRequest, ImportQuery, MemberImportOut, ConsentOut, ConsentRequest, ContactOut, ContactRequest, ContactsOut,
     ImportCasesRequest, ImportOut, OpenCaseRequest, PartnerFields, PartnerList, PartnerOut,
     PartnerRequest, PartnerWithPeopleOut, PersonFields, PersonOut, PersonRequest,
     PersonWithContactOut, ReferralDoneRequest, ReferralList, ReferralListQuery, ReferralOpenOut,
@@ -30,6 +37,7 @@ from .schemas import (
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 # how often the follow-up deadlines are looked at (a deadline is a matter of days)
+PROCESS_STARTED_AT = utc_now()  # imports begun before it were cut off by a restart
 FOLLOW_UP_CHECK_SECONDS = float(os.environ.get("PARCOURS_FOLLOW_UP_CHECK_SECONDS", "300"))
 
 # Who may call what (parcours_shared.identity.ROLES; README, "Who may do what").
@@ -40,6 +48,9 @@ DIRECTORY_KEEPER = ("admin",)
 EVERYONE = tuple(ROLES)  # the directory is how the network knows itself
 case_out, case_with_history_out = CaseOut(), CaseWithHistoryOut()
 referral_out, referred_case_out = ReferralOut(), ReferredCaseOut()
+contact_out, contacts_out, consent_out = ContactOut(), ContactsOut(), ConsentOut()
+import_out = MemberImportOut()
+MAX_IMPORT_BYTES = 512 * 1024 * 1024  # a member list of a few million rows
 partner_out, person_out, person_with_contact_out = (
     PartnerOut(), PersonOut(), PersonWithContactOut())
 
@@ -47,7 +58,8 @@ partner_out, person_out, person_with_contact_out = (
 HTTP_ERRORS = {InvalidSiren: 400, InvalidNafCode: 400, CaseNotFound: 404, CaseMoveRefused: 409,
                PartnerNotFound: 404, PersonNotFound: 404, DirectoryIdTaken: 409,
                OutsidePartnerRegions: 400, RegionStillStaffed: 409, PersonMoveRefused: 409,
-               UnknownAdvisor: 400, ReferralNotFound: 404, ReferralMoveRefused: 409}
+               UnknownAdvisor: 400, ReferralNotFound: 404, ReferralMoveRefused: 409,
+               ContactNotFound: 404, ImportNotFound: 404, UnreadableFile: 400}
 
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
@@ -57,6 +69,7 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
     http_errors = HTTP_ERRORS
 
     db = Database(store.metadata, MIGRATIONS)
+    jobs = BackgroundJobs()  # member list imports go on after their request answered
 
     @api("POST", "/cases", roles=ADVISOR, body=OpenCaseRequest,
          returns={201: CaseOpenOut, 200: CaseOpenOut})
@@ -125,7 +138,7 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
             return self._referral(*handlers.complete_referral(
                 uow, referral_id, command["outcome"], command["note"]))
 
-    @timer(interval=FOLLOW_UP_CHECK_SECONDS)
+    @timer(interval=FOLLOW_UP_CHECK_SECONDS, eager=True)
     def check_follow_ups(self):
         """Raise the follow-up deadlines passed (handlers.raise_follow_ups)."""
         with self.db.transaction() as uow:
@@ -168,6 +181,98 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
         with self.db.transaction(request.caller) as uow:
             case = handlers.close_case(uow, case_id, command["reason"], command["note"])
         return case_out.dump(case)
+
+    # --- the firm's contact persons and its consent ----------------------------------------------
+
+    @api("GET", "/cases/<case_id>/contacts", roles=READERS, returns=ContactsOut)
+    def list_contacts(self, request, case_id):
+        """The firm's contact persons and its consent (personal data: never in a log)."""
+        with self.db.reading() as session:
+            contacts, consents = handlers.contacts_and_consent(session, case_id, request.caller)
+        return contacts_out.dump({"contacts": contacts, "consent": consents})
+
+    @api("POST", "/cases/<case_id>/contacts", roles=ADVISOR, body=ContactRequest,
+         returns={201: ContactOut})
+    def add_contact(self, request, case_id):
+        with self.db.transaction(request.caller) as uow:
+            return 201, contact_out.dump(handlers.add_contact(uow, case_id, request.command))
+
+    @api("PUT", "/cases/<case_id>/contacts/<contact_id>", roles=ADVISOR, body=ContactRequest,
+         returns=ContactOut)
+    def update_contact(self, request, case_id, contact_id):
+        with self.db.transaction(request.caller) as uow:
+            return contact_out.dump(handlers.update_contact(uow, case_id, contact_id,
+                                                            request.command))
+
+    @api("DELETE", "/cases/<case_id>/contacts/<contact_id>", roles=ADVISOR, returns=ContactsOut)
+    def remove_contact(self, request, case_id, contact_id):
+        """The contacts left, and the consent."""
+        with self.db.transaction(request.caller) as uow:
+            contacts = handlers.remove_contact(uow, case_id, contact_id)
+            consents = store.consents_of(uow.session, case_id)
+        return contacts_out.dump({"contacts": contacts, "consent": consents})
+
+    @api("POST", "/cases/<case_id>/consent", roles=ADVISOR, body=ConsentRequest,
+         returns=ConsentOut)
+    def record_consent(self, request, case_id):
+        """The firm's yes or no to one purpose; its contacts are shared for what it consents
+        to, and every copy is dropped when it withdraws."""
+        command = request.command
+        with self.db.transaction(request.caller) as uow:
+            consents = handlers.record_consent(uow, case_id, command["purpose"],
+                                               command["granted"], command["channel"])
+        return consent_out.dump(consents)
+
+    # --- member lists imported as a job -------------------------------------------------------
+
+    @api("POST", "/imports", roles=REFERRERS, query=ImportQuery,
+         returns={202: MemberImportOut})
+    def start_import(self, request):
+        """A member list as a CSV file (the body itself, or the ``file`` field of a form):
+        checked for its columns, then imported in the background; follow it at
+        GET /imports/<id>."""
+        upload = request.files.get("file")
+        filename = (upload.filename if upload else None) or request.query["filename"]
+        path, size = save_upload(upload.stream if upload else request.stream)
+        try:
+            with open(path, "rb") as stream:
+                read_members(stream)  # the columns: refused at once if they are not there
+            with self.db.transaction(request.caller) as uow:
+                job = handlers.start_import(uow, filename, size)
+        except Exception:
+            os.remove(path)
+            raise
+        self.jobs(functools.partial(self._run_import, job.id, path, request.caller))
+        return 202, import_out.dump(job)
+
+    @timer(interval=24 * 3600, eager=True)
+    def fail_interrupted_imports(self):
+        """At start: an import left running by the previous process says it was cut off."""
+        with self.db.transaction() as uow:
+            handlers.fail_interrupted_imports(uow, PROCESS_STARTED_AT)
+
+    def _run_import(self, import_id, path, caller):
+        try:
+            handlers.run_import(self.db.transaction, import_id, path, caller,
+                                assign=self.assign_on_open)
+        finally:
+            os.remove(path)
+
+    @api("GET", "/imports/<import_id>", roles=READERS + ("referrer",), returns=MemberImportOut)
+    def get_import(self, request, import_id):
+        with self.db.reading() as session:
+            return import_out.dump(handlers.get_import(session, import_id))
+
+    @api("GET", "/imports/<import_id>/rejected.csv", roles=READERS + ("referrer",),
+         returns="text/csv")
+    def rejected_rows(self, request, import_id):
+        """The rows the import refused, with their line and what to fix, as CSV (UTF-8 with
+        its BOM, which spreadsheets need to show accents)."""
+        with self.db.reading() as session:
+            handlers.get_import(session, import_id)
+            body = rejected_rows_csv(store.rejections_of(session, import_id))
+        return Response(body, status=200, content_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": 'attachment; filename="rejected-{}.csv"'.format(import_id)})
 
     # --- the network directory ------------------------------------------------------------------
 
@@ -267,3 +372,32 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
         except IntegrityError:
             with self.db.transaction(request.caller) as uow:
                 return use_case(uow, *args, **kwargs)
+
+
+def save_upload(stream, limit=MAX_IMPORT_BYTES):
+    """The uploaded file, copied to a temporary file as it arrives: (path, size)."""
+    with tempfile.NamedTemporaryFile("wb", prefix="parcours-import-", suffix=".csv",
+                                     delete=False) as copy:
+        size = 0
+        while True:
+            chunk = stream.read(1024 * 1024)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                copy.close()
+                os.remove(copy.name)
+                raise RequestEntityTooLarge("a member list is at most {} MiB: split it".format(
+                    limit // (1024 * 1024)))
+            copy.write(chunk)
+    return copy.name, size
+
+
+def rejected_rows_csv(rejections):
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["line", "reason", "row"])
+    for line, reason, raw in rejections:
+        writer.writerow([line, reason, raw])
+    return out.getvalue()

@@ -1,6 +1,7 @@
 """Intake's tables and queries. Nothing outside this service reads them."""
 from sqlalchemy import (
-    JSON, BigInteger, Column, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Table,
+    JSON, BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, MetaData, String,
+    Table, Text,
     and_, func, insert, not_, or_, select, update,
 )
 
@@ -10,7 +11,8 @@ from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
 from .domain import (
-    ACTIVE, CLOSED, PENDING_REFERRAL, Arrival, Case, Partner, Person, Referral, search_key,
+    ACTIVE, CLOSED, PENDING_REFERRAL, Arrival, Case, ConsentRecord, Consents, Contact,
+    MemberImport, Partner, Person, Referral, search_key,
 )
 
 metadata = MetaData()
@@ -110,6 +112,65 @@ referrals = Table(
     Column("outcome", String(40)),
     Column("closing_note", String(2000)),
     Column("follow_up_level", String(20)),
+)
+
+# the firm's contact persons: personal data, never in a log, in an event only with consent
+contacts = Table(
+    "contacts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(200)),
+    Column("email", String(254)),
+    Column("phone", String(40)),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+# every word of the firm on each purpose, in order: its consent and its history
+consents = Table(
+    "consents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("purpose", String(40), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("partner", String(64)),
+    Column("person", String(64)),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# member lists imported as jobs, the rows each rejected, and the SIRENs each met (so that a firm
+# repeated in a file of a million rows is found without holding the file's SIRENs in memory)
+imports = Table(
+    "imports", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("filename", String(255), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("partner", String(64)),
+    Column("person", String(64)),
+    Column("rows_read", Integer, nullable=False),
+    Column("opened", Integer, nullable=False),
+    Column("already_known", Integer, nullable=False),
+    Column("repeated", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("bytes_read", BigInteger, nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("error", String(2000)),
+)
+import_rejections = Table(
+    "import_rejections", metadata,
+    Column("import_id", String(36), ForeignKey("imports.id"), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("reason", String(2000), nullable=False),
+    Column("raw", Text, nullable=False),
+)
+import_sirens = Table(
+    "import_sirens", metadata,
+    Column("import_id", String(36), primary_key=True),
+    Column("siren", String(9), primary_key=True),
 )
 
 # the assignment rule's turn in each region: who got its last case (domain.next_in_rotation)
@@ -371,10 +432,10 @@ def list_referrals(session, query, scope=None):
 
 
 def advisors_of_region(session, region_code):
-    """The ids of the active advisors who work in the region."""
-    return list(session.execute(select(people.c.id).where(
+    """The active advisors who work in the region."""
+    return [Person(**row._mapping) for row in session.execute(select(people).where(
         people.c.region_code == region_code, people.c.role == "advisor",
-        people.c.status == ACTIVE)).scalars())
+        people.c.status == ACTIVE))]
 
 
 def last_assigned(session, region_code):
@@ -390,3 +451,93 @@ def record_turn(session, region_code, advisor):
     if done.rowcount == 0:
         session.execute(insert(assignment_rotation).values(region_code=region_code,
                                                            last_assigned=advisor))
+
+
+# --- contacts and consent ----------------------------------------------------------------------
+
+def contacts_of(session, case_id):
+    return [Contact(**row._mapping) for row in session.execute(
+        select(contacts).where(contacts.c.case_id == case_id)
+        .order_by(contacts.c.added_at, contacts.c.id))]
+
+
+def contact_by_id(session, contact_id):
+    row = session.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+    return Contact(**row._mapping) if row is not None else None
+
+
+def add_contact(session, contact):
+    session.execute(insert(contacts).values(**vars(contact)))
+
+
+def save_contact(session, contact):
+    values = dict(vars(contact))
+    session.execute(update(contacts).where(contacts.c.id == values.pop("id")).values(**values))
+
+
+def remove_contact(session, contact_id):
+    session.execute(contacts.delete().where(contacts.c.id == contact_id))
+
+
+def consents_of(session, case_id):
+    return Consents([ConsentRecord(**{k: v for k, v in row._mapping.items()
+                                      if k not in ("id", "case_id")})
+                     for row in session.execute(select(consents).where(
+                         consents.c.case_id == case_id).order_by(consents.c.id))])
+
+
+def add_consent(session, case_id, record):
+    session.execute(insert(consents).values(case_id=case_id, **vars(record)))
+
+
+# --- member list imports -----------------------------------------------------------------------
+
+def add_import(session, job):
+    session.execute(insert(imports).values(**vars(job)))
+
+
+def save_import(session, job):
+    values = dict(vars(job))
+    session.execute(update(imports).where(imports.c.id == values.pop("id")).values(**values))
+
+
+def import_by_id(session, import_id):
+    row = session.execute(select(imports).where(imports.c.id == import_id)).first()
+    return MemberImport(**row._mapping) if row is not None else None
+
+
+def running_imports(session, started_before):
+    return [MemberImport(**row._mapping) for row in session.execute(select(imports).where(
+        imports.c.status == "running", imports.c.started_at < started_before))]
+
+
+def add_rejections(session, import_id, rejections):
+    if rejections:
+        session.execute(insert(import_rejections), [
+            {"import_id": import_id, "line": r.line, "reason": r.reason, "raw": r.raw}
+            for r in rejections])
+
+
+def rejections_of(session, import_id):
+    """The rejected rows of an import, by line, as a stream of (line, reason, raw)."""
+    return session.execute(select(import_rejections.c.line, import_rejections.c.reason,
+                                  import_rejections.c.raw)
+                           .where(import_rejections.c.import_id == import_id)
+                           .order_by(import_rejections.c.line)
+                           .execution_options(yield_per=1000))
+
+
+def first_meetings(session, import_id, sirens):
+    """The SIRENs of ``sirens`` this import had not met yet, now recorded as met."""
+    met = set(session.execute(select(import_sirens.c.siren).where(
+        import_sirens.c.import_id == import_id,
+        import_sirens.c.siren.in_(sorted(sirens)))).scalars()) if sirens else set()
+    new = sorted(set(sirens) - met)
+    if new:
+        session.execute(insert(import_sirens), [{"import_id": import_id, "siren": siren}
+                                                for siren in new])
+    return set(new)
+
+
+def forget_sirens(session, import_id):
+    session.execute(import_sirens.delete().where(import_sirens.c.import_id == import_id))

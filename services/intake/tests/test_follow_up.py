@@ -104,3 +104,27 @@ def test_deadlines_must_grow():
         FollowUpPolicy(reminder=21, last_call=9, abandoned=45)
     assert FollowUpPolicy.from_config({"reminder": "5", "working_days": "false"}) == \
         FollowUpPolicy(reminder=5, working_days=False)
+
+
+def test_firms_of_a_list_met_weeks_ago_are_overdue_from_the_day_they_were_met(db):
+    met = datetime.now(timezone.utc) - timedelta(days=30)
+    with db.transaction() as uow:
+        [(case, created)] = handlers.import_firms(uow, [{
+            "siren": next(SIRENS), "company_name": "Visiteur du salon", "channel": "import",
+            "contacted_on": met.date()}])
+    assert created and case.opened_at.date() == met.date()
+    assert check(db, CALENDAR, datetime.now(timezone.utc)) == 1
+    assert levels(db) == [(case.id, "last_call", 30, None)]
+
+
+def test_what_the_services_do_on_their_own_is_not_someone_acting_on_the_case(db):
+    from parcours_testing import event
+
+    case = open_case(db)
+    later = case.opened_at + timedelta(days=3)
+    with db.transaction() as uow:  # diagnostic schedules every new case by itself
+        handlers.follow_pathway(uow, [event("diagnostic.scheduled", {
+            "diagnostic_id": "d-1", "case_id": case.id, "scheduled_at": later})])
+    with db.reading() as session:
+        assert store.case_by_id(session, case.id).stage == "diagnostic_scheduled"
+    assert check(db, CALENDAR, case.opened_at + timedelta(days=9)) == 1  # still from the opening

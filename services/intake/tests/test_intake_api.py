@@ -140,3 +140,55 @@ def test_search_by_name_ignores_accents_and_case_on_this_database(intake):
         "SOCIETE GENERALE DES EAUX"]
     refused = intake.get("/cases", params={"sector": "fonderie", "sort": "name"})
     assert refused.status_code == 400 and set(refused.json()["fields"]) == {"sector", "sort"}
+
+
+def test_a_member_list_is_imported_as_a_job_with_its_rejected_rows_to_download(intake):
+    sirens = luhn_valid_sirens(64000000)
+    good, again = next(sirens), next(sirens)
+    rows = ("Raison sociale;N° SIREN;Code NAF;Région\r\n"
+            "Chocolaterie de Provence;{good};10.82Z;93\r\n"
+            "Distillerie du Nord;{again};11.01Z;32\r\n"
+            "Distillerie du Nord (bis);{again};;32\r\n"
+            "SIREN faux;123456789;;93\r\n").format(good=good, again=again).encode("cp1252")
+    rows += "Café Latin;{};;93\r\n".format(next(sirens)).encode("utf-8")  # pasted from elsewhere
+    started = intake.post("/imports", params={"filename": "adherents.csv"}, data=rows,
+                          headers={"Content-Type": "text/csv"})
+    assert started.status_code == 202, started.text
+    job = wait_for(lambda: (lambda j: j if j["status"] != "running" else None)(
+        intake.get("/imports/" + started.json()["id"]).json()), what="the import to finish")
+    # a Windows-1252 file with a UTF-8 row: that row is the one refused
+    assert (job["status"], job["opened"], job["repeated"], job["rejected"]) == ("done", 2, 1, 2)
+    rejected = intake.get("/imports/{}/rejected.csv".format(job["id"]))
+    assert rejected.headers["Content-Type"].startswith("text/csv")
+    lines = rejected.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "line;reason;row" and [line.split(";")[0] for line in lines[1:]] == [
+        "5", "6"]
+    listed = intake.get("/cases", params={"channel": "import", "siren": good}).json()
+    assert listed["total"] == 1 and listed["cases"][0]["follow_up_level"] is None
+
+
+def test_a_file_without_the_firm_s_columns_is_refused_at_once(intake):
+    refused = intake.post("/imports", data=b"nom;email\nDurand;c@d.example\n",
+                          headers={"Content-Type": "text/csv"})
+    assert refused.status_code == 400 and "Raison sociale" in refused.json()["fields"]["file"][0]
+
+
+def test_the_import_command_shows_its_progress_and_saves_the_rejected_rows(intake, tmp_path):
+    from io import StringIO
+
+    from parcours_shared.import_command import run_import
+
+    sirens = luhn_valid_sirens(65000000)
+    path = tmp_path / "visiteurs.csv"
+    path.write_text("siren,raison sociale\n" + "".join(
+        "{},Visiteur {}\n".format(next(sirens), n) for n in range(1200)) + "999,Faux\n")
+    out = StringIO()
+    token = intake.authorization.split(" ", 1)[1]
+    assert run_import(str(path), intake.base, token, out=out, poll_seconds=0.05) == 0
+    shown = out.getvalue()
+    assert "100%" in shown and "1,200 opened" in shown
+    assert "1201 rows: 1200 firms new to the single window" in shown
+    saved = tmp_path / "visiteurs.rejected.csv"
+    assert "SIREN" in saved.read_text(encoding="utf-8-sig").splitlines()[1]
+    assert run_import(str(tmp_path / "visiteurs.csv"), "http://127.0.0.1:9", token,
+                      out=StringIO()) == 2  # nothing listens there

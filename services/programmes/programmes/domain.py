@@ -8,7 +8,9 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused, NotYours
+from parcours_shared.domain import (  # noqa: F401  (as_utc: for the handlers)
+    DomainError, Lifecycle, Move, MoveRefused, NotYours, as_utc,
+)
 
 PROGRAMME_KINDS = ("preparation", "targeted_market", "trade_fair_pavilion", "co_export",
                    "international_volunteer", "financing", "cluster")
@@ -169,3 +171,7 @@ class Enrolment:
 
     def as_row(self):
         return asdict(self)
+
+
+class NoContactConsent(DomainError):
+    """A firm's contacts reach programmes only for what it consented to (co-export matching)."""

@@ -8,8 +8,8 @@ from parcours_shared.contracts import utc_now
 from . import store
 from .domain import (
     PROPOSED, WAITLISTED, WITHDRAWN, CaseNotEnrolled, Enrolment, EnrolmentOfAnotherCase,
-    Programme, ProgrammeNameTaken, SeatsLeft, check_offered_by, check_supported_by, no_enrolment,
-    no_programme, session_to_propose,
+    NoContactConsent, Programme, ProgrammeNameTaken, SeatsLeft, as_utc, check_offered_by,
+    check_supported_by, no_enrolment, no_programme, session_to_propose,
 )
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,40 @@ def withdraw_for_closed_cases(uow, events):
     if pending:
         _record_moves(uow, pending, store.programmes_by_id(
             uow.session, {enrolment.programme_id for enrolment in pending}))
+
+
+# What programmes keeps a firm's contacts for: putting it in touch with a large group.
+CONTACTS_PURPOSE = "co_export_matching"
+
+
+def keep_contacts(uow, events):
+    """contact.shared and contact.withdrawn: keep the firm's contacts while it consents to
+    co-export matching, and drop them when it does not, whatever order the events come in
+    (the latest word wins)."""
+    for event in sorted(events, key=lambda e: _said_at(e)):
+        data, at = event.data, _said_at(event)
+        known = store.firm_contacts_of(uow.session, data["case_id"])
+        if known is not None and as_utc(known["as_of"]) >= at:
+            continue  # older than what we hold
+        if event.type == "contact.shared":
+            contacts = data["contacts"] if CONTACTS_PURPOSE in data["purposes"] else None
+        else:
+            contacts = (known or {}).get("contacts") if CONTACTS_PURPOSE in data[
+                "remaining_purposes"] else None
+        store.keep_firm_contacts(uow.session, data["case_id"], contacts, at, known is not None)
+
+
+def _said_at(event):
+    return as_utc(event.data.get("shared_at") or event.data["withdrawn_at"])
+
+
+def contacts_for_matching(session, case_id):
+    """The firm's contacts, if it consents to co-export matching; raises NoContactConsent."""
+    kept = store.firm_contacts_of(session, case_id)
+    if kept is None or kept["contacts"] is None:
+        raise NoContactConsent("the firm of case {} has not consented to co-export matching: "
+                               "its contacts are not shared".format(case_id))
+    return kept["contacts"]
 
 
 def get_enrolment(session, enrolment_id):

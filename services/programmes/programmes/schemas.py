@@ -96,3 +96,16 @@ class OutcomeOut(Schema):
 
 ProgrammeList = listing("ProgrammeList", "programmes", ProgrammeOut)
 EnrolmentList = listing("EnrolmentList", "enrolments", EnrolmentOut)
+
+
+class ContactPersonOut(Schema):
+    contact_id = fields.String()
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+class FirmContactsOut(Schema):
+    case_id = fields.String()
+    contacts = fields.List(fields.Nested(ContactPersonOut))

@@ -11,10 +11,11 @@ from parcours_shared.inbox import inbox_handler
 from . import handlers, store
 from .domain import (
     CaseNotEnrolled, EnrolmentMoveRefused, EnrolmentNotFound, EnrolmentOfAnotherCase,
-    ProgrammeNameTaken, ProgrammeNotFound,
+    NoContactConsent, ProgrammeNameTaken, ProgrammeNotFound,
 )
 from .schemas import (
-    ConfirmationsRequest, EnrolmentList, EnrolmentListQuery, EnrolmentOut, OutcomeOut,
+    ConfirmationsRequest, EnrolmentList, EnrolmentListQuery, EnrolmentOut, FirmContactsOut,
+    OutcomeOut,
     OutcomeRequest, ProgrammeList, ProgrammeOut, ProgrammeRequest, SessionOut, SessionRequest,
     WithdrawalRequest,
 )
@@ -31,6 +32,7 @@ enrolment_out, outcome_out = EnrolmentOut(), OutcomeOut()
 HTTP_ERRORS = {
     ProgrammeNotFound: 404, EnrolmentNotFound: 404, CaseNotEnrolled: 404,
     ProgrammeNameTaken: 409, EnrolmentMoveRefused: 409, EnrolmentOfAnotherCase: 409,
+    NoContactConsent: 404,
 }
 
 
@@ -51,6 +53,18 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.Audit
     @inbox_handler("case.closed")
     def on_case_closed(self, uow, events):
         handlers.withdraw_for_closed_cases(uow, events)
+
+    @inbox_handler("contact.shared", "contact.withdrawn")
+    def on_contacts(self, uow, events):
+        handlers.keep_contacts(uow, events)
+
+    @api("GET", "/cases/<case_id>/contacts", roles=MANAGER, returns=FirmContactsOut)
+    def firm_contacts(self, request, case_id):
+        """The firm's contact persons, to put it in touch with a large group: only while it
+        consents to co-export matching (personal data: 404 otherwise)."""
+        with self.db.reading() as session:
+            return {"case_id": case_id,
+                    "contacts": handlers.contacts_for_matching(session, case_id)}
 
     @api("POST", "/programmes", roles=MANAGER, body=ProgrammeRequest,
          returns={201: ProgrammeOut})

@@ -64,6 +64,16 @@ outcomes = Table(
 
 # the cases intake closed (parcours_shared.closed_cases)
 closed_cases = closed_cases_table(metadata)
+
+# the firms' contact persons, kept from contact.shared for co-export matching only, while the
+# firm consents to it (personal data: contacts is None once it withdrew; the row stays, so that
+# an older contact.shared arriving late cannot bring them back)
+firm_contacts = Table(
+    "firm_contacts", metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("contacts", JSON(none_as_null=True)),  # SQL NULL once withdrawn, not JSON null
+    Column("as_of", DateTime(timezone=True), nullable=False),
+)
 outbox = outbox_table(metadata)
 audit = audit_table(metadata)  # who did what (parcours_shared.audit)
 inbox = inbox_table(metadata)
@@ -197,3 +207,16 @@ def save_moves(session, moved):
         session.execute(_update_enrolment, [
             dict({name: getattr(enrolment, name) for name in _MOVE_FIELDS},
                  enrolment_id=enrolment.id) for enrolment in moved])
+
+
+def firm_contacts_of(session, case_id):
+    return _one(session, select(firm_contacts).where(firm_contacts.c.case_id == case_id))
+
+
+def keep_firm_contacts(session, case_id, contacts, as_of, known):
+    """``known``: whether the case has a row already."""
+    if known:
+        session.execute(update(firm_contacts).where(firm_contacts.c.case_id == case_id).values(
+            contacts=contacts, as_of=as_of))
+    else:
+        add(session, firm_contacts, {"case_id": case_id, "contacts": contacts, "as_of": as_of})

@@ -12,7 +12,7 @@ from programmes import handlers, store
 from programmes.domain import (
     COMPLETED, CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, CaseNotEnrolled,
     EnrolmentMoveRefused, EnrolmentNotFound, EnrolmentOfAnotherCase, ProgrammeNameTaken,
-    ProgrammeNotFound,
+    NoContactConsent, ProgrammeNotFound,
 )
 
 SOON = date.today() + timedelta(days=30)
@@ -249,3 +249,38 @@ def test_a_case_closed_before_its_diagnosis_arrived_is_proposed_nothing(db, offe
     with db.transaction() as uow:
         handlers.withdraw_for_closed_cases(uow, [case_closed(result.data["case_id"])])
     assert proposed(db, result) == [None]
+
+
+def contact_event(type_name, case_id, at, purposes, remaining=None):
+    if type_name == "contact.shared":
+        return event(type_name, {"case_id": case_id, "purposes": purposes, "shared_at": at,
+                                 "contacts": [{"contact_id": "c-1", "name": "Claire Durand",
+                                               "role": None, "email": "claire@ateliers.example",
+                                               "phone": None}]})
+    return event(type_name, {"case_id": case_id, "purposes": purposes,
+                             "remaining_purposes": remaining, "withdrawn_at": at})
+
+
+def test_contacts_are_kept_for_co_export_matching_only_and_dropped_on_withdrawal(db):
+    case_id, now = str(uuid.uuid4()), utc_now()
+    with db.transaction() as uow:
+        handlers.keep_contacts(uow, [contact_event("contact.shared", case_id, now,
+                                                   ["orientation"])])
+    with db.reading() as session_, pytest.raises(NoContactConsent):
+        handlers.contacts_for_matching(session_, case_id)  # not consented for what it is for
+    with db.transaction() as uow:
+        handlers.keep_contacts(uow, [contact_event(
+            "contact.shared", case_id, now + timedelta(seconds=1),
+            ["co_export_matching", "orientation"])])
+    with db.reading() as session_:
+        assert [c["name"] for c in handlers.contacts_for_matching(session_, case_id)] == [
+            "Claire Durand"]
+    withdrawn = contact_event("contact.withdrawn", case_id, now + timedelta(seconds=2),
+                              ["co_export_matching"], ["orientation"])
+    late = contact_event("contact.shared", case_id, now + timedelta(seconds=1.5),
+                         ["co_export_matching"])
+    with db.transaction() as uow:  # the withdrawal, then an older share arriving late
+        handlers.keep_contacts(uow, [withdrawn])
+        handlers.keep_contacts(uow, [late])
+    with db.reading() as session_, pytest.raises(NoContactConsent):
+        handlers.contacts_for_matching(session_, case_id)

@@ -5,7 +5,8 @@ is a set of facts (the first time it reached each stage), never a state machine.
 """
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import timezone
+
+from parcours_shared.domain import as_utc
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class CaseProgress:
         for name, value in attributes.items():
             if name != "region_code" or region_before is None:
                 setattr(self, name, value)
-        if stage not in self.reached or _as_utc(self.reached[stage]) > _as_utc(at):
+        if stage not in self.reached or as_utc(self.reached[stage]) > as_utc(at):
             self.reached[stage] = at
 
         region = self.region_code or UNKNOWN_REGION
@@ -78,11 +79,6 @@ class CaseProgress:
 
     def copy(self):
         return replace(self, reached=dict(self.reached))
-
-
-def _as_utc(moment):
-    # SQLite gives back the stored times without their zone; they were stored in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def funnel(counts):

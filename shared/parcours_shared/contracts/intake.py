@@ -2,7 +2,7 @@
 from marshmallow import fields, validate
 
 from .registry import REGISTRY
-from .schema_fields import EventData, Timestamp, required_id, siren
+from .schema_fields import PERSONAL, EventData, Timestamp, required_id, siren
 
 INTAKE_CHANNELS = ("walk_in", "web", "phone", "referral", "import")
 
@@ -208,3 +208,63 @@ publishes(
              "working_days": True, "advisor": "p-sophie-laurent",
              "partner": "cci-international-aura", "referral_id": None,
              "due_at": "2026-03-13T06:00:00+00:00"})
+
+
+# The firm's contact persons are personal data: they leave intake only in these two events, and
+# only for the purposes the firm consented to (each consent recorded at intake with who, when
+# and through which channel). Without consent, no event carries them.
+CONSENT_PURPOSES = ("orientation", "co_export_matching", "satisfaction_surveys")
+
+
+class ContactPersonV1(EventData):
+    contact_id = required_id()
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+
+
+class ContactSharedV1(EventData):
+    case_id = required_id()
+    purposes = fields.List(fields.String(validate=validate.OneOf(CONSENT_PURPOSES)),
+                           required=True, validate=validate.Length(min=1), metadata={
+                               "description": "what the firm consented to: keep the contacts "
+                                              "for these only"})
+    contacts = fields.List(fields.Nested(ContactPersonV1), required=True, metadata=dict(
+        PERSONAL, description="every contact person of the firm, as they now stand: replace "
+                              "your copy with these"))
+    shared_at = Timestamp(required=True)
+
+
+publishes(
+    "contact.shared", 1, ContactSharedV1,
+    meaning="The firm's contact persons, for the purposes it consented to: sent when it "
+            "consents, and again whenever its contacts change while it does. Personal data: "
+            "keep it for those purposes only, and drop it on contact.withdrawn.",
+    example={"case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+             "purposes": ["orientation", "co_export_matching"],
+             "contacts": [{"contact_id": "c7d1e0a2-4b3f-4e8a-9c61-0f2d3b5a7e19",
+                           "name": "Claire Durand", "role": "export manager",
+                           "email": "claire.durand@ateliers-durand.example",
+                           "phone": "+33 4 72 00 00 00"}],
+             "shared_at": "2026-03-02T10:00:00+00:00"})
+
+
+class ContactWithdrawnV1(EventData):
+    case_id = required_id()
+    purposes = fields.List(fields.String(validate=validate.OneOf(CONSENT_PURPOSES)),
+                           required=True, metadata={"description": "consent withdrawn for"})
+    remaining_purposes = fields.List(fields.String(validate=validate.OneOf(CONSENT_PURPOSES)),
+                                     required=True, metadata={
+                                         "description": "still consented to: with none of "
+                                                        "yours left, drop your copy"})
+    withdrawn_at = Timestamp(required=True)
+
+
+publishes(
+    "contact.withdrawn", 1, ContactWithdrawnV1,
+    meaning="The firm withdrew its consent for some purposes: every consumer that kept its "
+            "contacts for those drops them.",
+    example={"case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+             "purposes": ["co_export_matching"], "remaining_purposes": ["orientation"],
+             "withdrawn_at": "2026-05-11T15:30:00+00:00"})

@@ -18,7 +18,9 @@ DIALECT = "http://json-schema.org/draft-07/schema#"
 
 @lru_cache(maxsize=1)
 def _converter():
-    plugin = MarshmallowPlugin()
+    # nested schemas inlined (a resolver naming none): each event's schema stands on its own,
+    # in its file as in the AsyncAPI document, with no components to refer to
+    plugin = MarshmallowPlugin(schema_name_resolver=lambda schema: None)
     # OpenAPI 3.1's schema objects are JSON Schema: nullable fields become ``type: [x, null]``.
     APISpec("parcours-events", "1", "3.1.0", plugins=[plugin])
     return plugin.converter

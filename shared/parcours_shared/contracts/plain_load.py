@@ -8,13 +8,16 @@ plainly right, and None for anything else: the caller then runs ``schema.load``,
 definition and says what is wrong. Schemas with fields, validators or hooks it does not know get
 no plain loader at all.
 
-Known: String, Integer, UUID, Dict (of anything), List of String, the contracts' Timestamp;
+Known: String, Integer, UUID, Date (ISO), Float (finite), Boolean, Dict (of anything), List of
+String, the contracts' Timestamp;
 validators Length, OneOf, Equal, Regexp, Range; ``required``, ``allow_none``, ``load_default``.
 ``shared/tests/test_contracts.py`` checks, for the envelope and every event type, that both ways
 agree on valid and odd documents.
 """
+import math
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from marshmallow import fields, missing, validate
 
@@ -76,6 +79,12 @@ def _converter(field, timestamp_field):
         return lambda value: value if type(value) is int else _INVALID
     if kind is fields.UUID:
         return _uuid
+    if kind is fields.Date:
+        return _date
+    if kind is fields.Float and not field.allow_nan:
+        return _finite_float
+    if kind is fields.Boolean:
+        return lambda value: value if type(value) is bool else _INVALID
     if kind is fields.Dict and field.key_field is None and field.value_field is None:
         return lambda value: dict(value) if type(value) is dict else _INVALID
     if (kind is fields.List and type(field.inner) is fields.String
@@ -91,6 +100,25 @@ def _uuid(value):
         return uuid.UUID(value)
     except ValueError:
         return _INVALID
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date(value):
+    # only the plain ISO form: anything else is for marshmallow to accept or refuse
+    if type(value) is not str or not _ISO_DATE.match(value):
+        return _INVALID
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return _INVALID
+
+
+def _finite_float(value):
+    if type(value) not in (int, float) or not math.isfinite(value):
+        return _INVALID
+    return float(value)
 
 
 def _timestamp(value):
