@@ -11,3 +11,14 @@ def checkout_path(*parts):
     if not os.path.isdir(os.path.join(_ROOT, "services")):
         return None
     return os.path.join(_ROOT, *parts)
+
+
+def data_path(path):
+    """A service's relative data path (``data/intake.sqlite3``, ``data/issuer/jwks.json``) made
+    absolute: under ``$PARCOURS_HOME`` if set; else under the checkout when the service runs
+    from one, so that it is the same file from whatever folder the service was started; else
+    under the current folder (an image runs from its working directory). Absolute paths are
+    kept."""
+    if os.path.isabs(path):
+        return path
+    return os.path.join(os.environ.get("PARCOURS_HOME") or checkout_path() or os.getcwd(), path)

@@ -8,6 +8,8 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import QueuePool
 
+from .checkout import data_path
+
 DATABASE_URL_CONFIG_KEY = "DATABASE_URL"
 
 # The database is unreachable (refused, dropped, pool exhausted): nothing wrong with the request
@@ -20,7 +22,10 @@ def create_db_engine(url):
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+            # the same database from whatever folder the service starts (checkout.data_path)
+            parsed = parsed.set(database=data_path(parsed.database))
+            url = parsed.render_as_string(hide_password=False)
+            os.makedirs(os.path.dirname(parsed.database), exist_ok=True)
         # SQLite's own lock busy-waits in C and blocks the eventlet hub; with a single pooled
         # connection greenlets queue in Python instead (NAMEKO-NOTES, pitfall 10).
         engine = create_engine(

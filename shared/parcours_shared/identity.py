@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from .checkout import data_path
 from .contracts.directory import ROLES  # noqa: F401  (the network's roles, named in tokens)
 
 # Signature algorithms accepted: the dev issuer signs ES256; Keycloak's default is RS256.
@@ -114,7 +115,7 @@ class TokenVerifier:
                              "every caller's token against the issuer's public keys")
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
         self.keys = _UrlKeys(jwks) if jwks.startswith(("http://", "https://")) else _FileKeys(
-            jwks)
+            data_path(jwks))  # the same file from whatever folder the service starts
 
     def caller(self, authorization):
         """The ``Caller`` an ``Authorization`` header names, or ``Unauthenticated``."""

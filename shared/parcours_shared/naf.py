@@ -43,7 +43,8 @@ def normalise_naf(raw):
     code = "{}.{}{}".format(match[1], match[2], match[3].upper())
     if code not in naf_codes():
         raise UnknownNafCode("{} is not in the NAF rev. 2 list (INSEE): check the firm's APE "
-                             "code on its Kbis or on annuaire-entreprises.data.gouv.fr".format(code))
+                             "code on its Kbis or on annuaire-entreprises.data.gouv.fr".format(
+                                 code))
     return code
 
 

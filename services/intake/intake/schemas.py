@@ -6,8 +6,9 @@ from parcours_shared.contracts.intake import CONSENT_PURPOSES, HEADCOUNT_BANDS
 from parcours_shared.http import PageQuery, UtcDateTime, listing
 
 from .domain import (
-    ACCEPTED, ASSIGNED, CLOSED, CLOSURE_REASONS, DONE, OPEN, PATHWAY_STAGES, SORTABLE, REFERRAL_OUTCOMES, REGIONS, REJECTED, REJECTION_REASONS,
-    SENT, TAKEN_IN_CHARGE, FirmNumber, InvalidNafCode, InvalidSiren, check_naf_code,
+    ACCEPTED, ASSIGNED, CLOSED, CLOSURE_REASONS, DONE, OPEN, PATHWAY_STAGES, REFERRAL_OUTCOMES,
+    REGIONS, REJECTED, REJECTION_REASONS, SENT, SORTABLE, TAKEN_IN_CHARGE, FirmNumber,
+    InvalidNafCode, InvalidSiren, check_naf_code,
 )
 
 

@@ -19,17 +19,19 @@ from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, store
-from .member_list import UnreadableFile, read_members
 from .domain import (
-    LEFT, CaseMoveRefused, CaseNotFound, DirectoryIdTaken, InvalidNafCode, InvalidSiren,
-    OutsidePartnerRegions,
-    STAGE_OF_EVENT, CaseSearch, ContactNotFound, ImportNotFound, FollowUpPolicy, PartnerNotFound, PersonMoveRefused, PersonNotFound, ReferralMoveRefused,
-    ReferralNotFound, RegionStillStaffed, UnknownAdvisor, may_see_contact_details,
+    LEFT, STAGE_OF_EVENT, CaseMoveRefused, CaseNotFound, CaseSearch, ContactNotFound,
+    DirectoryIdTaken, FollowUpPolicy, ImportNotFound, InvalidNafCode, InvalidSiren,
+    OutsidePartnerRegions, PartnerNotFound, PersonMoveRefused, PersonNotFound,
+    ReferralMoveRefused, ReferralNotFound, RegionStillStaffed, UnknownAdvisor,
+    may_see_contact_details,
 )
+from .member_list import UnreadableFile, read_members
 from .schemas import (
     AssignmentRequest, CaseList, CaseListQuery, CaseOpenOut, CaseOut, CaseWithHistoryOut,
-    ClosureRequest, ImportQuery, MemberImportOut, ConsentOut, ConsentRequest, ContactOut, ContactRequest, ContactsOut,
-    ImportCasesRequest, ImportOut, OpenCaseRequest, PartnerFields, PartnerList, PartnerOut,
+    ClosureRequest, ConsentOut, ConsentRequest, ContactOut, ContactRequest, ContactsOut,
+    ImportCasesRequest, ImportOut, ImportQuery, MemberImportOut, OpenCaseRequest, PartnerFields,
+    PartnerList, PartnerOut,
     PartnerRequest, PartnerWithPeopleOut, PersonFields, PersonOut, PersonRequest,
     PersonWithContactOut, ReferralDoneRequest, ReferralList, ReferralListQuery, ReferralOpenOut,
     ReferralOut, ReferralRequest, ReferralWithCaseOut, ReferredCaseOut, RejectionRequest,
@@ -165,7 +167,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrai
     @api("GET", "/cases/<case_id>", roles=READERS, returns=CaseWithHistoryOut)
     def get_case(self, request, case_id):
         with self.db.reading() as session:
-            return case_with_history_out.dump(handlers.readable_case(session, case_id, request.caller))
+            return case_with_history_out.dump(handlers.readable_case(session, case_id,
+                                                                     request.caller))
 
     @api("POST", "/cases/<case_id>/assign", roles=ADVISOR, body=AssignmentRequest,
          returns=CaseOut)

@@ -327,7 +327,8 @@ def add_arrivals(session, arrivals):
 
 def load_history(session, case):
     """The case with its arrivals and establishments."""
-    case.arrivals = [Arrival(**{k: v for k, v in row._mapping.items() if k not in ("id", "case_id")})
+    case.arrivals = [Arrival(**{key: value for key, value in row._mapping.items()
+                                if key not in ("id", "case_id")})
                      for row in session.execute(select(case_arrivals).where(
                          case_arrivals.c.case_id == case.id).order_by(case_arrivals.c.id))]
     case.establishments = list(session.execute(select(establishments.c.siret).where(

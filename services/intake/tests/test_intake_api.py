@@ -68,7 +68,8 @@ def test_unknown_case_is_a_404(intake):
 def test_a_closed_case_cannot_be_assigned_a_409_saying_why(intake):
     case = intake.post("/cases", {"siren": "732829320", "company_name": "Ateliers Durand",
                                   "channel": "web"}).json()
-    assert intake.post("/cases/{}/close".format(case["id"]), {"reason": "firm_declined"}).status_code == 200
+    closed = intake.post("/cases/{}/close".format(case["id"]), {"reason": "firm_declined"})
+    assert closed.status_code == 200
     response = intake.post("/cases/{}/assign".format(case["id"]),
                            {"advisor": "p-advisor"})
     assert response.status_code == 409

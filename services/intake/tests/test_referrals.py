@@ -138,7 +138,8 @@ def test_a_stage_never_moves_back(db):
         handlers.follow_pathway(uow, [event("enrolment.confirmed", _enrolment(case.id))])
     with db.transaction() as uow:
         handlers.follow_pathway(uow, [event("diagnostic.scheduled", {
-            "diagnostic_id": "d-1", "case_id": case.id, "scheduled_at": datetime(2026, 3, 2, 10, tzinfo=timezone.utc)})])
+            "diagnostic_id": "d-1", "case_id": case.id,
+            "scheduled_at": datetime(2026, 3, 2, 10, tzinfo=timezone.utc)})])
     with db.reading() as session:
         assert store.case_by_id(session, case.id).stage == "enrolled"
 
@@ -151,4 +152,5 @@ def _enrolment(case_id):
 
 def _diagnosis(case_id):
     return {"diagnostic_id": "d-1", "case_id": case_id, "maturity": "first_time_exporter",
-            "score": 40, "recommendations": ["preparation"], "completed_at": datetime(2026, 3, 10, 10, tzinfo=timezone.utc)}
+            "score": 40, "recommendations": ["preparation"],
+            "completed_at": datetime(2026, 3, 10, 10, tzinfo=timezone.utc)}
