@@ -123,6 +123,42 @@ class ServiceProcess:
             return "(no log)"
 
 
+class Supervisor:
+    """Keeps services up, as `make run` does: one that dies is started again after a delay that
+    doubles while it keeps dying (1 s, 2 s, 4 s... at most 30 s), and goes back to 1 s once it has
+    stayed up a minute; the others go on serving meanwhile. Each stop and restart is said."""
+
+    def __init__(self, services, say=print, clock=time.monotonic, first_delay=1.0,
+                 max_delay=30.0, stable_after=60.0):
+        self.services, self.say, self.clock = services, say, clock
+        self.first_delay, self.max_delay, self.stable_after = (
+            first_delay, max_delay, stable_after)
+        self._delay = {name: first_delay for name in services}
+        self._restart_at = {}
+        self._started_at = {name: clock() for name in services}
+
+    def tick(self):
+        """One look at every service: note the dead, start those whose delay is over."""
+        now = self.clock()
+        for name, service in self.services.items():
+            if service.running():
+                if now - self._started_at[name] >= self.stable_after:
+                    self._delay[name] = self.first_delay
+                continue
+            if name not in self._restart_at:
+                delay = self._delay[name]
+                self._restart_at[name] = now + delay
+                self._delay[name] = min(delay * 2, self.max_delay)
+                self.say("==> {} stopped (exit code {}); starting it again in {:g} s (its log: "
+                         "{})".format(name, service.process.returncode if service.process
+                                      else None, delay, service.log_path))
+            elif now >= self._restart_at[name]:
+                del self._restart_at[name]
+                service.start()
+                self._started_at[name] = now
+                self.say("==> {} started again (pid {})".format(name, service.process.pid))
+
+
 def stop_all(services, timeout=15):
     """Ask every service to stop at once (SIGTERM), then wait; kill what is left after
     ``timeout`` seconds."""

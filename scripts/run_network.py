@@ -18,7 +18,7 @@ import requests
 import broker
 import demo_data
 from processes import (
-    DEFAULT_PORTS, ROOT, START_ORDER, ServiceFailed, ServiceProcess, dev_issuer,
+    DEFAULT_PORTS, ROOT, START_ORDER, ServiceFailed, ServiceProcess, Supervisor, dev_issuer,
     operator_authorization, partner_authorization, stop_all,
 )
 
@@ -82,10 +82,15 @@ def start_sign_in(issuer, log_dir):
 
 def stop(processes):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan a service
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stop_all(processes.values())
 
 
 def _interrupt(signum, frame):
+    # the first signal stops the network; those after it (a second Ctrl-C, the SIGTERM that
+    # `timeout` or a supervisor forwards) must not interrupt the stopping and orphan a service
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -120,11 +125,10 @@ def main():
         else:
             print("==> databases already hold data: demo not loaded (`make clean` starts afresh)")
         print_summary(urls, log_dir, operator)
-        while all(service.running() for service in processes.values()):
+        supervisor = Supervisor(processes, say=lambda text: print(text, flush=True))
+        while True:  # until Ctrl-C: a service that dies is started again
+            supervisor.tick()
             time.sleep(0.5)
-        dead = [name for name, service in processes.items() if not service.running()]
-        print("{} stopped unexpectedly; see {}".format(", ".join(dead), log_dir))
-        return 1
     except KeyboardInterrupt:
         print("\n==> stopping the four services", flush=True)
         return 0
