@@ -84,8 +84,8 @@ def test_a_service_cannot_read_another_s_queue(broker_users):
 def test_a_consumer_binds_only_the_types_it_consumes(broker_users):
     connection = broker_users("diagnostic")
     channel = connection.channel()
-    queue = "evt-intake-case.assigned--diagnostic.on_case_assigned"  # one of its own names
+    queue = "evt-intake-case.referred--diagnostic.on_case_referred"  # one of its own names
     channel.queue_declare(queue, durable=False, auto_delete=True)
     channel.queue_bind(queue, "intake.events", "case.opened")  # it consumes case.opened
-    with pytest.raises(AccessRefused, match="case.assigned"):
-        channel.queue_bind(queue, "intake.events", "case.assigned")  # but not case.assigned
+    with pytest.raises(AccessRefused, match="case.referred"):
+        channel.queue_bind(queue, "intake.events", "case.referred")  # but not case.referred

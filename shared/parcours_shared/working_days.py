@@ -24,3 +24,12 @@ def working_days_between(start, end):
         day += timedelta(days=1)
         days += is_working_day(day)
     return days
+
+
+def add_working_days(start, days):
+    """The date ``days`` working days after ``start`` (a date)."""
+    day, left = start, days
+    while left > 0:
+        day += timedelta(days=1)
+        left -= is_working_day(day)
+    return day

@@ -5,7 +5,7 @@ Then staff, languages, finances, norms, product fit and target markets.
 """
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from parcours_shared.domain import DomainError, Lifecycle, Move, MoveRefused
 
@@ -58,13 +58,29 @@ class Diagnostic:
     recommendations: list | None = None
     cancelled_at: datetime | None = None
     cancellation_reason: str | None = None
+    advisor: str | None = None    # the case's advisor, from case.assigned
+    partner: str | None = None
+    due_on: date | None = None
 
     @classmethod
-    def schedule(cls, case, at):
-        """The diagnostic of a case just opened (``case``: the case.opened data)."""
-        return cls(id=str(uuid.uuid4()), case_id=case["case_id"], siren=case["siren"],
-                   company_name=case["company_name"], region_code=case["region_code"],
-                   status=SCHEDULED, scheduled_at=at)
+    def schedule(cls, case, at, due_on, assignment=None):
+        """The diagnostic of a case just opened (``case``: the case.opened data), due on
+        ``due_on``, for its advisor if the case was assigned already (``assignment``: the
+        latest case.assigned data heard of)."""
+        diagnostic = cls(id=str(uuid.uuid4()), case_id=case["case_id"], siren=case["siren"],
+                         company_name=case["company_name"], region_code=case["region_code"],
+                         status=SCHEDULED, scheduled_at=at, due_on=due_on)
+        if assignment is not None:
+            diagnostic.assign(assignment["advisor"], assignment["partner"])
+        return diagnostic
+
+    def assign(self, advisor, partner):
+        """The case went to an advisor: theirs to make, while it is still to be made. True if
+        it changed."""
+        if self.status != SCHEDULED or (self.advisor, self.partner) == (advisor, partner):
+            return False
+        self.advisor, self.partner = advisor, partner
+        return True
 
     def complete(self, answers, at):
         """Score the answers; raises DiagnosticMoveRefused if it was completed before."""

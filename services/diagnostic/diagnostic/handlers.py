@@ -1,12 +1,24 @@
 """Diagnostic's use cases: one function per command or consumed event."""
 from parcours_shared.closed_cases import closed_among, record_closures
 from parcours_shared.contracts import utc_now
+from parcours_shared.domain import as_utc
+from parcours_shared.working_days import add_working_days
 
 from . import store
 from .domain import SCHEDULED, Diagnostic, no_diagnostic
 
 
-def schedule_diagnostics(uow, events):
+DUE_WORKING_DAYS = 15  # a diagnostic is due three weeks after it was scheduled
+
+
+def _scheduled_data(diagnostic):
+    return {"diagnostic_id": diagnostic.id, "case_id": diagnostic.case_id,
+            "scheduled_at": diagnostic.scheduled_at, "region_code": diagnostic.region_code,
+            "advisor": diagnostic.advisor, "partner": diagnostic.partner,
+            "due_on": diagnostic.due_on}
+
+
+def schedule_diagnostics(uow, events, due_working_days=DUE_WORKING_DAYS):
     """case.opened: every new case gets an in-depth diagnostic to schedule with an advisor.
 
     Takes a batch of events: one query finds the cases that have a diagnostic already (a case
@@ -17,16 +29,42 @@ def schedule_diagnostics(uow, events):
     scheduled_before = store.cases_with_diagnostic(uow.session, case_ids) | closed_among(
         uow.session, store.closed_cases, case_ids)
     now = utc_now()
+    due_on = add_working_days(now.date(), due_working_days)
+    assignments = store.assignments_of(uow.session, set(case_ids) - scheduled_before)
     new_diagnostics = []
     for event in events:
         if event.data["case_id"] in scheduled_before:
             continue
-        diagnostic = Diagnostic.schedule(event.data, at=now)
+        diagnostic = Diagnostic.schedule(event.data, at=now, due_on=due_on,
+                                         assignment=assignments.get(event.data["case_id"]))
         scheduled_before.add(diagnostic.case_id)
         new_diagnostics.append(diagnostic)
-        uow.publish("diagnostic.scheduled", diagnostic.case_id, {
-            "diagnostic_id": diagnostic.id, "case_id": diagnostic.case_id, "scheduled_at": now})
+        uow.publish("diagnostic.scheduled", diagnostic.case_id, _scheduled_data(diagnostic))
     store.add_diagnostics(uow.session, new_diagnostics)
+
+
+def follow_assignments(uow, events):
+    """case.assigned: the case's diagnostic, while still to be made, is its advisor's; it is
+    announced again with them (diagnostic.scheduled, same id). The latest assignment wins,
+    whatever the order events come in, and is kept for a diagnostic scheduled later."""
+    latest = {}
+    for event in events:
+        data = event.data
+        if (data["case_id"] not in latest
+                or as_utc(data["assigned_at"]) > as_utc(latest[data["case_id"]]["assigned_at"])):
+            latest[data["case_id"]] = data
+    known = store.assignments_of(uow.session, set(latest))
+    for case_id, assignment in latest.items():
+        before = known.get(case_id)
+        if before is not None and as_utc(before["assigned_at"]) >= as_utc(
+                assignment["assigned_at"]):
+            continue  # an older assignment arriving late
+        store.keep_assignment(uow.session, assignment, before is not None)
+        diagnostic = store.diagnostic_for_case(uow.session, case_id)
+        if diagnostic is not None and diagnostic.assign(assignment["advisor"],
+                                                        assignment["partner"]):
+            store.save_assignment(uow.session, diagnostic)
+            uow.publish("diagnostic.scheduled", case_id, _scheduled_data(diagnostic))
 
 
 def cancel_for_closed_cases(uow, events):

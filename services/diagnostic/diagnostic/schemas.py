@@ -63,6 +63,9 @@ class DiagnosticOut(Schema):
     recommendations = fields.List(fields.String(), allow_none=True)
     cancelled_at = UtcDateTime(allow_none=True)
     cancellation_reason = fields.String(allow_none=True)
+    advisor = fields.String(allow_none=True, metadata={"description": "the case's advisor"})
+    partner = fields.String(allow_none=True)
+    due_on = fields.Date(allow_none=True)
 
 
 DiagnosticList = listing("DiagnosticList", "diagnostics", DiagnosticOut)

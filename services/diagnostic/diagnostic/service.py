@@ -37,7 +37,12 @@ class DiagnosticService(parcours_http.OperationalEndpoints, parcours_audit.Audit
 
     @inbox_handler("case.opened")
     def on_case_opened(self, uow, events):
-        handlers.schedule_diagnostics(uow, events)
+        handlers.schedule_diagnostics(uow, events, int(self.config.get(
+            "PARCOURS_DIAGNOSTIC_DUE_WORKING_DAYS") or handlers.DUE_WORKING_DAYS))
+
+    @inbox_handler("case.assigned")
+    def on_case_assigned(self, uow, events):
+        handlers.follow_assignments(uow, events)
 
     @inbox_handler("case.closed")
     def on_case_closed(self, uow, events):

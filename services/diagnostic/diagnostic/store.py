@@ -1,6 +1,7 @@
 """Diagnostic's tables and queries. Nothing outside this service reads them."""
 from sqlalchemy import (
-    JSON, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select, update,
+    JSON, Column, Date, DateTime, Integer, MetaData, String, Table, bindparam, insert, select,
+    update,
 )
 
 from parcours_shared.audit import audit_table
@@ -31,6 +32,18 @@ diagnostics = Table(
     Column("recommendations", JSON),
     Column("cancelled_at", DateTime(timezone=True)),
     Column("cancellation_reason", String(200)),
+    Column("advisor", String(100)),
+    Column("partner", String(100)),
+    Column("due_on", Date),
+)
+# who each case was last assigned to, as case.assigned tells it: a diagnostic scheduled after
+# (events come in any order) goes to that advisor too
+case_assignments = Table(
+    "case_assignments", metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("advisor", String(100), nullable=False),
+    Column("partner", String(100), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
 )
 # the cases intake closed (parcours_shared.closed_cases)
 closed_cases = closed_cases_table(metadata)
@@ -95,3 +108,25 @@ def save_cancellation(session, diagnostic):
     session.execute(update(diagnostics).where(diagnostics.c.id == diagnostic.id).values(
         status=diagnostic.status, cancelled_at=diagnostic.cancelled_at,
         cancellation_reason=diagnostic.cancellation_reason))
+
+
+def assignments_of(session, case_ids):
+    """{case id: its latest assignment} for those of ``case_ids`` that were assigned."""
+    if not case_ids:
+        return {}
+    return {row.case_id: dict(row._mapping) for row in session.execute(
+        select(case_assignments).where(case_assignments.c.case_id.in_(sorted(case_ids))))}
+
+
+def keep_assignment(session, assignment, known):
+    values = {name: assignment[name] for name in ("advisor", "partner", "assigned_at")}
+    if known:
+        session.execute(update(case_assignments).where(
+            case_assignments.c.case_id == assignment["case_id"]).values(**values))
+    else:
+        session.execute(insert(case_assignments).values(case_id=assignment["case_id"], **values))
+
+
+def save_assignment(session, diagnostic):
+    session.execute(update(diagnostics).where(diagnostics.c.id == diagnostic.id).values(
+        advisor=diagnostic.advisor, partner=diagnostic.partner))

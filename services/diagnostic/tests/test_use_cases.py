@@ -124,3 +124,38 @@ def test_a_case_closed_before_it_was_seen_opened_gets_no_diagnostic(db):
         handlers.cancel_for_closed_cases(uow, [case_closed(opened.data["case_id"])])
     assert scheduled(db, opened) == [None]
     assert db.published == []
+
+
+def case_assigned(case_id, advisor, at=None):
+    return event("case.assigned", {"case_id": case_id, "advisor": advisor,
+                                   "partner": "cci-international-aura",
+                                   "assigned_at": at or utc_now()})
+
+
+def test_a_diagnostic_is_due_in_working_days_and_goes_to_the_case_s_advisor(db):
+    from parcours_shared.working_days import working_days_between
+
+    opened = case_opened()
+    [diagnostic] = scheduled(db, opened)
+    assert working_days_between(diagnostic.scheduled_at.date(), diagnostic.due_on) == 15
+    with db.transaction() as uow:
+        handlers.follow_assignments(uow, [case_assigned(diagnostic.case_id, "p-sophie-laurent")])
+    with db.reading() as session:
+        assert store.diagnostic_for_case(session, diagnostic.case_id).advisor == "p-sophie-laurent"
+    first, again = db.published_data("diagnostic.scheduled")
+    assert first["advisor"] is None and first["region_code"] == "53"
+    assert (again["diagnostic_id"], again["advisor"]) == (diagnostic.id, "p-sophie-laurent")
+
+
+def test_an_assignment_heard_before_the_case_opened_is_kept_and_a_late_older_one_ignored(db):
+    from datetime import timedelta
+
+    opened = case_opened()
+    case_id, now = opened.data["case_id"], utc_now()
+    with db.transaction() as uow:  # case.assigned overtook case.opened; an older one comes late
+        handlers.follow_assignments(uow, [case_assigned(case_id, "p-new", now)])
+        handlers.follow_assignments(uow, [case_assigned(case_id, "p-old",
+                                                        now - timedelta(minutes=5))])
+    [diagnostic] = scheduled(db, opened)
+    assert diagnostic.advisor == "p-new"
+    assert db.published_data("diagnostic.scheduled")[0]["advisor"] == "p-new"

@@ -18,14 +18,25 @@ class DiagnosticScheduledV1(EventData):
     diagnostic_id = required_id()
     case_id = required_id()
     scheduled_at = Timestamp(required=True)
+    # added after release, optional: where and by whom, and by when
+    region_code = fields.String(load_default=None, allow_none=True)
+    advisor = fields.String(load_default=None, allow_none=True, validate=validate.Length(
+        min=1, max=100), metadata={"description": "the case's advisor, once it is assigned"})
+    partner = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(min=1, max=100))
+    due_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "the diagnostic should be made by then (working days from scheduling)"})
 
 
 publishes(
     "diagnostic.scheduled", 1, DiagnosticScheduledV1,
-    meaning="An in-depth diagnostic was scheduled for a new case, to be made by an advisor.",
+    meaning="An in-depth diagnostic was scheduled for a new case, in its region, by a due date; "
+            "sent again, with the same diagnostic_id, when the case's advisor is known.",
     example={"diagnostic_id": "9d7e3b52-61f0-4a8e-b1c4-7f2a0e5d9c13",
              "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
-             "scheduled_at": "2026-03-02T09:15:01+00:00"})
+             "scheduled_at": "2026-03-02T09:15:01+00:00", "region_code": "84",
+             "advisor": "p-sophie-laurent", "partner": "cci-international-aura",
+             "due_on": "2026-03-23"})
 
 
 class DiagnosticCompletedV1(EventData):
