@@ -412,14 +412,18 @@ class FollowUpPolicy:
 
     def level(self, since, now):
         """The furthest deadline passed since ``since`` (None: none yet)."""
-        days = self.days_untouched(since, now)
+        return self.level_after(self.days_untouched(since, now))
+
+    def level_after(self, days):
+        """The furthest deadline passed after ``days`` untouched (None: none yet)."""
         passed = [level for level, limit in zip(FOLLOW_UP_LEVELS, (
             self.reminder, self.last_call, self.abandoned)) if days >= limit]
         return passed[-1] if passed else None
 
-    def due(self, since, current_level, now):
-        """The level to raise now, if one is due that was not raised since the last touch."""
-        level = self.level(since, now)
+    def due(self, days, current_level):
+        """The level to raise after ``days`` untouched, if it was not raised since the last
+        touch."""
+        level = self.level_after(days)
         if level is None or (current_level is not None and FOLLOW_UP_LEVELS.index(level)
                              <= FOLLOW_UP_LEVELS.index(current_level)):
             return None

@@ -308,14 +308,15 @@ def raise_follow_ups(uow, policy, now):
 
 
 def _raise(uow, policy, now, waiting, case, since, table, referral_id=None):
-    level = policy.due(since, waiting.follow_up_level, now)
+    days = policy.days_untouched(since, now)
+    level = policy.due(days, waiting.follow_up_level)
     if level is None:
         return 0
     waiting.follow_up_level = level
     store.save_follow_up_level(uow.session, table, waiting)
     uow.publish("case.follow_up_due", case.id, {
         "case_id": case.id, "level": level, "untouched_since": as_utc(since),
-        "days_untouched": policy.days_untouched(since, now), "working_days": policy.working_days,
+        "days_untouched": days, "working_days": policy.working_days,
         "advisor": case.advisor, "partner": case.partner, "referral_id": referral_id,
         "due_at": now})
     return 1

@@ -11,7 +11,7 @@ from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
 from .domain import (
-    ACTIVE, CLOSED, PENDING_REFERRAL, Arrival, Case, ConsentRecord, Consents, Contact,
+    ACTIVE, CLOSED, FOLLOW_UP_LEVELS, PENDING_REFERRAL, Arrival, Case, ConsentRecord, Consents, Contact,
     MemberImport, Partner, Person, Referral, search_key,
 )
 
@@ -208,18 +208,26 @@ def save_stage(session, case):
         follow_up_level=case.follow_up_level))
 
 
+def _not_abandoned(table):
+    """Still to be followed up: the last level was not raised yet (the scan runs every few
+    minutes; a case abandoned for years would otherwise be weighed each time)."""
+    return or_(table.c.follow_up_level.is_(None),
+               table.c.follow_up_level != FOLLOW_UP_LEVELS[-1])
+
+
 def untouched_cases(session, since_before):
-    """The cases not closed that nobody touched since before ``since_before``."""
+    """The cases not closed nor abandoned that nobody touched since before ``since_before``."""
     return [_to_case(row) for row in session.execute(select(cases).where(
-        cases.c.status != CLOSED, cases.c.last_activity_at <= since_before)
-        .order_by(cases.c.last_activity_at, cases.c.id))]
+        cases.c.status != CLOSED, cases.c.last_activity_at <= since_before,
+        _not_abandoned(cases)).order_by(cases.c.last_activity_at, cases.c.id))]
 
 
 def untouched_referrals(session, since_before):
-    """(referral, case) of the referrals someone still has to act on, untouched since before
-    ``since_before``, of cases not closed."""
+    """(referral, case) of the referrals someone still has to act on, not abandoned, untouched
+    since before ``since_before``, of cases not closed."""
     rows = session.execute(select(referrals).where(
-        referrals.c.status.in_(PENDING_REFERRAL), referrals.c.updated_at <= since_before)
+        referrals.c.status.in_(PENDING_REFERRAL), referrals.c.updated_at <= since_before,
+        _not_abandoned(referrals))
         .order_by(referrals.c.updated_at, referrals.c.id)).all()
     found = {case.id: case for case in cases_by_id(session, {row.case_id for row in rows})}
     return [(_to_referral(row), found[row.case_id]) for row in rows

@@ -128,3 +128,10 @@ def test_what_the_services_do_on_their_own_is_not_someone_acting_on_the_case(db)
     with db.reading() as session:
         assert store.case_by_id(session, case.id).stage == "diagnostic_scheduled"
     assert check(db, CALENDAR, case.opened_at + timedelta(days=9)) == 1  # still from the opening
+
+
+def test_an_abandoned_case_is_no_longer_weighed_at_each_scan(db):
+    case = open_case(db)
+    assert check(db, CALENDAR, case.opened_at + timedelta(days=50)) == 1  # abandoned
+    with db.reading() as session:
+        assert store.untouched_cases(session, case.opened_at + timedelta(days=60)) == []
