@@ -185,7 +185,8 @@ class Case:
     closure_note: str | None = None
     last_activity_at: datetime | None = None  # the follow-up deadlines count from there
     follow_up_level: str | None = None        # the last raised since (FOLLOW_UP_LEVELS)
-    # every arrival, first included, oldest first, and the establishments seen (loaded on demand)
+    # every arrival, first included, oldest first, and the establishments seen (loaded on demand,
+    # store.load_history; the store derives the establishments from the arrivals' SIRETs)
     arrivals: list = field(default_factory=list, compare=False)
     establishments: list = field(default_factory=list, compare=False)
 
@@ -195,17 +196,14 @@ class Case:
                    opened_at=arrival.at, opened_by=arrival.partner, last_activity_at=arrival.at,
                    **{name: firm.get(name) for name in FIRM_DATA})
         case.arrivals.append(arrival)
-        if number.siret:
-            case.establishments.append(number.siret)
         return case
 
-    def arrive_again(self, number, firm, arrival):
-        """The firm came again: keep the arrival and a new establishment, fill in the data the
-        case lacked. Returns the names of the fields filled."""
+    def arrive_again(self, firm, arrival):
+        """The firm came again: keep the arrival (its SIRET, a new one an establishment of the
+        case once stored), fill in the data the case lacked. Returns the names of the fields
+        filled."""
         self.arrivals.append(arrival)
         self.touch(arrival.at)
-        if number.siret and number.siret not in self.establishments:
-            self.establishments.append(number.siret)
         filled = [name for name in FIRM_DATA
                   if getattr(self, name) is None and firm.get(name) is not None]
         for name in filled:
@@ -297,10 +295,8 @@ class Consents:
         return sorted(purpose for purpose, granted in latest.items() if granted)
 
     def record(self, record):
-        """Add the firm's word; True if it changes what is consented to."""
-        before = self.granted()
+        """Add the firm's word."""
         self.history.append(record)
-        return self.granted() != before
 
 
 # --- member lists imported as a job -------------------------------------------------------------

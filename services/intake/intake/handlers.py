@@ -53,7 +53,7 @@ def open_case(uow, firm, channel, partner=None, assign=False):
     arrival = _arrival(uow, channel, number, partner)
     existing = store.case_by_siren(uow.session, number.siren)
     if existing is not None:
-        _arrive_again(uow, [(existing, number, firm, arrival)])
+        _arrive_again(uow, [(existing, firm, arrival)])
         return existing, False
     return _start_cases(uow, [(number, firm, arrival)], assign)[0], True
 
@@ -73,12 +73,12 @@ def import_firms(uow, firms, assign=False):
     firsts, again = {}, []
     for number, data, arrival in entries:
         if number.siren in known or number.siren in firsts:
-            again.append((known.get(number.siren), number, data, arrival))
+            again.append((number.siren, data, arrival))
         else:
             firsts[number.siren] = (number, data, arrival)
     opened = {case.siren: case for case in _start_cases(uow, list(firsts.values()), assign)}
-    _arrive_again(uow, [(case or opened[number.siren], number, data, arrival)
-                        for case, number, data, arrival in again])
+    _arrive_again(uow, [(known.get(siren) or opened[siren], data, arrival)
+                        for siren, data, arrival in again])
     answers = {siren: (case, False) for siren, case in known.items()}
     answers.update((siren, (case, True)) for siren, case in opened.items())
     return [answers[number.siren] for number, _, _ in entries]
@@ -100,15 +100,15 @@ def _start_cases(uow, firms, assign=False):
 
 
 def _arrive_again(uow, arrivals):
-    """(case, FirmNumber, firm data, Arrival) of firms that have a case: record each arrival,
-    fill in what the case lacked, and tell the network (case.enriched)."""
-    for case, number, firm, arrival in arrivals:
-        filled = case.arrive_again(number, firm, arrival)
+    """(case, firm data, Arrival) of firms that have a case: record each arrival, fill in what
+    the case lacked, and tell the network (case.enriched)."""
+    for case, firm, arrival in arrivals:
+        filled = case.arrive_again(firm, arrival)
         store.save_case(uow.session, case)  # the data filled, and its follow-up touched
         uow.publish("case.enriched", case.id, dict(
             case.firm_data(), case_id=case.id, channel=arrival.channel, partner=arrival.partner,
-            siret=number.siret, filled=filled, arrived_at=arrival.at))
-    store.add_arrivals(uow.session, [(case, arrival) for case, _, _, arrival in arrivals])
+            siret=arrival.siret, filled=filled, arrived_at=arrival.at))
+    store.add_arrivals(uow.session, [(case, arrival) for case, _, arrival in arrivals])
 
 
 def refer_firm(uow, command, assign=False):
@@ -205,7 +205,7 @@ def follow_pathway(uow, events):
     for event in events:
         stage = STAGE_OF_EVENT[event.type]
         case_id = event.data["case_id"]
-        reached[case_id] = [(stage, event.time)] + reached.get(case_id, [])
+        reached.setdefault(case_id, []).append((stage, event.time))
     for case in store.cases_by_id(uow.session, set(reached)):
         if any([case.reach(stage, at) for stage, at in reached[case.id]]):
             store.save_stage(uow.session, case)
@@ -222,11 +222,16 @@ def _actor_partner(session, actor):
     return store.partner_by_id(session, actor.partner) if actor is not None else None
 
 
-def readable_case(session, case_id, actor):
-    """The case with its history of arrivals, if ``actor`` may read it."""
+def _readable(session, case_id, actor):
+    """The case, if ``actor`` may read it (those who may read it also record its contacts)."""
     case = get_case(session, case_id)
     check_may_read_case(actor, _actor_partner(session, actor), case)
-    return store.load_history(session, case)
+    return case
+
+
+def readable_case(session, case_id, actor):
+    """The case with its history of arrivals, if ``actor`` may read it."""
+    return store.load_history(session, _readable(session, case_id, actor))
 
 
 def visible_cases(session, actor, search=CaseSearch()):
@@ -336,20 +341,13 @@ def close_case(uow, case_id, reason, note=None):
 
 # --- the firm's contact persons and its consent --------------------------------------------------
 
-def _case_to_change(uow, case_id):
-    """The case, if the caller may read it: whoever follows the firm records its contacts."""
-    case = get_case(uow.session, case_id)
-    check_may_read_case(uow.actor, _actor_partner(uow.session, uow.actor), case)
-    return case
-
-
 def contacts_and_consent(session, case_id, actor):
-    readable_case(session, case_id, actor)
+    _readable(session, case_id, actor)
     return store.contacts_of(session, case_id), store.consents_of(session, case_id)
 
 
 def add_contact(uow, case_id, command):
-    case = _case_to_change(uow, case_id)
+    case = _readable(uow.session, case_id, uow.actor)
     now = utc_now()
     contact = Contact(id=str(uuid.uuid4()), case_id=case.id, added_at=now, **{
         name: command.get(name) for name in ("name", "role", "email", "phone")})
@@ -360,7 +358,7 @@ def add_contact(uow, case_id, command):
 
 
 def update_contact(uow, case_id, contact_id, command):
-    case = _case_to_change(uow, case_id)
+    case = _readable(uow.session, case_id, uow.actor)
     contact = _contact_of(uow.session, case, contact_id)
     now = utc_now()
     contact.update(command["name"], command.get("role"), command.get("email"),
@@ -372,7 +370,7 @@ def update_contact(uow, case_id, contact_id, command):
 
 
 def remove_contact(uow, case_id, contact_id):
-    case = _case_to_change(uow, case_id)
+    case = _readable(uow.session, case_id, uow.actor)
     _contact_of(uow.session, case, contact_id)
     store.remove_contact(uow.session, contact_id)
     now = utc_now()
@@ -385,7 +383,7 @@ def record_consent(uow, case_id, purpose, granted, channel):
     """The firm's yes or no to one purpose, kept with who recorded it, when and how. Consenting
     shares its contacts for what it now consents to (contact.shared); withdrawing tells every
     consumer to drop its copy for that purpose (contact.withdrawn)."""
-    case = _case_to_change(uow, case_id)
+    case = _readable(uow.session, case_id, uow.actor)
     consents = store.consents_of(uow.session, case.id)
     before = set(consents.granted())
     now, actor = utc_now(), uow.actor
@@ -399,21 +397,24 @@ def record_consent(uow, case_id, purpose, granted, channel):
         uow.publish("contact.withdrawn", case.id, {
             "case_id": case.id, "purposes": sorted(before - after),
             "remaining_purposes": sorted(after), "withdrawn_at": now})
-    if after - before and store.contacts_of(uow.session, case.id):
-        _share_contacts(uow, case.id, now, consents)
+    if after - before:
+        contacts = store.contacts_of(uow.session, case.id)
+        if contacts:
+            _share_contacts(uow, case.id, now, consents, contacts)
     _touch(uow, case, now)
     return consents
 
 
-def _share_contacts(uow, case_id, at, consents=None):
+def _share_contacts(uow, case_id, at, consents=None, contacts=None):
     """The case's contacts, as they now stand, to the purposes consented to; nothing without
     consent."""
     granted = (consents or store.consents_of(uow.session, case_id)).granted()
     if granted:
+        if contacts is None:
+            contacts = store.contacts_of(uow.session, case_id)
         uow.publish("contact.shared", case_id, {
             "case_id": case_id, "purposes": granted, "shared_at": at,
-            "contacts": [contact.as_shared() for contact in store.contacts_of(uow.session,
-                                                                            case_id)]})
+            "contacts": [contact.as_shared() for contact in contacts]})
 
 
 def _contact_of(session, case, contact_id):
