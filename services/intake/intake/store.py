@@ -345,6 +345,17 @@ def load_history(session, case):
     return case
 
 
+def _insert(session, table, entity):
+    """An entity (a domain dataclass) as a new row of ``table``."""
+    session.execute(insert(table).values(**vars(entity)))
+
+
+def _update_by_id(session, table, entity):
+    """The row of ``table`` with the entity's id, set to the entity's fields."""
+    values = dict(vars(entity))
+    session.execute(update(table).where(table.c.id == values.pop("id")).values(**values))
+
+
 def partner_by_id(session, partner_id):
     row = session.execute(select(partners).where(partners.c.id == partner_id)).first()
     return Partner(**row._mapping) if row is not None else None
@@ -356,12 +367,11 @@ def list_partners(session):
 
 
 def add_partner(session, partner):
-    session.execute(insert(partners).values(**vars(partner)))
+    _insert(session, partners, partner)
 
 
 def save_partner(session, partner):
-    values = dict(vars(partner))
-    session.execute(update(partners).where(partners.c.id == values.pop("id")).values(**values))
+    _update_by_id(session, partners, partner)
 
 
 def person_by_id(session, person_id):
@@ -381,12 +391,11 @@ def staffed_regions(session, partner_id):
 
 
 def add_person(session, person):
-    session.execute(insert(people).values(**vars(person)))
+    _insert(session, people, person)
 
 
 def save_person(session, person):
-    values = dict(vars(person))
-    session.execute(update(people).where(people.c.id == values.pop("id")).values(**values))
+    _update_by_id(session, people, person)
 
 
 # --- referrals ---------------------------------------------------------------------------------
@@ -396,12 +405,11 @@ def _to_referral(row):
 
 
 def add_referral(session, referral):
-    session.execute(insert(referrals).values(**vars(referral)))
+    _insert(session, referrals, referral)
 
 
 def save_referral(session, referral):
-    values = dict(vars(referral))
-    session.execute(update(referrals).where(referrals.c.id == values.pop("id")).values(**values))
+    _update_by_id(session, referrals, referral)
 
 
 def referral_by_id(session, referral_id):
@@ -476,12 +484,11 @@ def contact_by_id(session, contact_id):
 
 
 def add_contact(session, contact):
-    session.execute(insert(contacts).values(**vars(contact)))
+    _insert(session, contacts, contact)
 
 
 def save_contact(session, contact):
-    values = dict(vars(contact))
-    session.execute(update(contacts).where(contacts.c.id == values.pop("id")).values(**values))
+    _update_by_id(session, contacts, contact)
 
 
 def remove_contact(session, contact_id):
@@ -502,12 +509,11 @@ def add_consent(session, case_id, record):
 # --- member list imports -----------------------------------------------------------------------
 
 def add_import(session, job):
-    session.execute(insert(imports).values(**vars(job)))
+    _insert(session, imports, job)
 
 
 def save_import(session, job):
-    values = dict(vars(job))
-    session.execute(update(imports).where(imports.c.id == values.pop("id")).values(**values))
+    _update_by_id(session, imports, job)
 
 
 def import_by_id(session, import_id):
