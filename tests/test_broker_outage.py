@@ -53,9 +53,6 @@ def test_an_event_committed_during_an_outage_is_published_when_the_broker_return
     # the relay marks a row sent once the broker confirmed it, which may come after a consumer
     # has applied the event: wait for the mark, do not race it
     wait_for(lambda: unsent() == [], what="the outbox row marked sent")
-    # intake consumes too: stop it while its link is up (the link's fixture is torn down
-    # first, and a consumer cut off for good would retry its connection forever)
-    intake.stop()
 
 
 def test_events_stranded_by_a_crash_after_commit_are_published_at_restart(

@@ -40,6 +40,7 @@ from collections import deque
 from functools import partial
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
+import eventlet
 from eventlet.event import Event as GreenEvent
 from eventlet.queue import Empty, LightQueue
 from eventlet.semaphore import Semaphore
@@ -157,6 +158,26 @@ def decode_event(message):
 
 class InboxConsumer(QueueConsumer):
     """nameko's queue consumer (connection, reconnection, graceful stop), fed raw messages."""
+
+    KILL_GRACE_SECONDS = 5
+
+    def kill(self):
+        # nameko's kill waits for the consume loop to close its sockets; cut off from the broker,
+        # that loop retries its connection for ever (kombu does not look at should_stop then),
+        # and the container's kill hung with it. Past a grace period the loop is killed.
+        thread = self._gt
+        if thread is not None and not thread.dead:
+            self.should_stop = True
+            with eventlet.Timeout(self.KILL_GRACE_SECONDS, False):
+                try:
+                    thread.wait()
+                except Exception as exc:  # already being killed: as nameko does, say and go on
+                    log.warning("inbox consumer raised %r while killed", exc)
+            if not thread.dead:
+                log.warning("inbox consumer still reconnecting to the broker after %s s: killed",
+                            self.KILL_GRACE_SECONDS)
+                thread.kill()
+        super().kill()
 
     @property
     def prefetch_count(self):
