@@ -84,24 +84,30 @@ WINDOWS = {"11": "cci-paris-idf", "84": "cci-international-aura", "93": "cci-int
 # advisor by rotation, so it is taken in charge at once), declines it, or sees it through
 REFERRAL_STEPS = [[], ["accept"], ["reject"], ["accept", "done"]]
 
-# answer profiles -> the maturity they lead to
+# answers to the diagnostic's latest questionnaire -> the maturity they lead to
+FIRST_TIME = dict(
+    management_commitment="decided", domestic_success=True, domestic_reach="regional",
+    countries_exported_to=[], export_share_percent=0, export_staff=1, languages=["en"],
+    financial_capacity="medium", product_adapted=True, certifications="in_progress",
+    intellectual_property="france", digital_presence="website", target_markets=["DE"])
 PROFILES = {
-    "not_ready": dict(domestic_success=False, export_share_percent=0, export_staff=0,
-                      languages=[], financial_capacity="low", product_adapted=False,
-                      target_markets=[], countries_exported_to=0),
-    "first_time_exporter": dict(domestic_success=True, export_share_percent=0, export_staff=1,
-                                languages=["en"], financial_capacity="medium",
-                                product_adapted=True, target_markets=["DE"],
-                                countries_exported_to=0),
-    "occasional_exporter": dict(domestic_success=True, export_share_percent=12, export_staff=2,
-                                languages=["en", "es"], financial_capacity="medium",
-                                product_adapted=True, target_markets=["DE", "ES"],
-                                countries_exported_to=3),
-    "experienced_exporter": dict(domestic_success=True, export_share_percent=40, export_staff=4,
-                                 languages=["en", "de", "zh"], financial_capacity="high",
-                                 product_adapted=True, target_markets=["AE", "US", "CN"],
-                                 countries_exported_to=9),
+    "not_ready": dict(FIRST_TIME, management_commitment="interested", domestic_success=False,
+                      export_staff=0, languages=[], financial_capacity="low",
+                      product_adapted=False, certifications="none", target_markets=[]),
+    "first_time_exporter": FIRST_TIME,
+    "occasional_exporter": dict(FIRST_TIME, countries_exported_to=["BE", "CH", "ES"],
+                                export_share_percent=12, export_staff=2, languages=["en", "es"],
+                                target_markets=["DE", "ES"]),
+    "experienced_exporter": dict(
+        FIRST_TIME, management_commitment="export_plan", domestic_reach="national",
+        countries_exported_to=["BE", "CH", "DE", "ES", "GB", "IT", "US", "CA", "MA"],
+        export_share_percent=40, export_staff=4, languages=["en", "de", "zh"],
+        financial_capacity="high", certifications="held", intellectual_property="international",
+        digital_presence="sells_online_abroad", target_markets=["AE", "US", "CN"]),
 }
+# the first questions of the questionnaire, answered: a diagnostic the advisor left as a draft
+DRAFT_ANSWERS = {key: FIRST_TIME[key] for key in (
+    "management_commitment", "domestic_success", "domestic_reach", "countries_exported_to")}
 
 # how far each demo firm goes (36 firms)
 JOURNEYS = (["opened"] * 6 + ["diagnosed"] * 6 + ["proposed"] * 8 + ["confirmed"] * 8
@@ -257,19 +263,39 @@ def load(urls, act_as, progress=print, seed=2016):
         as_partner(WINDOWS[case["region_code"]])(
             "POST", "{}/cases/{}/close".format(urls["intake"], case["id"]), {"reason": reason})
 
-    diagnosed = [(case, journey) for case, journey in firms if journey != "opened"]
-    for number, (case, journey) in enumerate(diagnosed, start=1):
-        diagnostic = _wait(lambda: call("GET", "{}/diagnostics?case_id={}".format(
+    def diagnostic_of(case):
+        return _wait(lambda: call("GET", "{}/diagnostics?case_id={}".format(
             urls["diagnostic"], case["id"]))["diagnostics"],
-            "the diagnostic of case {}".format(case["id"]))[0]
-        # firms that go further are ready for something; the others are a mix
-        maturity = (rng.choice(list(PROFILES)) if journey == "diagnosed"
-                    else rng.choice(["first_time_exporter", "occasional_exporter",
-                                     "experienced_exporter"]))
-        call("POST", "{}/diagnostics/{}/answers".format(urls["diagnostic"], diagnostic["id"]),
-             PROFILES[maturity])
+            "the diagnostic of case {}".format(case["id"]))[-1]
+
+    # advisors have started on a few of the firms still waiting: drafts, half answered
+    waiting = [c for c, journey in firms if journey == "opened"
+               and c["region_code"] not in WINDOWS]
+    for case in waiting[:3]:
+        call("PUT", "{}/diagnostics/{}/draft".format(urls["diagnostic"],
+                                                     diagnostic_of(case)["id"]),
+             {"answers": DRAFT_ANSWERS})
+    progress("demo: {} diagnostics saved as drafts".format(len(waiting[:3])))
+
+    diagnosed = [(case, journey) for case, journey in firms if journey != "opened"]
+    levels = list(PROFILES)
+    for number, (case, journey) in enumerate(diagnosed, start=1):
+        # firms that go further are ready for something; the others show every level
+        maturity = (levels[number % len(levels)] if journey == "diagnosed"
+                    else levels[1 + number % 3])
+        call("POST", "{}/diagnostics/{}/answers".format(urls["diagnostic"],
+                                                       diagnostic_of(case)["id"]),
+             {"answers": PROFILES[maturity]})
         progress("demo: diagnostic {}/{} completed".format(number, len(diagnosed)), end="\r")
     progress("")
+
+    # a firm assessed again a year on: it has made its first sales abroad
+    again = next(case for case, journey in diagnosed if journey == "diagnosed")
+    reassessment = call("POST", "{}/cases/{}/diagnostics".format(urls["diagnostic"],
+                                                                 again["id"]))
+    call("POST", "{}/diagnostics/{}/answers".format(urls["diagnostic"], reassessment["id"]),
+         {"answers": PROFILES["occasional_exporter"]})
+    progress("demo: case {} assessed twice".format(again["id"]))
 
     enrolled = [(case, journey) for case, journey in diagnosed if journey != "diagnosed"]
     for number, (case, journey) in enumerate(enrolled, start=1):

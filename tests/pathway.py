@@ -2,13 +2,11 @@
 from datetime import date, timedelta
 
 from parcours_testing import wait_for
+from parcours_testing.answers import FIRST_TIME_EXPORTER
 from parcours_testing.identity import TEST_PARTNER
 
-READY_ANSWERS = {
-    "domestic_success": True, "export_share_percent": 5, "export_staff": 1,
-    "languages": ["en"], "financial_capacity": "medium", "product_adapted": True,
-    "target_markets": ["DE"], "countries_exported_to": 0,
-}
+# the first_time_exporter answers to the latest questionnaire
+READY_ANSWERS = FIRST_TIME_EXPORTER
 
 
 def add_programme(network, maturity_levels, capacity=10, name="Prospection Allemagne",

@@ -17,7 +17,7 @@ def test_a_cases_timeline_names_who_acted_at_each_step(network):
     diagnostic = scheduled_diagnostic(network, case_id)
     advisor = network.diagnostic.as_caller("business-france", ["advisor"], person="p-amelie-roux")
     assert advisor.post("/diagnostics/{}/answers".format(diagnostic["id"]),
-                        READY_ANSWERS).status_code == 200
+                        {"answers": READY_ANSWERS}).status_code == 200
     enrolment = proposed_enrolment(network, case_id)
     agency = network.programmes.as_caller("business-france", ["programme_manager"])
     assert agency.post("/enrolments/{}/confirm".format(enrolment["id"])).status_code == 200

@@ -35,7 +35,7 @@ def drive_to_outcome(network, siren, company="Biotech du Sud"):
     case = open_case(network, siren, company)
     diagnostic = scheduled_diagnostic(network, case["id"])
     answered = network.diagnostic.post(
-        "/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+        "/diagnostics/{}/answers".format(diagnostic["id"]), {"answers": READY_ANSWERS})
     assert answered.status_code == 200, answered.text
     enrolment = proposed_enrolment(network, case["id"])
     for step in ("confirm", "complete"):

@@ -27,14 +27,15 @@ EXCHANGES = ("intake.events", "diagnostic.events", "programmes.events")
 SCHEMA_PREFIX = "urn:parcours:schema:"
 KNOWN_VERSIONS = {
     "case.opened": {1}, "case.referred": {1}, "case.assigned": {1}, "case.closed": {1},
-    "diagnostic.scheduled": {1}, "diagnostic.completed": {1},
+    "diagnostic.scheduled": {1}, "diagnostic.completed": {1, 2},
     "enrolment.proposed": {1}, "enrolment.confirmed": {1}, "enrolment.waitlisted": {1},
     "enrolment.completed": {1}, "enrolment.withdrawn": {1}, "outcome.recorded": {1},
 }
 
 
 def describe(event_type, data):
-    """A short human description of one event, from its data (v1 fields)."""
+    """A short human description of one event, from its data (v1 fields; and the target
+    markets of diagnostic.completed v2)."""
     if event_type == "case.opened":
         return "{} opened (channel {}, region {})".format(
             data["company_name"], data["channel"], data.get("region_code") or "-")
@@ -47,7 +48,10 @@ def describe(event_type, data):
     if event_type == "diagnostic.scheduled":
         return "diagnostic {} scheduled".format(data["diagnostic_id"])
     if event_type == "diagnostic.completed":
-        return "diagnostic done: {}, score {}/100".format(data["maturity"], data["score"])
+        markets = [market["country"] for market in data.get("target_markets", [])]  # v2
+        return "diagnostic done: {}, score {}/100{}".format(
+            data["maturity"], data["score"],
+            ", markets " + " ".join(markets) if markets else "")
     if event_type.startswith("enrolment."):
         text = "{} in {}".format(event_type.split(".", 1)[1], data["programme_name"])
         if event_type == "enrolment.withdrawn" and data.get("reason"):

@@ -133,7 +133,9 @@ def _valid_value(field):
         if hasattr(validator, "choices"):
             return list(validator.choices)[0]
         if hasattr(validator, "regex"):
-            return "73282932000074" if "14" in validator.regex.pattern else "732829320"
+            pattern = validator.regex.pattern
+            return ("DE" if "[A-Z]" in pattern else "73282932000074" if "14" in pattern
+                    else "732829320")
         if hasattr(validator, "min_inclusive"):
             return 50
     if isinstance(field, Timestamp):
@@ -142,6 +144,10 @@ def _valid_value(field):
         return "2026-11-23"
     if isinstance(field, fields.Boolean):
         return True
+    if isinstance(field, fields.Nested):
+        return {name: _valid_value(inner) for name, inner in field.schema.fields.items()}
+    if isinstance(field, fields.Dict) and field.value_field is not None:
+        return {"value": _valid_value(field.value_field)}
     if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
         return [{name: _valid_value(inner) for name, inner in field.inner.schema.fields.items()}]
     if isinstance(field, fields.List):

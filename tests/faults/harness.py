@@ -351,8 +351,8 @@ class PathwayDriver:
             scheduled = self._call("GET", "diagnostic",
                                    "/diagnostics?status=scheduled&limit=200").json()["diagnostics"]
             for diagnostic in scheduled:
-                self._call("POST", "diagnostic",
-                           "/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+                self._call("POST", "diagnostic", "/diagnostics/{}/answers".format(
+                    diagnostic["id"]), {"answers": READY_ANSWERS})
                 self.diagnosed.add(diagnostic["case_id"])
             if not scheduled:
                 time.sleep(0.1)

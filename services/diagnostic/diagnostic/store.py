@@ -1,7 +1,7 @@
 """Diagnostic's tables and queries. Nothing outside this service reads them."""
 from sqlalchemy import (
-    JSON, Column, Date, DateTime, Integer, MetaData, String, Table, bindparam, insert, select,
-    update,
+    JSON, Column, Date, DateTime, Integer, MetaData, String, Table, UniqueConstraint, bindparam,
+    func, insert, select, update,
 )
 
 from parcours_shared.audit import audit_table
@@ -19,7 +19,7 @@ directory = DirectoryTables(metadata)
 diagnostics = Table(
     "diagnostics", metadata,
     Column("id", String(36), primary_key=True),
-    Column("case_id", String(36), nullable=False, unique=True),  # one diagnostic per case
+    Column("case_id", String(36), nullable=False, index=True),
     Column("siren", String(9), nullable=False),
     Column("company_name", String(200), nullable=False),
     Column("region_code", String(3)),
@@ -35,6 +35,16 @@ diagnostics = Table(
     Column("advisor", String(100)),
     Column("partner", String(100)),
     Column("due_on", Date),
+    Column("assessment_number", Integer, nullable=False, server_default="1"),
+    Column("previous_id", String(36)),
+    Column("questionnaire_version", Integer),
+    Column("draft_saved_at", DateTime(timezone=True)),
+    Column("dimension_scores", JSON),
+    Column("explanation", JSON),
+    Column("programme_kinds", JSON),
+    Column("target_markets", JSON),
+    # a case's assessments are numbered 1, 2...: two advisors reassessing at once make one
+    UniqueConstraint("case_id", "assessment_number", name="uq_diagnostics_case_assessment"),
 )
 # who each case was last assigned to, as case.assigned tells it: a diagnostic scheduled after
 # (events come in any order) goes to that advisor too
@@ -58,7 +68,8 @@ _by_ids = select(diagnostics).where(
 # SETs the columns named in its parameters: one statement for a whole workshop's answers.
 _update_by_id = update(diagnostics).where(diagnostics.c.id == bindparam("diagnostic_id"))
 _COMPLETION_FIELDS = ("status", "completed_at", "answers", "score", "maturity",
-                      "recommendations")
+                      "recommendations", "questionnaire_version", "dimension_scores",
+                      "explanation", "programme_kinds", "target_markets")
 
 
 def diagnostic_by_id(session, diagnostic_id):
@@ -72,16 +83,51 @@ def diagnostics_by_id(session, diagnostic_ids):
 
 
 def diagnostic_for_case(session, case_id):
-    row = session.execute(select(diagnostics).where(diagnostics.c.case_id == case_id)).first()
+    """The case's latest assessment, or None."""
+    row = session.execute(select(diagnostics).where(diagnostics.c.case_id == case_id).order_by(
+        diagnostics.c.assessment_number.desc()).limit(1)).first()
     return Diagnostic(**row._mapping) if row else None
 
 
-def list_diagnostics(session, status, limit, offset):
-    query = select(diagnostics).order_by(diagnostics.c.scheduled_at, diagnostics.c.id)
-    if status:
-        query = query.where(diagnostics.c.status == status)
+def history_of_case(session, case_id):
+    """Every assessment of the case, the first first."""
+    return [Diagnostic(**row._mapping) for row in session.execute(
+        select(diagnostics).where(diagnostics.c.case_id == case_id).order_by(
+            diagnostics.c.assessment_number))]
+
+
+def _filtered(query, filters):
+    """Diagnostics by status, region, advisor, partner, maturity, case, and completion date
+    (``completed_from`` included, ``completed_before`` not)."""
+    for name in ("status", "region_code", "advisor", "partner", "maturity", "case_id"):
+        if filters.get(name):
+            query = query.where(diagnostics.c[name] == filters[name])
+    if filters.get("completed_from"):
+        query = query.where(diagnostics.c.completed_at >= filters["completed_from"])
+    if filters.get("completed_before"):
+        query = query.where(diagnostics.c.completed_at < filters["completed_before"])
+    return query
+
+
+def list_diagnostics(session, filters, limit, offset):
+    """(one page of the diagnostics that match, how many match)."""
+    total = session.execute(_filtered(select(func.count()).select_from(diagnostics),
+                                      filters)).scalar_one()
+    query = _filtered(select(diagnostics), filters).order_by(
+        diagnostics.c.scheduled_at, diagnostics.c.id)
     return [Diagnostic(**row._mapping)
-            for row in session.execute(query.limit(limit).offset(offset))]
+            for row in session.execute(query.limit(limit).offset(offset))], total
+
+
+def completed_results(session, filters, group_by=None):
+    """(group, maturity, score, dimension scores) of each completed diagnostic that matches:
+    the figures are summed from them (a region has thousands, not millions)."""
+    group = diagnostics.c[group_by] if group_by else None
+    query = _filtered(select(
+        (group if group is not None else func.cast(None, String)).label("group"),
+        diagnostics.c.maturity, diagnostics.c.score, diagnostics.c.dimension_scores),
+        dict(filters, status="completed"))
+    return session.execute(query).all()
 
 
 def cases_with_diagnostic(session, case_ids):
@@ -125,6 +171,13 @@ def keep_assignment(session, assignment, known):
             case_assignments.c.case_id == assignment["case_id"]).values(**values))
     else:
         session.execute(insert(case_assignments).values(case_id=assignment["case_id"], **values))
+
+
+def save_draft(session, diagnostic):
+    session.execute(_update_by_id, {
+        "diagnostic_id": diagnostic.id, "status": diagnostic.status,
+        "answers": diagnostic.answers, "questionnaire_version": diagnostic.questionnaire_version,
+        "draft_saved_at": diagnostic.draft_saved_at})
 
 
 def save_assignment(session, diagnostic):

@@ -1,52 +1,10 @@
 """POST /diagnostics/answers: the answers of many diagnostics (a collective workshop) in one
 transaction, all or nothing, over HTTP against the real broker and the service's own database."""
-import uuid
-
 import pytest
-from parcours_shared.contracts import build_envelope, utc_now
-from parcours_testing import (
-    luhn_valid_sirens, outbox_events, publish_messages, wait_for,
-)
+from parcours_testing import outbox_events
+from parcours_testing.answers import FIRST_TIME_EXPORTER as READY, NOT_READY
 
-from diagnostic.service import DiagnosticService
-
-READY = {
-    "domestic_success": True, "export_share_percent": 5, "export_staff": 1, "languages": ["en"],
-    "financial_capacity": "medium", "product_adapted": True, "target_markets": ["DE"],
-    "countries_exported_to": 0,
-}
-NOT_READY = dict(READY, domestic_success=False)
-
-
-@pytest.fixture
-def diagnostic(running_service):
-    return running_service(DiagnosticService)
-
-
-def scheduled(diagnostic, count):
-    """``count`` new cases announced by intake, and the diagnostic scheduled for each, in the
-    order of the cases."""
-    sirens = luhn_valid_sirens()
-    case_ids = [str(uuid.uuid4()) for _ in range(count)]
-    publish_messages(diagnostic.test_amqp_uri, [
-        ("intake.events", "case.opened", build_envelope("intake", "case.opened", case_id, {
-            "case_id": case_id, "siren": next(sirens), "company_name": "Firme {}".format(n),
-            "region_code": "53", "channel": "walk_in", "opened_at": utc_now()}),
-         "application/json")
-        for n, case_id in enumerate(case_ids)])
-    found = wait_for(lambda: _if_all(listed(diagnostic, "scheduled"), count),
-                     what="{} diagnostics scheduled".format(count))
-    by_case = {d["case_id"]: d for d in found}
-    return [by_case[case_id] for case_id in case_ids]
-
-
-def _if_all(found, count):
-    return found if len(found) == count else None
-
-
-def listed(diagnostic, status):
-    return diagnostic.get("/diagnostics", params={"status": status, "limit": 1000}).json()[
-        "diagnostics"]
+from running_diagnostic import listed, scheduled
 
 
 def completed_events(diagnostic):
@@ -90,7 +48,8 @@ def test_an_unknown_diagnostic_refuses_the_whole_list(diagnostic):
 
 def test_an_already_completed_diagnostic_refuses_the_whole_list(diagnostic):
     first, second = scheduled(diagnostic, 2)
-    assert diagnostic.post("/diagnostics/{}/answers".format(second["id"]), READY).status_code == 200
+    assert diagnostic.post("/diagnostics/{}/answers".format(second["id"]),
+                           {"answers": READY}).status_code == 200
 
     response = diagnostic.post("/diagnostics/answers",
                                answers_for((first, READY), (second, NOT_READY)))
@@ -114,19 +73,22 @@ def test_a_diagnostic_twice_in_one_list_is_refused(diagnostic):
     assert len(listed(diagnostic, "scheduled")) == 2 and completed_events(diagnostic) == []
 
 
-def test_invalid_answers_refuse_the_whole_list_field_by_field(diagnostic):
+def test_invalid_answers_refuse_the_whole_list_question_by_question(diagnostic):
     first, second = scheduled(diagnostic, 2)
     response = diagnostic.post("/diagnostics/answers", {"diagnostics": [
         {"diagnostic_id": first["id"], "answers": READY},
-        {"diagnostic_id": second["id"], "answers": dict(READY, export_share_percent=140)},
-        {"answers": READY}]})
+        {"diagnostic_id": second["id"], "answers": dict(READY, export_share_percent=140)}]})
 
     assert response.status_code == 400
-    errors = response.json()["fields"]["diagnostics"]
-    assert set(errors) == {"1", "2"}
-    assert list(errors["1"]["answers"]) == ["export_share_percent"]
-    assert list(errors["2"]) == ["diagnostic_id"]
+    assert response.json()["fields"] == {"diagnostics": {"1": {"answers": {
+        "export_share_percent": ["expected a whole number from 0 to 100"]}}}}
     assert len(listed(diagnostic, "scheduled")) == 2 and completed_events(diagnostic) == []
+
+
+def test_an_entry_without_its_diagnostic_is_refused_before_any_answer_is_read(diagnostic):
+    response = diagnostic.post("/diagnostics/answers", {"diagnostics": [{"answers": READY}]})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]["diagnostics"]["0"]) == ["diagnostic_id"]
 
 
 @pytest.mark.parametrize("body", [{}, {"diagnostics": []}, {"diagnostics": {}}])

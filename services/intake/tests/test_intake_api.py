@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from parcours_shared.contracts import REGIONS, build_envelope
-from parcours_testing import luhn_valid_sirens, publish_raw, wait_for
+from parcours_testing import example_data, luhn_valid_sirens, publish_raw, wait_for
 from parcours_testing.identity import TEST_PARTNER
 
 from intake.service import IntakeService
@@ -114,9 +114,9 @@ def test_a_referral_s_steps_over_http_and_the_stage_the_other_services_report(in
     assert refused.status_code == 400 and "reason" in refused.json()["fields"]
 
     # diagnostic reports the firm diagnosed: intake's copy of its stage moves on
-    envelope = build_envelope("diagnostic", "diagnostic.completed", case_id, {
-        "diagnostic_id": "d-1", "case_id": case_id, "maturity": "first_time_exporter",
-        "score": 40, "recommendations": [], "completed_at": datetime.now(timezone.utc)})
+    envelope = build_envelope("diagnostic", "diagnostic.completed", case_id, example_data(
+        "diagnostic.completed", diagnostic_id="d-1", case_id=case_id,
+        completed_at=datetime.now(timezone.utc)))
     publish_raw(intake.test_amqp_uri, "diagnostic.events", "diagnostic.completed", envelope)
     wait_for(lambda: intake.get("/referrals/" + referral_id).json()["case"]["stage"]
              == "diagnosed", what="intake to follow the diagnostic")

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from parcours_shared.domain import NotYours
 from parcours_shared.identity import Caller
-from parcours_testing import UseCaseDatabase, event, luhn_valid_sirens
+from parcours_testing import UseCaseDatabase, event, example_data, luhn_valid_sirens
 
 from intake import handlers, store
 from intake.domain import ReferralMoveRefused
@@ -151,6 +151,5 @@ def _enrolment(case_id):
 
 
 def _diagnosis(case_id):
-    return {"diagnostic_id": "d-1", "case_id": case_id, "maturity": "first_time_exporter",
-            "score": 40, "recommendations": ["preparation"],
-            "completed_at": datetime(2026, 3, 10, 10, tzinfo=timezone.utc)}
+    return example_data("diagnostic.completed", diagnostic_id="d-1", case_id=case_id,
+                        completed_at=datetime(2026, 3, 10, 10, tzinfo=timezone.utc))

@@ -1,10 +1,10 @@
 """HTTP bodies of the programmes API, in and out."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS
+from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS, PROGRAMME_KINDS
 from parcours_shared.http import Count, PageQuery, UtcDateTime, listing, repeated_entries
 
-from .domain import ACTIVE, COMPLETED, PROGRAMME_KINDS, WITHDRAWN
+from .domain import ACTIVE, COMPLETED, WITHDRAWN
 
 
 class ProgrammeRequest(Schema):

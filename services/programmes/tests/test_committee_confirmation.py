@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from parcours_shared.contracts import build_envelope, utc_now
-from parcours_testing import outbox_events, publish_messages, wait_for
+from parcours_testing import example_data, outbox_events, publish_messages, wait_for
 from parcours_testing.identity import TEST_PARTNER
 
 from programmes.service import ProgrammesService
@@ -36,9 +36,9 @@ def proposed(programmes, maturity, count):
     case_ids = [str(uuid.uuid4()) for _ in range(count)]
     publish_messages(programmes.test_amqp_uri, [
         ("diagnostic.events", "diagnostic.completed", build_envelope(
-            "diagnostic", "diagnostic.completed", case_id, {
-                "diagnostic_id": str(uuid.uuid4()), "case_id": case_id, "maturity": maturity,
-                "score": 60, "recommendations": [], "completed_at": utc_now()}),
+            "diagnostic", "diagnostic.completed", case_id, example_data(
+                "diagnostic.completed", diagnostic_id=str(uuid.uuid4()), case_id=case_id,
+                maturity=maturity, completed_at=utc_now())),
          "application/json")
         for case_id in case_ids])
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from parcours_testing import UseCaseDatabase, event
+from parcours_testing import UseCaseDatabase, event, example_data
 
 from reporting import handlers, store
 from reporting.domain import COUNTED_EVENT_TYPES, PATHWAY, STAGES
@@ -25,8 +25,8 @@ def data_for(type_name, case_id, at):
         "case.opened": {"siren": "732829320", "company_name": "Ateliers Durand",
                         "region_code": "53", "channel": "web", "opened_at": at},
         "diagnostic.scheduled": {"diagnostic_id": "d-" + case_id, "scheduled_at": at},
-        "diagnostic.completed": {"diagnostic_id": "d-" + case_id, "maturity": "not_ready",
-                                 "score": 20, "recommendations": [], "completed_at": at},
+        "diagnostic.completed": example_data("diagnostic.completed", diagnostic_id="d-" + case_id,
+                                             maturity="not_ready", completed_at=at),
         "enrolment.proposed": enrolment, "enrolment.confirmed": enrolment,
         "enrolment.completed": enrolment,
         "outcome.recorded": {"outcome_id": "o-" + case_id, "enrolment_id": None,

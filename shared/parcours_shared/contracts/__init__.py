@@ -19,12 +19,12 @@ from .envelope import (
 )
 from .errors import ContractViolation
 from .intake import INTAKE_CHANNELS
-from .programmes import OUTCOME_KINDS
+from .programmes import OUTCOME_KINDS, PROGRAMME_KINDS
 from .registry import REGISTRY, SCHEMA_URN_PREFIX, EventType, Registry
 
 __all__ = [
     "CONTENT_TYPE", "INTAKE_CHANNELS", "MATURITY_LEVELS", "OUTCOME_KINDS", "PARTNER_KINDS",
-    "REGIONS", "REGISTRY", "ROLES",
+    "PROGRAMME_KINDS", "REGIONS", "REGISTRY", "ROLES",
     "SCHEMA_URN_PREFIX", "SPEC_VERSION", "ContractViolation", "EnvelopeSchema", "Event",
     "EventType", "Registry", "build_envelope", "exchange_name", "parse_envelope", "source_uri",
     "utc_now",

@@ -4,6 +4,17 @@ from marshmallow import fields, validate
 from .registry import REGISTRY
 from .schema_fields import EventData, Timestamp, required_id
 
+# The kinds of programme of the network's catalogue; diagnostic's orientation recommends them.
+PROGRAMME_KINDS = (
+    "preparation",               # preparing a first export: plan, markets, offer
+    "targeted_market",           # support on one market: prospection, meetings
+    "trade_fair_pavilion",       # going abroad "as a pack" on a national pavilion
+    "co_export",                 # with a large group, on its projects abroad
+    "international_volunteer",   # a VIE, a young professional sent abroad
+    "financing",
+    "export_insurance",
+    "cluster",                   # a cluster's collective programme
+)
 OUTCOME_KINDS = (
     "contract_signed",
     "market_entered",

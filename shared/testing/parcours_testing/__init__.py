@@ -5,6 +5,7 @@
 - ``broker_link``: ``BrokerLink``, a TCP link to the broker that a test can cut and restore;
 - ``use_cases``: ``UseCaseDatabase``, units of work over an in-memory SQLite database that
   record what they publish, and ``event``, for fast use-case tests without a broker;
+  ``example_data``, an event's data from its contract's example, with the values a test sets;
 - ``pytest_plugin``: the ``parcours`` pytest plugin (eventlet monkey patch, a database per
   service under test, ``service_config``, ``running_service``).
 
@@ -27,6 +28,7 @@ _EXPORTS = {
     "BrokerLink": "broker_link",
     "UseCaseDatabase": "use_cases",
     "event": "use_cases",
+    "example_data": "use_cases",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -74,6 +74,10 @@ class ApiClient:
         return requests.post(self.base + path, json=body, timeout=10,
                              headers=self._headers(kwargs), **kwargs)
 
+    def put(self, path, body=None, **kwargs):
+        return requests.put(self.base + path, json=body, timeout=10,
+                            headers=self._headers(kwargs), **kwargs)
+
 
 def queue_messages(amqp_uri, queue_name):
     """Take every message out of a queue and return (body, headers) pairs (dead-letter checks)."""

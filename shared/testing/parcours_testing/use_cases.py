@@ -22,14 +22,18 @@ from parcours_shared.unit_of_work import UnitOfWork
 
 
 class UseCaseDatabase:
-    def __init__(self, service_name, metadata):
+    def __init__(self, service_name, metadata, engine=None):
+        """``engine``: a database migrated already (a migration's test); by default a new
+        in-memory one with the service's tables."""
         self.service_name = service_name
         self._outbox = metadata.tables.get("outbox")
         self._audit = metadata.tables.get("audit")
-        # one connection for the whole test: an in-memory database lives as long as it
-        self.engine = create_engine("sqlite://", poolclass=StaticPool,
-                                    connect_args={"check_same_thread": False})
-        metadata.create_all(self.engine)
+        self.engine = engine
+        if engine is None:
+            # one connection for the whole test: an in-memory database lives as long as it
+            self.engine = create_engine("sqlite://", poolclass=StaticPool,
+                                        connect_args={"check_same_thread": False})
+            metadata.create_all(self.engine)
         self.published = []   # envelopes of the committed transactions' events, in order
 
     @contextmanager
@@ -61,6 +65,14 @@ class UseCaseDatabase:
 
 
 _event_ids = itertools.count(1)
+
+
+def example_data(type_name, **values):
+    """The data of an event of ``type_name`` (its latest version): the contract's example,
+    with ``values`` set, so a test names only what it is about and stays valid when a later
+    version adds fields."""
+    event_type = REGISTRY.latest(type_name)
+    return dict(event_type.load(event_type.example), **values)
 
 
 def event(type_name, data, subject=None):
