@@ -1,7 +1,12 @@
 """The thin pathway end to end, over HTTP and the real broker: intake -> diagnostic ->
 programmes -> reporting."""
+import json
+import os
+from datetime import date, timedelta
+
+import jsonschema
 from parcours_shared.metrics import EVENTS_CONSUMED
-from parcours_testing import luhn_valid_sirens, wait_for
+from parcours_testing import luhn_valid_sirens, outbox_events, wait_for
 from parcours_testing.identity import TEST_PARTNER
 
 from pathway import (
@@ -18,7 +23,7 @@ def test_a_case_travels_the_pathway_and_reporting_counts_each_stage(network):
     assert diagnostic["status"] == "scheduled" and diagnostic["siren"] == case["siren"]
 
     completed = network.diagnostic.post(
-        "/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+        "/diagnostics/{}/answers".format(diagnostic["id"]), {"answers": READY_ANSWERS})
     assert completed.status_code == 200, completed.text
     assert completed.json()["maturity"] == "first_time_exporter"
 
@@ -34,6 +39,35 @@ def test_a_case_travels_the_pathway_and_reporting_counts_each_stage(network):
     wait_for(lambda: funnel_counts(network) == expected, what="the funnel to count the case")
 
 
+SCHEMAS = os.path.join(os.path.dirname(__file__), "..", "docs", "events", "schemas")
+
+
+def test_the_diagnostic_s_target_market_reaches_programmes_and_chooses_the_session(network):
+    """diagnostic.completed v2, as published, matches its schema file, and programmes acts on
+    its target markets: the firm aiming at Germany is proposed the Düsseldorf session over an
+    earlier one in Spain."""
+    programme, germany = add_programme(network, ["first_time_exporter"])
+    spain = network.programmes.post("/programmes/{}/sessions".format(programme["id"]), {
+        "starts_on": (date.today() + timedelta(days=10)).isoformat(), "market": "ES",
+        "place": "Madrid", "capacity": 10})
+    assert spain.status_code == 201, spain.text
+    case = open_case(network, next(luhn_valid_sirens()))
+    diagnostic = scheduled_diagnostic(network, case["id"])
+    completed = network.diagnostic.post("/diagnostics/{}/answers".format(diagnostic["id"]),
+                                        {"answers": dict(READY_ANSWERS, target_markets=["DE"])})
+    assert completed.status_code == 200, completed.text
+
+    [published] = outbox_events(network.config["diagnostic"]["DATABASE_URL"],
+                                "diagnostic.completed")
+    assert published["dataschema"] == "urn:parcours:schema:diagnostic.completed:v2"
+    with open(os.path.join(SCHEMAS, "diagnostic.completed.v2.json"), encoding="utf-8") as file:
+        jsonschema.validate(published["data"], json.load(file))
+    assert published["data"]["target_markets"][0] == {"country": "DE", "reason": "named_by_firm"}
+
+    enrolment = proposed_enrolment(network, case["id"])
+    assert enrolment["session_id"] == germany["id"]
+
+
 def test_a_full_session_waitlists_the_next_firm(network):
     add_programme(network, ["first_time_exporter"], capacity=1)
     sirens = luhn_valid_sirens()
@@ -41,7 +75,8 @@ def test_a_full_session_waitlists_the_next_firm(network):
     for name in ("Premier", "Second"):
         case = open_case(network, next(sirens), name)
         diagnostic = scheduled_diagnostic(network, case["id"])
-        network.diagnostic.post("/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+        network.diagnostic.post("/diagnostics/{}/answers".format(diagnostic["id"]),
+                                {"answers": READY_ANSWERS})
         enrolments.append(proposed_enrolment(network, case["id"]))
     # Both were proposed while the one seat was free; the second confirmation finds it taken.
     statuses = [network.programmes.post("/enrolments/{}/confirm".format(e["id"])).json()["status"]
@@ -55,7 +90,7 @@ def test_a_full_session_waitlists_the_next_firm(network):
     third = open_case(network, next(sirens), "Troisième")
     diagnostic = scheduled_diagnostic(network, third["id"])
     completed = network.diagnostic.post(
-        "/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+        "/diagnostics/{}/answers".format(diagnostic["id"]), {"answers": READY_ANSWERS})
     assert completed.json()["maturity"] == "first_time_exporter"
     # no event to wait for when nothing is proposed: wait until programmes has applied it
     wait_for(lambda: diagnostics_applied_by_programmes() == applied_before + 1,
@@ -73,7 +108,8 @@ def test_closing_a_case_cancels_its_diagnostic_and_withdraws_its_proposal(networ
     sirens = luhn_valid_sirens(57000000)
     diagnosed, waiting = open_case(network, next(sirens)), open_case(network, next(sirens), "Autre")
     diagnostic = scheduled_diagnostic(network, diagnosed["id"])
-    network.diagnostic.post("/diagnostics/{}/answers".format(diagnostic["id"]), READY_ANSWERS)
+    network.diagnostic.post("/diagnostics/{}/answers".format(diagnostic["id"]),
+                            {"answers": READY_ANSWERS})
     proposal = proposed_enrolment(network, diagnosed["id"])
     scheduled_diagnostic(network, waiting["id"])
 

@@ -12,8 +12,6 @@ from parcours_shared.domain import (  # noqa: F401  (as_utc: for the handlers)
     DomainError, Lifecycle, Move, MoveRefused, NotYours, as_utc,
 )
 
-PROGRAMME_KINDS = ("preparation", "targeted_market", "trade_fair_pavilion", "co_export",
-                   "international_volunteer", "financing", "cluster")
 PROPOSED, CONFIRMED, WAITLISTED, COMPLETED, WITHDRAWN = (
     "proposed", "confirmed", "waitlisted", "completed", "withdrawn")
 ACTIVE = (PROPOSED, CONFIRMED, WAITLISTED)
@@ -117,23 +115,29 @@ class SeatsLeft:
         return True
 
 
-def best_session(candidates):
-    """The session to propose: the earliest one with a seat left, among those that suit.
+def best_session(candidates, target_markets=()):
+    """The session to propose, among those that suit with a seat left: the earliest in one of
+    the firm's target markets, else the earliest.
 
     ``candidates``: (session, seats_left) pairs of sessions whose programme targets the firm's
-    maturity.
+    maturity; ``target_markets``: ISO country codes, from its diagnostic.
     """
     open_ones = [session for session, seats_left in candidates if seats_left > 0]
-    return min(open_ones, key=lambda s: (s["starts_on"], s["id"])) if open_ones else None
+    return min(open_ones, key=lambda s: (s["market"] not in target_markets, s["starts_on"],
+                                         s["id"])) if open_ones else None
 
 
-def session_to_propose(maturity, open_sessions, programmes):
-    """The earliest open session of a programme that suits ``maturity``, or None.
+def session_to_propose(diagnosis, open_sessions, programmes):
+    """The session to propose after a diagnostic (``diagnosis``: its diagnostic.completed
+    data), or None: of a programme that suits its maturity, in a target market if one has a
+    seat.
 
     ``open_sessions``: (session, seats_left) pairs; ``programmes``: {id: Programme}."""
-    return best_session((programme_session, seats_left)
-                        for programme_session, seats_left in open_sessions
-                        if programmes[programme_session["programme_id"]].suits(maturity))
+    markets = [market["country"] for market in diagnosis["target_markets"]]
+    return best_session(((programme_session, seats_left)
+                         for programme_session, seats_left in open_sessions
+                         if programmes[programme_session["programme_id"]].suits(
+                             diagnosis["maturity"])), markets)
 
 
 @dataclass

@@ -58,13 +58,22 @@ def _enrolment_data(enrolment, programme, at):
 
 
 def propose_enrolments(uow, events):
-    """diagnostic.completed: propose the earliest open session of a programme for that maturity.
+    """diagnostic.completed: keep what the diagnostic found, and propose a session of a
+    programme for that maturity: the earliest in one of the firm's target markets, else the
+    earliest.
 
     Takes a batch of events: the catalogue and its seats are read once for the batch (a
     proposal takes no seat), the cases' earlier proposals in one query, the new ones written in
     one statement.
     """
     case_ids = [event.data["case_id"] for event in events]
+    latest = {}
+    for event in events:
+        result = event.data
+        if result["assessment_number"] > latest.get(result["case_id"], {}).get(
+                "assessment_number", 0):
+            latest[result["case_id"]] = result
+    store.keep_diagnoses(uow.session, latest)
     # a case closed already (its case.closed came first) is proposed nothing
     proposed_before = store.cases_with_enrolment(uow.session, case_ids) | closed_among(
         uow.session, store.closed_cases, case_ids)
@@ -76,7 +85,7 @@ def propose_enrolments(uow, events):
         result = event.data
         if result["case_id"] in proposed_before:
             continue  # a proposal was already made for this case
-        chosen = session_to_propose(result["maturity"], open_sessions, programmes)
+        chosen = session_to_propose(result, open_sessions, programmes)
         if chosen is None:
             log.info("no open session suits maturity %s (case %s): nothing proposed",
                      result["maturity"], result["case_id"])

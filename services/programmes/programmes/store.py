@@ -74,6 +74,18 @@ firm_contacts = Table(
     Column("contacts", JSON(none_as_null=True)),  # SQL NULL once withdrawn, not JSON null
     Column("as_of", DateTime(timezone=True), nullable=False),
 )
+# what each case's latest diagnostic found, from diagnostic.completed: its maturity, the kinds
+# of programme and the markets it points to (the proposals are chosen by them)
+case_diagnoses = Table(
+    "case_diagnoses", metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("diagnostic_id", String(36), nullable=False),
+    Column("assessment_number", Integer, nullable=False),
+    Column("maturity", String(30), nullable=False),
+    Column("programme_kinds", JSON, nullable=False),
+    Column("target_markets", JSON, nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=False),
+)
 outbox = outbox_table(metadata)
 audit = audit_table(metadata)  # who did what (parcours_shared.audit)
 inbox = inbox_table(metadata)
@@ -220,3 +232,30 @@ def keep_firm_contacts(session, case_id, contacts, as_of, known):
             contacts=contacts, as_of=as_of))
     else:
         add(session, firm_contacts, {"case_id": case_id, "contacts": contacts, "as_of": as_of})
+
+
+def diagnosis_of(session, case_id):
+    row = session.execute(select(case_diagnoses).where(
+        case_diagnoses.c.case_id == case_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def keep_diagnoses(session, results):
+    """Keep each case's latest diagnostic result (``results``: diagnostic.completed data, one
+    per case); an earlier assessment arriving late changes nothing."""
+    if not results:
+        return
+    known = {row.case_id: row.assessment_number for row in session.execute(
+        select(case_diagnoses.c.case_id, case_diagnoses.c.assessment_number).where(
+            case_diagnoses.c.case_id.in_(sorted(results))))}
+    for case_id, result in results.items():
+        values = {"diagnostic_id": result["diagnostic_id"],
+                  "assessment_number": result["assessment_number"],
+                  "maturity": result["maturity"], "programme_kinds": result["programme_kinds"],
+                  "target_markets": result["target_markets"],
+                  "completed_at": result["completed_at"]}
+        if case_id not in known:
+            session.execute(insert(case_diagnoses).values(case_id=case_id, **values))
+        elif known[case_id] < result["assessment_number"]:
+            session.execute(update(case_diagnoses).where(
+                case_diagnoses.c.case_id == case_id).values(**values))

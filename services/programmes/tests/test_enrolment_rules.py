@@ -67,11 +67,23 @@ def test_a_withdrawal_keeps_its_reason():
 
 
 def test_the_earliest_session_with_a_seat_is_proposed():
-    full = {"id": "a", "starts_on": date(2027, 1, 10)}
-    later = {"id": "b", "starts_on": date(2027, 3, 1)}
-    sooner = {"id": "c", "starts_on": date(2027, 2, 1)}
+    full = {"id": "a", "market": "DE", "starts_on": date(2027, 1, 10)}
+    later = {"id": "b", "market": "DE", "starts_on": date(2027, 3, 1)}
+    sooner = {"id": "c", "market": "ES", "starts_on": date(2027, 2, 1)}
     assert best_session([(full, 0), (later, 5), (sooner, 2)]) is sooner
     assert best_session([(full, 0)]) is None
+
+
+def test_a_session_in_a_target_market_comes_before_an_earlier_one_elsewhere():
+    spain = {"id": "a", "market": "ES", "starts_on": date(2027, 1, 10)}
+    germany = {"id": "b", "market": "DE", "starts_on": date(2027, 3, 1)}
+    assert best_session([(spain, 5), (germany, 5)], ["DE", "AT"]) is germany
+    assert best_session([(spain, 5), (germany, 0)], ["DE"]) is spain  # full: the next best
+
+
+def diagnosed(maturity, *markets):
+    return {"maturity": maturity, "target_markets": [
+        {"country": market, "reason": "named_by_firm"} for market in markets]}
 
 
 def test_only_a_programme_for_the_firm_s_maturity_is_proposed():
@@ -79,10 +91,13 @@ def test_only_a_programme_for_the_firm_s_maturity_is_proposed():
                               ["first_time_exporter"])
     for_experienced = Programme("p2", "Bpifrance", "Accélérateur", "financing",
                                 ["experienced_exporter"])
-    early = {"id": "s-early", "programme_id": "p2", "starts_on": date(2027, 1, 10)}
-    late = {"id": "s-late", "programme_id": "p1", "starts_on": date(2027, 5, 10)}
+    early = {"id": "s-early", "programme_id": "p2", "market": "DE",
+             "starts_on": date(2027, 1, 10)}
+    late = {"id": "s-late", "programme_id": "p1", "market": "ES",
+            "starts_on": date(2027, 5, 10)}
     programmes = {"p1": for_beginners, "p2": for_experienced}
     sessions = [(early, 3), (late, 3)]
-    assert session_to_propose("first_time_exporter", sessions, programmes) is late
-    assert session_to_propose("experienced_exporter", sessions, programmes) is early
-    assert session_to_propose("not_ready", sessions, programmes) is None
+    assert session_to_propose(diagnosed("first_time_exporter", "DE"), sessions,
+                              programmes) is late
+    assert session_to_propose(diagnosed("experienced_exporter"), sessions, programmes) is early
+    assert session_to_propose(diagnosed("not_ready"), sessions, programmes) is None

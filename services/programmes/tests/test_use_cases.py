@@ -6,7 +6,7 @@ import pytest
 from parcours_shared.contracts import utc_now
 from parcours_shared.domain import NotYours
 from parcours_shared.identity import Caller
-from parcours_testing import UseCaseDatabase, event
+from parcours_testing import UseCaseDatabase, event, example_data
 
 from programmes import handlers, store
 from programmes.domain import (
@@ -30,16 +30,18 @@ def programme(db, name="Pavillon France, Gulfood", levels=("first_time_exporter"
             "maturity_levels": list(levels), "description": None})
 
 
-def session(db, programme_id, capacity=2, starts_on=SOON):
+def session(db, programme_id, capacity=2, starts_on=SOON, market="AE", place="Dubai"):
     with db.transaction() as uow:
         return handlers.add_session(uow, programme_id, {
-            "starts_on": starts_on, "market": "AE", "place": "Dubai", "capacity": capacity})
+            "starts_on": starts_on, "market": market, "place": place, "capacity": capacity})
 
 
-def diagnosed(maturity="first_time_exporter", case_id=None):
-    return event("diagnostic.completed", {
-        "diagnostic_id": str(uuid.uuid4()), "case_id": case_id or str(uuid.uuid4()),
-        "maturity": maturity, "score": 50, "recommendations": [], "completed_at": utc_now()})
+def diagnosed(maturity="first_time_exporter", case_id=None, markets=(), assessment=1):
+    return event("diagnostic.completed", example_data(
+        "diagnostic.completed", diagnostic_id=str(uuid.uuid4()),
+        case_id=case_id or str(uuid.uuid4()), assessment_number=assessment, maturity=maturity,
+        programme_kinds=["preparation"], completed_at=utc_now(), target_markets=[
+            {"country": market, "reason": "named_by_firm"} for market in markets]))
 
 
 def proposed(db, *results):
@@ -284,3 +286,20 @@ def test_contacts_are_kept_for_co_export_matching_only_and_dropped_on_withdrawal
         handlers.keep_contacts(uow, [late])
     with db.reading() as session_, pytest.raises(NoContactConsent):
         handlers.contacts_for_matching(session_, case_id)
+
+
+def test_the_diagnostic_s_target_market_chooses_the_session_and_its_findings_are_kept(db):
+    created = programme(db)
+    session(db, created.id)  # Dubai, the earliest
+    munich = session(db, created.id, starts_on=SOON + timedelta(days=60), market="DE",
+                     place="Munich")
+    case_id = str(uuid.uuid4())
+    [enrolment] = proposed(db, diagnosed(case_id=case_id, markets=["DE", "GB"], assessment=2))
+    assert enrolment.session_id == munich["id"]
+    with db.transaction() as uow:  # the first assessment, arriving late, changes nothing
+        handlers.propose_enrolments(uow, [diagnosed("not_ready", case_id, markets=["US"])])
+    with db.reading() as session_:
+        kept = store.diagnosis_of(session_, case_id)
+    assert (kept["assessment_number"], kept["maturity"]) == (2, "first_time_exporter")
+    assert [m["country"] for m in kept["target_markets"]] == ["DE", "GB"]
+    assert kept["programme_kinds"] == ["preparation"]
