@@ -2,10 +2,8 @@
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
+from parcours_testing import UseCaseDatabase, at_revision
 from parcours_testing.answers import OCCASIONAL_EXPORTER
-from parcours_testing import UseCaseDatabase
 
 from parcours_shared.engine import create_db_engine, upgrade_to_head
 
@@ -17,19 +15,15 @@ FIRST_ANSWERS = {"domestic_success": True, "export_share_percent": 5, "export_st
                  "target_markets": ["DE"], "countries_exported_to": 0}
 DIAGNOSTICS_0005 = sa.table("diagnostics", *[sa.column(name) for name in (
     "id", "case_id", "siren", "company_name", "region_code", "status", "scheduled_at",
-    "completed_at", "answers", "score", "maturity", "recommendations")], sa.column(
-        "answers", sa.JSON), sa.column("recommendations", sa.JSON))
+    "completed_at", "score", "maturity")], sa.column("answers", sa.JSON),
+    sa.column("recommendations", sa.JSON))
 
 
 def test_a_diagnostic_made_before_questionnaire_versions_keeps_version_1_and_can_be_redone(
         database_url):
     engine = create_db_engine(database_url("diagnostic"))
-    config = Config()
-    config.set_main_option("script_location", service.MIGRATIONS)
     now = datetime.now(timezone.utc)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
+    with at_revision(engine, service.MIGRATIONS, "0005") as connection:
         connection.execute(sa.insert(DIAGNOSTICS_0005).values(
             id="d-old", case_id="c-1", siren="732829320", company_name="Ateliers Durand",
             region_code="84", status="completed", scheduled_at=now, completed_at=now,

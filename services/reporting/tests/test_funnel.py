@@ -59,21 +59,16 @@ CASE_PROGRESS_0001 = sa.table("case_progress", sa.column("case_id"), sa.column("
 def test_migrations_carry_cases_recorded_before_the_totals_and_the_stage_rows(database_url):
     """Databases recorded before the running totals (0002) and the stage rows (0003) existed
     get both at upgrade, with the same figures."""
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import insert, select
     from sqlalchemy.orm import Session
 
     from parcours_shared.engine import create_db_engine, upgrade_to_head
+    from parcours_testing import at_revision
     from reporting import handlers, service, store
 
     engine = create_db_engine(database_url("reporting"))
-    config = Config()
-    config.set_main_option("script_location", service.MIGRATIONS)
     now = datetime.now(timezone.utc)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+    with at_revision(engine, service.MIGRATIONS, "0001") as connection:
         for row in ({"case_id": "a", "region_code": "53", "opened_at": now,
                      "diagnostic_scheduled_at": now},
                     {"case_id": "b", "region_code": "84", "opened_at": now},

@@ -6,6 +6,7 @@
 - ``use_cases``: ``UseCaseDatabase``, units of work over an in-memory SQLite database that
   record what they publish, and ``event``, for fast use-case tests without a broker;
   ``example_data``, an event's data from its contract's example, with the values a test sets;
+  ``at_revision``, a database migrated up to a revision, for a migration's test;
 - ``pytest_plugin``: the ``parcours`` pytest plugin (eventlet monkey patch, a database per
   service under test, ``service_config``, ``running_service``).
 
@@ -29,6 +30,7 @@ _EXPORTS = {
     "UseCaseDatabase": "use_cases",
     "event": "use_cases",
     "example_data": "use_cases",
+    "at_revision": "use_cases",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -67,6 +67,21 @@ class UseCaseDatabase:
 _event_ids = itertools.count(1)
 
 
+@contextmanager
+def at_revision(engine, migrations_dir, revision):
+    """A connection to a database migrated up to ``revision`` only, in a transaction: a
+    migration's test writes there the rows of that time, then upgrades to head."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", migrations_dir)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        yield connection
+
+
 def example_data(type_name, **values):
     """The data of an event of ``type_name`` (its latest version): the contract's example,
     with ``values`` set, so a test names only what it is about and stays valid when a later
