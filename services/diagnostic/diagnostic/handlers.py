@@ -6,8 +6,8 @@ from parcours_shared.working_days import add_working_days
 
 from . import store
 from .domain import (
-    IN_PROGRESS, Diagnostic, InvalidAnswersInList, figures_of, no_diagnostic,
-    no_diagnostic_for_case,
+    COMPLETED, IN_PROGRESS, Diagnostic, InvalidAnswersInList, ReassessmentRefused, figures_of,
+    no_diagnostic, no_diagnostic_for_case,
 )
 from .questionnaire import InvalidAnswers
 
@@ -130,7 +130,7 @@ def diagnostic_with_progress(session, diagnostic_id):
 
 
 def _completed_before(history, index):
-    return next((d for d in reversed(history[:index]) if d.status == "completed"), None)
+    return next((d for d in reversed(history[:index]) if d.status == COMPLETED), None)
 
 
 def diagnostic_figures(session, filters, group_by=None):
@@ -161,7 +161,9 @@ def reassess(uow, case_id, due_working_days=DUE_WORKING_DAYS):
     now = utc_now()
     diagnostic = latest.reassessment(at=now, due_on=add_working_days(now.date(),
                                                                       due_working_days))
-    store.add_diagnostics(uow.session, [diagnostic])
+    if not store.add_assessment(uow.session, diagnostic):
+        raise ReassessmentRefused("case {} was reassessed by someone else a moment ago: see "
+                                  "GET /cases/{}/diagnostics".format(case_id, case_id))
     uow.publish("diagnostic.scheduled", case_id, _scheduled_data(diagnostic))
     return diagnostic
 

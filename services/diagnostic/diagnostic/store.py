@@ -3,6 +3,7 @@ from sqlalchemy import (
     JSON, Column, Date, DateTime, Integer, MetaData, String, Table, UniqueConstraint, bindparam,
     func, insert, select, update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from parcours_shared.audit import audit_table
 from parcours_shared.closed_cases import closed_cases_table
@@ -140,6 +141,17 @@ def cases_with_diagnostic(session, case_ids):
 def add_diagnostics(session, new_diagnostics):
     if new_diagnostics:
         session.execute(insert(diagnostics), [d.as_row() for d in new_diagnostics])
+
+
+def add_assessment(session, diagnostic):
+    """Add a re-assessment; False if the case has one of that number already (two advisors
+    reassessing at once: the first one counts)."""
+    try:
+        with session.begin_nested():
+            add_diagnostics(session, [diagnostic])
+    except IntegrityError:
+        return False
+    return True
 
 
 def record_completions(session, completed):

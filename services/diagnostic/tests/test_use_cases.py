@@ -263,3 +263,18 @@ def test_figures_compare_advisors_by_maturity_and_dimension(db):
     assert anna["total"]["by_maturity"] == {"first_time_exporter": 1, "occasional_exporter": 1}
     assert anna["total"]["average_score"] == 60.0
     assert anna["total"]["average_dimension_scores"]["experience"] == 21.0
+
+
+def test_two_advisors_reassessing_at_once_make_one_reassessment(db):
+    [first] = scheduled(db, case_opened())
+    with db.transaction() as uow:
+        handlers.complete_diagnostic(uow, QUESTIONNAIRES, first.id, READY)
+    with db.reading() as session:
+        latest = store.diagnostic_for_case(session, first.case_id)
+    mine, theirs = (latest.reassessment(at=utc_now(), due_on=None) for _ in range(2))
+    with db.transaction() as uow:
+        assert store.add_assessment(uow.session, mine) is True
+        assert store.add_assessment(uow.session, theirs) is False
+    with db.reading() as session:
+        assert [d.id for d in store.history_of_case(session, first.case_id)] == [first.id,
+                                                                                  mine.id]
