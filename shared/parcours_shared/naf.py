@@ -51,3 +51,35 @@ def normalise_naf(raw):
 def section_of(code):
     """The NAF section (a letter, A to U) of a valid code."""
     return naf_codes()[code].section
+
+
+_SECTION = re.compile(r"^[A-U]$")
+_DIVISION = re.compile(r"^\d{2}$")
+
+
+def naf_entry(raw):
+    """A sector as a programme's eligibility names it: a section ("C"), a division ("25") or a
+    code ("25.62B", written any way ``normalise_naf`` reads); raises UnknownNafCode."""
+    value = (raw or "").strip().upper()
+    if _SECTION.match(value):
+        return value
+    if _DIVISION.match(value):
+        if not any(code.startswith(value + ".") for code in naf_codes()):
+            raise UnknownNafCode("{} is not a NAF rev. 2 division".format(value))
+        return value
+    if len(value) <= 2:
+        raise UnknownNafCode("{!r} is neither a NAF section (A to U), a division (two digits) "
+                             "nor a code like 25.62B".format(raw))
+    return normalise_naf(value)
+
+
+def naf_matches(code, entry):
+    """Whether a firm's code falls under an entry (``naf_entry``): its section, division, or
+    the code itself. An unknown code matches nothing."""
+    if code not in naf_codes():
+        return False
+    if _SECTION.match(entry):
+        return section_of(code) == entry
+    if _DIVISION.match(entry):
+        return code.startswith(entry + ".")
+    return code == entry
