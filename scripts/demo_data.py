@@ -56,19 +56,57 @@ DIRECTORY = [
      EVERY_REGION, [("p-anne-dubois", "11", "steering", "Anne Dubois")]),
 ]
 
+def offer(partner, name, kind, levels, sessions, price_eur=None, subsidy_percent=None,
+          **eligibility):
+    """One programme of the catalogue: sessions are (days from today, market, place, seats)."""
+    return {"partner": partner, "name": name, "kind": kind, "maturity_levels": levels,
+            "price_eur": price_eur, "subsidy_percent": subsidy_percent,
+            "eligibility": eligibility or None, "sessions": sessions}
+
+
+BEGINNERS = ["not_ready", "first_time_exporter"]
+STARTED = ["first_time_exporter", "occasional_exporter"]
+SEASONED = ["occasional_exporter", "experienced_exporter"]
+EVERY_EXPORTER = ["first_time_exporter", "occasional_exporter", "experienced_exporter"]
+# The network's offers: the chambers' preparation, Business France's market support and
+# pavilions, Bpifrance's insurance and loans, a Region's grant, the clusters' missions, Pacte
+# PME's co-export. The Hannover pavilion has two seats: its waitlist shows in the demo.
 PROGRAMMES = [
-    ("cci-paris-idf", "Parcours préparation export", "preparation",
-     ["not_ready", "first_time_exporter"], [(20, None, "Lyon", 12), (45, None, "Marseille", 12)]),
-    ("bpifrance", "Assurance prospection", "financing",
-     ["first_time_exporter", "occasional_exporter"], [(15, None, "Paris", 30)]),
-    ("business-france", "Prospection Allemagne", "targeted_market",
-     ["first_time_exporter", "occasional_exporter"], [(60, "DE", "Düsseldorf", 8)]),
-    ("business-france", "Pavillon France – Arab Health", "trade_fair_pavilion",
-     ["occasional_exporter", "experienced_exporter"], [(90, "AE", "Dubaï", 15)]),
-    ("pacte-pme", "Co-export grands groupes", "co_export",
-     ["occasional_exporter", "experienced_exporter"], [(30, None, "Paris", 10)]),
-    ("business-france", "Volontariat international en entreprise", "international_volunteer",
-     ["experienced_exporter"], [(120, None, "Paris", 20)]),
+    offer("cci-paris-idf", "Parcours préparation export Île-de-France", "preparation",
+          BEGINNERS, [(20, None, "Paris", 12), (45, None, "Paris", 12)], price_eur=900,
+          subsidy_percent=50, regions=["11"]),
+    offer("cci-international-aura", "Prépa export Auvergne-Rhône-Alpes", "preparation",
+          BEGINNERS, [(25, None, "Lyon", 10)], price_eur=800, regions=["84"]),
+    offer("cci-international-paca", "Prépa export Sud", "preparation", BEGINNERS,
+          [(30, None, "Marseille", 10)], price_eur=800, regions=["93"]),
+    offer("bpifrance", "Assurance prospection", "export_insurance", STARTED,
+          [(15, None, "Paris", 30)], company_age_min_years=1),
+    offer("bpifrance", "Prêt croissance international", "financing", SEASONED,
+          [(20, None, "Paris", 25)], headcount_min=10, company_age_min_years=3),
+    offer("business-france", "Prospection Allemagne – industrie", "targeted_market", STARTED,
+          [(60, "DE", "Düsseldorf", 8), (100, "DE", "Munich", 6)], price_eur=2400,
+          subsidy_percent=50, naf_included=["C"], target_markets=["DE", "AT"]),
+    offer("business-france", "Pavillon France – Hannover Messe", "trade_fair_pavilion",
+          EVERY_EXPORTER, [(75, "DE", "Hanovre", 2)], price_eur=6500, subsidy_percent=30,
+          naf_included=["C"]),
+    offer("business-france", "Pavillon France – Arab Health", "trade_fair_pavilion", SEASONED,
+          [(90, "AE", "Dubaï", 15)], price_eur=7800, naf_included=["21", "26", "32"]),
+    offer("business-france", "Pavillon France – Gulfood", "trade_fair_pavilion",
+          EVERY_EXPORTER, [(85, "AE", "Dubaï", 12)], price_eur=5900, naf_included=["10", "11"]),
+    offer("business-france", "Prospection Amérique du Nord", "targeted_market", SEASONED,
+          [(80, "US", "New York", 10), (130, "CA", "Montréal", 8)], price_eur=3900,
+          target_markets=["US", "CA"]),
+    offer("business-france", "Volontariat international en entreprise",
+          "international_volunteer", SEASONED, [(120, None, "Paris", 20)]),
+    offer("pacte-pme", "Co-export grands groupes", "co_export", SEASONED,
+          [(30, None, "Paris", 10)], headcount_max=249),
+    offer("region-sud", "Chèque export Région Sud", "financing", STARTED,
+          [(15, None, "Marseille", 40)], subsidy_percent=50, regions=["93"]),
+    offer("medicen", "Medicen Go International – Boston", "cluster", STARTED,
+          [(100, "US", "Boston", 6)], price_eur=1500, regions=["11"],
+          naf_included=["21", "26", "32.50A"]),
+    offer("pole-mer-mediterranee", "Mission collective Pôle Mer – Norvège", "cluster", STARTED,
+          [(70, "NO", "Oslo", 6)], price_eur=1200, regions=["93", "76"]),
 ]
 
 NAMES = ["Ateliers", "Biotech", "Chocolaterie", "Cosmétiques", "Distillerie", "Électronique",
@@ -183,6 +221,21 @@ CONTACT_NAMES = ["Claire Durand", "Paul Martin", "Inès Robert", "Marc Petit", "
                  "Hugo Lefebvre"]
 
 
+def _withdraw_from_a_full_session(call, as_partner, programmes, runner, progress):
+    """A firm seated in a session that has a waitlist withdraws: the first waiting takes the
+    seat (its enrolment.confirmed follows the withdrawal)."""
+    waiting = call("GET", programmes + "/enrolments?status=waitlisted&limit=1000")["enrolments"]
+    seated = call("GET", programmes + "/enrolments?status=confirmed&limit=1000")["enrolments"]
+    full = {enrolment["session_id"] for enrolment in waiting}
+    leaving = next((e for e in seated if e["session_id"] in full), None)
+    if leaving is not None:
+        as_partner(runner[leaving["programme_id"]])(
+            "POST", "{}/enrolments/{}/withdraw".format(programmes, leaving["id"]),
+            {"reason": "the firm cannot send anyone on those dates"})
+        progress("demo: a firm withdrew from a full session; the first on its waitlist took "
+                 "the seat")
+
+
 def _contact(call, intake, case_id, number, consent):
     """A contact person for the firm, then its consent: each purpose given (``-purpose``:
     withdrawn again)."""
@@ -219,14 +272,18 @@ def load(urls, act_as, progress=print, seed=2016):
                 "email": "{}@{}.example".format(person_id[2:].replace("-", "."), partner_id)})
     progress("demo: creating {} programmes".format(len(PROGRAMMES)))
     runner = {}  # programme id -> the partner that runs it
-    for partner, name, kind, levels, sessions in PROGRAMMES:
+    for entry in PROGRAMMES:
+        partner = entry["partner"]
         programme = as_partner(partner)("POST", urls["programmes"] + "/programmes", {
-            "partner": partner, "name": name, "kind": kind, "maturity_levels": levels})
+            key: value for key, value in entry.items() if key != "sessions"})
         runner[programme["id"]] = partner
-        for days, market, place, capacity in sessions:
+        for days, market, place, capacity in entry["sessions"]:
+            starts_on = date.today() + timedelta(days=days)
             as_partner(partner)(
                 "POST", "{}/programmes/{}/sessions".format(urls["programmes"], programme["id"]),
-                {"starts_on": (date.today() + timedelta(days=days)).isoformat(),
+                {"starts_on": starts_on.isoformat(),
+                 "ends_on": (starts_on + timedelta(days=3)).isoformat(),
+                 "enrolment_deadline": (starts_on - timedelta(days=7)).isoformat(),
                  "market": market, "place": place, "capacity": capacity})
 
     sirens = siren_numbers(seed)
@@ -234,7 +291,10 @@ def load(urls, act_as, progress=print, seed=2016):
     for number, journey in enumerate(JOURNEYS, start=1):
         firm = {"siren": next(sirens),
                 "company_name": "{} {}".format(rng.choice(NAMES), rng.choice(PLACES)),
-                "region_code": rng.choice(REGIONS), "naf_code": rng.choice(NAF_CODES)}
+                "region_code": rng.choice(REGIONS), "naf_code": rng.choice(NAF_CODES),
+                "headcount_band": rng.choice(["01", "02", "03", "11", "12", "21"]),
+                "creation_date": date(rng.randint(1975, 2022), rng.randint(1, 12),
+                                      rng.randint(1, 28)).isoformat()}
         if number % 4 == 0:
             referrer = rng.choice(REFERRERS)
             firm["region_code"] = rng.choice(sorted(WINDOWS))
@@ -314,6 +374,7 @@ def load(urls, act_as, progress=print, seed=2016):
                 "kind": rng.choice(OUTCOMES), "amount_eur": rng.choice([None, 150000, 400000])})
         progress("demo: enrolment {}/{} handled".format(number, len(enrolled)), end="\r")
     progress("")
+    _withdraw_from_a_full_session(call, as_partner, urls["programmes"], runner, progress)
     imported = _import_members(as_partner("pole-mer-mediterranee"), urls["intake"], sirens,
                                known=firms[0][0]["siren"], progress=progress)
     opened = len(firms) + imported

@@ -67,7 +67,7 @@ def test_every_event_type_has_a_schema_and_a_publisher():
         "referral.accepted", "referral.rejected", "referral.taken_in_charge", "referral.done",
         "diagnostic.scheduled", "diagnostic.completed", "diagnostic.cancelled",
         "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",
-        "enrolment.completed", "enrolment.withdrawn", "outcome.recorded",
+        "enrolment.completed", "enrolment.withdrawn", "enrolment.none_proposed", "outcome.recorded",
         "partner.registered", "partner.updated", "person.registered", "person.updated",
         "person.left"}
     assert REGISTRY.publishers() == ["diagnostic", "intake", "programmes"]

@@ -12,6 +12,8 @@ from parcours_shared.domain import (  # noqa: F401  (as_utc: for the handlers)
     DomainError, Lifecycle, Move, MoveRefused, NotYours, as_utc,
 )
 
+from .eligibility import Eligibility
+
 PROPOSED, CONFIRMED, WAITLISTED, COMPLETED, WITHDRAWN = (
     "proposed", "confirmed", "waitlisted", "completed", "withdrawn")
 ACTIVE = (PROPOSED, CONFIRMED, WAITLISTED)
@@ -39,6 +41,10 @@ class CaseNotEnrolled(DomainError):
 
 class EnrolmentOfAnotherCase(DomainError):
     pass
+
+
+class EnrolmentClosed(DomainError):
+    """Past a session's enrolment deadline (or once it started), no firm is confirmed into it."""
 
 
 # Which moves an enrolment may make, by the status it is in.
@@ -75,7 +81,7 @@ def check_supported_by(actor, case_id, runners):
 
 @dataclass
 class Programme:
-    """An offer of a partner, for firms of some maturity levels."""
+    """An offer of a partner, for the firms its eligibility rules let in."""
 
     id: str
     partner: str
@@ -83,10 +89,17 @@ class Programme:
     kind: str
     maturity_levels: list
     description: str | None = None
+    price_eur: int | None = None
+    subsidy_percent: int | None = None
+    eligibility: dict | None = None   # the rules besides maturity (Eligibility's fields)
 
     @classmethod
     def create(cls, fields):
         return cls(id=str(uuid.uuid4()), **fields)
+
+    @property
+    def rules(self):
+        return Eligibility.of(self.maturity_levels, self.eligibility)
 
     def suits(self, maturity):
         return maturity in self.maturity_levels
@@ -127,17 +140,75 @@ def best_session(candidates, target_markets=()):
                                          s["id"])) if open_ones else None
 
 
-def session_to_propose(diagnosis, open_sessions, programmes):
-    """The session to propose after a diagnostic (``diagnosis``: its diagnostic.completed
-    data), or None: of a programme that suits its maturity, in a target market if one has a
-    seat.
+MAX_PROPOSALS = 3  # a firm is proposed a few programmes, the best first, not the catalogue
+
+
+@dataclass(frozen=True)
+class Proposal:
+    programme: Programme
+    session: dict
+    rank: int
+    reasons: tuple      # codes: target_market:DE, recommended_kind:preparation, eligible
+
+    @property
+    def reason(self):
+        """In words, for the event and the firm's advisor."""
+        words = {"target_market": "a session in {}, a target market",
+                 "recommended_kind": "{} recommended by the diagnostic"}
+        return "; ".join(words[code.split(":")[0]].format(code.split(":")[1])
+                         if ":" in code else "eligible" for code in self.reasons)
+
+
+def proposals_for(diagnosis, firm, programmes, open_sessions, today, at_most=MAX_PROPOSALS):
+    """The programmes to propose after a diagnostic, ranked: those the firm is eligible for
+    (its ``firm`` data and ``diagnosis``) with a seat left in a session that takes enrolments,
+    a session in one of its target markets first, then a kind the diagnostic recommends (in
+    its order), then the earliest session. One session per programme.
 
     ``open_sessions``: (session, seats_left) pairs; ``programmes``: {id: Programme}."""
     markets = [market["country"] for market in diagnosis["target_markets"]]
-    return best_session(((programme_session, seats_left)
-                         for programme_session, seats_left in open_sessions
-                         if programmes[programme_session["programme_id"]].suits(
-                             diagnosis["maturity"])), markets)
+    kinds = list(diagnosis.get("programme_kinds") or [])
+    by_programme = {}
+    for programme_session, seats_left in open_sessions:
+        if seats_left > 0 and session_takes_enrolments(programme_session, today):
+            by_programme.setdefault(programme_session["programme_id"], []).append(
+                (programme_session, seats_left))
+    ranked = []
+    for programme_id, candidates in by_programme.items():
+        programme = programmes[programme_id]
+        if not programme.rules.evaluate(firm, diagnosis, today).eligible:
+            continue
+        chosen = best_session(candidates, markets)
+        in_market = chosen["market"] in markets
+        recommended = programme.kind in kinds
+        reasons = tuple(code for code, applies in (
+            ("target_market:{}".format(chosen["market"]), in_market),
+            ("recommended_kind:{}".format(programme.kind), recommended)) if applies) or (
+                "eligible",)
+        key = (not in_market, not recommended,
+               kinds.index(programme.kind) if recommended else len(kinds),
+               chosen["starts_on"], chosen["id"])
+        ranked.append((key, programme, chosen, reasons))
+    ranked.sort(key=lambda item: item[0])
+    return [Proposal(programme, chosen, rank, reasons)
+            for rank, (_, programme, chosen, reasons) in enumerate(ranked[:at_most], start=1)]
+
+
+def session_takes_enrolments(programme_session, today):
+    """Until its enrolment deadline, or the day before it starts when it has none."""
+    deadline = programme_session.get("enrolment_deadline")
+    return today <= deadline if deadline else today < programme_session["starts_on"]
+
+
+def check_takes_enrolments(programme_session, today):
+    if not session_takes_enrolments(programme_session, today):
+        deadline = programme_session.get("enrolment_deadline")
+        raise EnrolmentClosed("session {} ({}, starting {}) {}: no firm is confirmed into it "
+                              "any more; propose another session".format(
+                                  programme_session["id"], programme_session["place"],
+                                  programme_session["starts_on"],
+                                  "closed its enrolment on {}".format(deadline) if deadline
+                                  else "has started"))
 
 
 @dataclass
@@ -150,18 +221,32 @@ class Enrolment:
     proposed_at: datetime
     updated_at: datetime
     withdrawal_reason: str | None = None
+    rank: int | None = None
+    reason: str | None = None
+    waitlisted_at: datetime | None = None
 
     @classmethod
-    def propose(cls, case_id, programme_session, at):
+    def propose(cls, case_id, programme_session, at, rank=None, reason=None):
         return cls(id=str(uuid.uuid4()), case_id=case_id, session_id=programme_session["id"],
                    programme_id=programme_session["programme_id"], status=PROPOSED,
-                   proposed_at=at, updated_at=at)
+                   proposed_at=at, updated_at=at, rank=rank, reason=reason)
 
-    def confirm(self, seats, at):
-        """The firm says yes: it takes a seat if one is left, otherwise it is waitlisted."""
+    def confirm(self, seats, programme_session, at):
+        """The firm says yes: it takes a seat if one is left, otherwise it is waitlisted, in
+        order of request; refused past the session's enrolment deadline."""
         ENROLMENT_LIFECYCLE.check(self.id, self.status, "confirm")  # before a seat is taken
-        to = CONFIRMED if seats.take(self.session_id) else WAITLISTED
+        check_takes_enrolments(programme_session, at.date())
+        if self.status == WAITLISTED and not seats.take(self.session_id):
+            return  # still waiting, in its place
+        to = CONFIRMED if self.status == WAITLISTED or seats.take(self.session_id) else WAITLISTED
         self._move_to(ENROLMENT_LIFECYCLE.next_status(self.id, self.status, "confirm", to), at)
+        if to == WAITLISTED:
+            self.waitlisted_at = at
+
+    def promote(self, at):
+        """A seat came free: the first on the waitlist takes it."""
+        self._move_to(ENROLMENT_LIFECYCLE.next_status(self.id, self.status, "confirm",
+                                                      CONFIRMED), at)
 
     def complete(self, at):
         self._move_to(ENROLMENT_LIFECYCLE.next_status(self.id, self.status, "complete"), at)

@@ -7,9 +7,10 @@ from parcours_shared.contracts import utc_now
 
 from . import store
 from .domain import (
-    PROPOSED, WAITLISTED, WITHDRAWN, CaseNotEnrolled, Enrolment, EnrolmentOfAnotherCase,
-    NoContactConsent, Programme, ProgrammeNameTaken, SeatsLeft, as_utc, check_offered_by,
-    check_supported_by, no_enrolment, no_programme, session_to_propose,
+    CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, CaseNotEnrolled, Enrolment,
+    EnrolmentOfAnotherCase, NoContactConsent, Programme, ProgrammeNameTaken, SeatsLeft, as_utc,
+    check_offered_by, check_supported_by, no_enrolment, no_programme, proposals_for,
+    session_takes_enrolments,
 )
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,43 @@ def add_session(uow, programme_id, session_fields):
     return programme_session
 
 
-def catalogue(session):
-    """Programmes with their sessions and seats left: "who does what", by maturity."""
+def catalogue(session, from_date=None):
+    """Programmes with their sessions (from ``from_date`` on, if given) and seats left."""
     by_programme = {}
-    for programme_session, seats_left in store.sessions_with_seats(session):
+    for programme_session, seats_left in store.sessions_with_seats(session,
+                                                                   from_date=from_date):
         by_programme.setdefault(programme_session["programme_id"], []).append(
             dict(programme_session, seats_left=seats_left))
     return [dict(programme.as_row(), sessions=by_programme.get(programme.id, []))
             for programme in store.list_programmes(session)]
+
+
+def eligibility_for_case(session, programme_id, case_id, today):
+    """Whether the firm of ``case_id`` may enter the programme, rule by rule, from what
+    intake and its diagnostic told of it."""
+    programme = get_programme(session, programme_id)
+    firm = store.firm_profile_of(session, case_id)
+    diagnosis = store.diagnosis_of(session, case_id)
+    verdict = programme.rules.evaluate(firm, diagnosis, today)
+    return dict(verdict.as_document(), programme_id=programme.id, case_id=case_id,
+                firm_known=firm is not None, diagnosed=diagnosis is not None)
+
+
+def who_does_what(session, firm, diagnosis, today):
+    """For a kind of firm (its maturity, region, sector, headcount band, target market), the
+    programmes it may enter, grouped by partner, each with its open sessions and why it fits:
+    the "who does what" the partnership promised firms."""
+    by_partner = {}
+    for offer in catalogue(session, today):
+        programme = Programme(**{name: offer[name] for name in Programme.__dataclass_fields__})
+        verdict = programme.rules.evaluate(firm, diagnosis, today)
+        if verdict.eligible:
+            by_partner.setdefault(programme.partner, []).append(
+                dict(offer, checks=verdict.as_document()["checks"]))
+    names = {partner["id"]: partner["name"] for partner in store.directory.partners_list(
+        session)}
+    return [{"partner": partner, "partner_name": names.get(partner), "programmes": offers}
+            for partner, offers in sorted(by_partner.items())]
 
 
 def _enrolment_data(enrolment, programme, at):
@@ -57,14 +87,26 @@ def _enrolment_data(enrolment, programme, at):
     }
 
 
+def keep_firm_profiles(uow, events):
+    """case.opened and case.enriched: keep each firm's data, the latest word winning whatever
+    the order events come in; the eligibility rules read it."""
+    latest = {}
+    for event in events:
+        data = event.data
+        as_of = as_utc(data.get("opened_at") or data["arrived_at"])
+        if data["case_id"] not in latest or latest[data["case_id"]][1] < as_of:
+            latest[data["case_id"]] = (data, as_of)
+    store.keep_firm_profiles(uow.session, latest)
+
+
 def propose_enrolments(uow, events):
-    """diagnostic.completed: keep what the diagnostic found, and propose a session of a
-    programme for that maturity: the earliest in one of the firm's target markets, else the
-    earliest.
+    """diagnostic.completed: keep what the diagnostic found, and propose the programmes the
+    firm is eligible for, ranked (domain.proposals_for): each proposal an enrolment.proposed
+    with its rank and reason; none, an enrolment.none_proposed saying why.
 
     Takes a batch of events: the catalogue and its seats are read once for the batch (a
-    proposal takes no seat), the cases' earlier proposals in one query, the new ones written in
-    one statement.
+    proposal takes no seat), the cases' earlier proposals and firm data in one query each,
+    the new proposals written in one statement.
     """
     case_ids = [event.data["case_id"] for event in events]
     latest = {}
@@ -78,24 +120,39 @@ def propose_enrolments(uow, events):
     proposed_before = store.cases_with_enrolment(uow.session, case_ids) | closed_among(
         uow.session, store.closed_cases, case_ids)
     programmes = {programme.id: programme for programme in store.list_programmes(uow.session)}
-    open_sessions = store.sessions_with_seats(uow.session, from_date=utc_now().date())
     now = utc_now()
+    open_sessions = store.sessions_with_seats(uow.session, from_date=now.date())
+    firms = store.firm_profiles_of(uow.session, set(case_ids))
     new_enrolments = []
     for event in events:
         result = event.data
         if result["case_id"] in proposed_before:
-            continue  # a proposal was already made for this case
-        chosen = session_to_propose(result, open_sessions, programmes)
-        if chosen is None:
-            log.info("no open session suits maturity %s (case %s): nothing proposed",
-                     result["maturity"], result["case_id"])
-            continue
+            continue  # proposals were made for this case already
         proposed_before.add(result["case_id"])
-        enrolment = Enrolment.propose(result["case_id"], chosen, at=now)
-        new_enrolments.append(enrolment)
-        uow.publish("enrolment.proposed", enrolment.case_id,
-                    _enrolment_data(enrolment, programmes[enrolment.programme_id], now))
+        firm = firms.get(result["case_id"])
+        proposals = proposals_for(result, firm, programmes, open_sessions, now.date())
+        if not proposals:
+            _say_none_proposed(uow, result, firm, programmes, now)
+            continue
+        for proposal in proposals:
+            enrolment = Enrolment.propose(result["case_id"], proposal.session, at=now,
+                                          rank=proposal.rank, reason=proposal.reason[:300])
+            new_enrolments.append(enrolment)
+            uow.publish("enrolment.proposed", enrolment.case_id, dict(
+                _enrolment_data(enrolment, proposal.programme, now), rank=enrolment.rank,
+                reason=enrolment.reason))
     store.add_enrolments(uow.session, new_enrolments)
+
+
+def _say_none_proposed(uow, result, firm, programmes, now):
+    eligible_somewhere = any(programme.rules.evaluate(firm, result, now.date()).eligible
+                             for programme in programmes.values())
+    reason = "no_open_session" if eligible_somewhere else "no_eligible_programme"
+    log.info("nothing to propose to case %s (maturity %s): %s", result["case_id"],
+             result["maturity"], reason)
+    uow.publish("enrolment.none_proposed", result["case_id"], {
+        "case_id": result["case_id"], "diagnostic_id": result["diagnostic_id"],
+        "maturity": result["maturity"], "reason": reason, "at": now})
 
 
 def withdraw_for_closed_cases(uow, events):
@@ -158,13 +215,17 @@ def get_enrolment(session, enrolment_id):
 
 def _record_moves(uow, enrolments, programmes):
     """Save these enrolments' moves (made already): one UPDATE for all of them, one event
-    each. ``programmes``: theirs, by id."""
+    each, a waitlisted one with its place. ``programmes``: theirs, by id."""
     store.save_moves(uow.session, enrolments)
+    positions = store.waitlist_positions(uow.session, [
+        e.id for e in enrolments if e.status == WAITLISTED])
     for enrolment in enrolments:
         data = _enrolment_data(enrolment, programmes[enrolment.programme_id],
                                enrolment.updated_at)
         if enrolment.status == WITHDRAWN:
             data["reason"] = enrolment.withdrawal_reason
+        if enrolment.status == WAITLISTED:
+            data["position"] = positions.get(enrolment.id)
         uow.publish("enrolment." + enrolment.status, enrolment.case_id, data)
     return enrolments
 
@@ -188,12 +249,13 @@ def confirm_enrolments(uow, enrolment_ids):
     session_ids = sorted(set(session_of.values()))
     store.lock_sessions(uow.session, session_ids)
     seats = SeatsLeft(store.seats_left(uow.session, session_ids))
+    sessions = store.sessions_by_id(uow.session, session_ids)
     enrolments = store.enrolments_by_id(uow.session, enrolment_ids)
     now = utc_now()
     in_order = [enrolments[enrolment_id] for enrolment_id in enrolment_ids]
     programmes = _programmes_run_by(uow, in_order)
     for enrolment in in_order:
-        enrolment.confirm(seats, at=now)
+        enrolment.confirm(seats, sessions[enrolment.session_id], at=now)
     return _record_moves(uow, in_order, programmes)
 
 
@@ -215,10 +277,34 @@ def complete_enrolment(uow, enrolment_id):
 
 
 def withdraw_enrolment(uow, enrolment_id, reason):
+    """The firm or the organiser withdraws; a seat it held goes to the first on the waitlist
+    (its enrolment.confirmed follows the withdrawal)."""
     enrolment = get_enrolment(uow.session, enrolment_id)
     programmes = _programmes_run_by(uow, [enrolment])
-    enrolment.withdraw(reason, at=utc_now())
-    return _record_moves(uow, [enrolment], programmes)[0]
+    held_a_seat = enrolment.status == CONFIRMED
+    if held_a_seat:
+        store.lock_sessions(uow.session, [enrolment.session_id])
+    now = utc_now()
+    enrolment.withdraw(reason, at=now)
+    _record_moves(uow, [enrolment], programmes)
+    if held_a_seat:
+        _promote_from_waitlists(uow, [enrolment.session_id], now)
+    return enrolment
+
+
+def _promote_from_waitlists(uow, session_ids, now):
+    """Seats came free in these sessions (locked by the caller): the first on each waitlist
+    takes one while the session still takes enrolments."""
+    sessions = store.sessions_by_id(uow.session, session_ids)
+    seats = store.seats_left(uow.session, session_ids)
+    promoted = [first for session_id, first in store.first_waitlisted(
+        uow.session, session_ids).items()
+        if seats[session_id] > 0 and session_takes_enrolments(sessions[session_id], now.date())]
+    for enrolment in promoted:
+        enrolment.promote(at=now)
+    if promoted:
+        _record_moves(uow, promoted, store.programmes_by_id(
+            uow.session, {e.programme_id for e in promoted}))
 
 
 def record_outcome(uow, outcome):

@@ -1,10 +1,60 @@
 """HTTP bodies of the programmes API, in and out."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS, PROGRAMME_KINDS
+from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS, PROGRAMME_KINDS, REGIONS
+from parcours_shared.contracts.intake import HEADCOUNT_BANDS
 from parcours_shared.http import Count, PageQuery, UtcDateTime, listing, repeated_entries
+from parcours_shared.naf import UnknownNafCode, naf_entry, normalise_naf
 
 from .domain import ACTIVE, COMPLETED, WITHDRAWN
+
+
+def _country(**kwargs):
+    return fields.String(validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="expected an ISO 3166 alpha-2 country code"), **kwargs)
+
+
+class NafEntry(fields.String):
+    """A NAF section ("C"), division ("25") or code ("25.62B"), as INSEE writes it."""
+    read = staticmethod(naf_entry)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return self.read(super()._deserialize(value, attr, data, **kwargs))
+        except UnknownNafCode as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class NafCode(NafEntry):
+    """A firm's NAF code, written any way people write it ("2562B")."""
+    read = staticmethod(normalise_naf)
+
+
+def _ordered(data, low, high, what):
+    if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+        raise ValidationError("{} is above {}: {} is the smallest {}".format(
+            low, high, low, what), low)
+
+
+class EligibilityRules(Schema):
+    """Who a programme is for, besides its maturity levels; a rule left out applies to all
+    (README, "Eligibility rules")."""
+    naf_included = fields.List(NafEntry(), load_default=list, metadata={
+        "description": "sections, divisions or codes accepted; empty: every sector"})
+    naf_excluded = fields.List(NafEntry(), load_default=list)
+    regions = fields.List(fields.String(validate=validate.OneOf(sorted(REGIONS))),
+                          load_default=list, metadata={"description": "INSEE region codes"})
+    headcount_min = Count(load_default=None, validate=validate.Range(min=0))
+    headcount_max = Count(load_default=None, validate=validate.Range(min=0))
+    company_age_min_years = Count(load_default=None, validate=validate.Range(min=0, max=200))
+    company_age_max_years = Count(load_default=None, validate=validate.Range(min=0, max=200))
+    target_markets = fields.List(_country(), load_default=list, metadata={
+        "description": "the firm must aim at one of these, as its diagnostic says"})
+
+    @validates_schema
+    def _ranges(self, data, **_):
+        _ordered(data, "headcount_min", "headcount_max", "headcount")
+        _ordered(data, "company_age_min_years", "company_age_max_years", "age")
 
 
 class ProgrammeRequest(Schema):
@@ -14,14 +64,43 @@ class ProgrammeRequest(Schema):
     maturity_levels = fields.List(fields.String(validate=validate.OneOf(MATURITY_LEVELS)),
                                   required=True, validate=validate.Length(min=1))
     description = fields.String(load_default=None, validate=validate.Length(max=1000))
+    price_eur = Count(load_default=None, validate=validate.Range(min=0, max=10_000_000),
+                      metadata={"description": "what the firm pays; none: free"})
+    subsidy_percent = Count(load_default=None, validate=validate.Range(min=0, max=100),
+                            metadata={"description": "the share of the cost a funder covers"})
+    eligibility = fields.Nested(EligibilityRules, load_default=None)
 
 
 class SessionRequest(Schema):
     starts_on = fields.Date(required=True)
-    market = fields.String(load_default=None, validate=validate.Regexp(
-        r"^[A-Z]{2}$", error="expected an ISO 3166 alpha-2 country code"))
+    ends_on = fields.Date(load_default=None)
+    enrolment_deadline = fields.Date(load_default=None, metadata={
+        "description": "the last day a firm may be confirmed; none: the day before it starts"})
+    market = _country(load_default=None)
     place = fields.String(required=True, validate=validate.Length(min=1, max=200))
     capacity = Count(required=True, validate=validate.Range(min=1, max=1000000))
+
+    @validates_schema
+    def _dates(self, data, **_):
+        if data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError("ends before it starts", "ends_on")
+        if data.get("enrolment_deadline") and data["enrolment_deadline"] > data["starts_on"]:
+            raise ValidationError("after the session starts: firms enrol before",
+                                  "enrolment_deadline")
+
+
+class FirmQuery(Schema):
+    """A kind of firm: what "who does what" answers for."""
+    maturity = fields.String(required=True, validate=validate.OneOf(MATURITY_LEVELS))
+    region_code = fields.String(load_default=None, validate=validate.OneOf(sorted(REGIONS)))
+    naf_code = NafCode(load_default=None)
+    headcount_band = fields.String(load_default=None, validate=validate.OneOf(
+        sorted(HEADCOUNT_BANDS)))
+    target_market = _country(load_default=None)
+
+
+class EligibilityQuery(Schema):
+    case_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
 class ConfirmationsRequest(Schema):
@@ -58,6 +137,8 @@ class SessionOut(Schema):
     id = fields.String()
     programme_id = fields.String()
     starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+    enrolment_deadline = fields.Date(allow_none=True)
     market = fields.String(allow_none=True)
     place = fields.String()
     capacity = fields.Integer()
@@ -71,7 +152,39 @@ class ProgrammeOut(Schema):
     kind = fields.String()
     maturity_levels = fields.List(fields.String())
     description = fields.String(allow_none=True)
+    price_eur = fields.Integer(allow_none=True)
+    subsidy_percent = fields.Integer(allow_none=True)
+    eligibility = fields.Dict(allow_none=True, metadata={
+        "description": "the rules besides maturity (EligibilityRules)"})
     sessions = fields.List(fields.Nested(SessionOut))
+
+
+class RuleCheckOut(Schema):
+    rule = fields.String()
+    outcome = fields.String(metadata={"description": "met, not_met or unknown (to check)"})
+    text = fields.String()
+
+
+class EligibilityOut(Schema):
+    programme_id = fields.String()
+    case_id = fields.String()
+    eligible = fields.Boolean()
+    firm_known = fields.Boolean(metadata={"description": "intake told of the firm's data"})
+    diagnosed = fields.Boolean()
+    checks = fields.List(fields.Nested(RuleCheckOut))
+
+
+class ProgrammeFitOut(ProgrammeOut):
+    checks = fields.List(fields.Nested(RuleCheckOut))
+
+
+class PartnerOffersOut(Schema):
+    partner = fields.String()
+    partner_name = fields.String(allow_none=True)
+    programmes = fields.List(fields.Nested(ProgrammeFitOut))
+
+
+WhoDoesWhat = listing("WhoDoesWhat", "partners", PartnerOffersOut)
 
 
 class EnrolmentOut(Schema):
@@ -83,6 +196,10 @@ class EnrolmentOut(Schema):
     proposed_at = UtcDateTime()
     updated_at = UtcDateTime()
     withdrawal_reason = fields.String(allow_none=True)
+    rank = fields.Integer(allow_none=True, metadata={
+        "description": "among the proposals made after the diagnostic, 1 the best fit"})
+    reason = fields.String(allow_none=True)
+    waitlisted_at = UtcDateTime(allow_none=True)
 
 
 class OutcomeOut(Schema):

@@ -8,16 +8,17 @@ from parcours_shared import http as parcours_http
 from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
+from parcours_shared.contracts import utc_now
+
 from . import handlers, store
 from .domain import (
-    CaseNotEnrolled, EnrolmentMoveRefused, EnrolmentNotFound, EnrolmentOfAnotherCase,
-    NoContactConsent, ProgrammeNameTaken, ProgrammeNotFound,
+    CaseNotEnrolled, EnrolmentClosed, EnrolmentMoveRefused, EnrolmentNotFound,
+    EnrolmentOfAnotherCase, NoContactConsent, ProgrammeNameTaken, ProgrammeNotFound,
 )
 from .schemas import (
-    ConfirmationsRequest, EnrolmentList, EnrolmentListQuery, EnrolmentOut, FirmContactsOut,
-    OutcomeOut,
-    OutcomeRequest, ProgrammeList, ProgrammeOut, ProgrammeRequest, SessionOut, SessionRequest,
-    WithdrawalRequest,
+    ConfirmationsRequest, EligibilityOut, EligibilityQuery, EnrolmentList, EnrolmentListQuery,
+    EnrolmentOut, FirmContactsOut, FirmQuery, OutcomeOut, OutcomeRequest, ProgrammeList,
+    ProgrammeOut, ProgrammeRequest, SessionOut, SessionRequest, WhoDoesWhat, WithdrawalRequest,
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -32,8 +33,9 @@ enrolment_out, outcome_out = EnrolmentOut(), OutcomeOut()
 HTTP_ERRORS = {
     ProgrammeNotFound: 404, EnrolmentNotFound: 404, CaseNotEnrolled: 404,
     ProgrammeNameTaken: 409, EnrolmentMoveRefused: 409, EnrolmentOfAnotherCase: 409,
-    NoContactConsent: 404,
+    EnrolmentClosed: 409, NoContactConsent: 404,
 }
+eligibility_out, who_does_what_out = EligibilityOut(), WhoDoesWhat()
 
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
@@ -49,6 +51,10 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.Audit
     @inbox_handler("diagnostic.completed")
     def on_diagnostic_completed(self, uow, events):
         handlers.propose_enrolments(uow, events)
+
+    @inbox_handler("case.opened", "case.enriched")
+    def on_firm_data(self, uow, events):
+        handlers.keep_firm_profiles(uow, events)
 
     @inbox_handler("case.closed")
     def on_case_closed(self, uow, events):
@@ -78,6 +84,26 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.Audit
     def list_programmes(self, request):
         with self.db.reading() as session:
             return {"programmes": programme_out.dump(handlers.catalogue(session), many=True)}
+
+    @api("GET", "/programmes/<programme_id>/eligibility", roles=READERS, query=EligibilityQuery,
+         returns=EligibilityOut)
+    def programme_eligibility(self, request, programme_id):
+        """Whether a case's firm may enter the programme, and why, rule by rule."""
+        with self.db.reading() as session:
+            return eligibility_out.dump(handlers.eligibility_for_case(
+                session, programme_id, request.query["case_id"], utc_now().date()))
+
+    @api("GET", "/who-does-what", roles=READERS, query=FirmQuery, returns=WhoDoesWhat)
+    def who_does_what(self, request):
+        """For a maturity, a region, a sector...: the programmes that fit, by partner."""
+        query = request.query
+        firm = {"region_code": query["region_code"], "naf_code": query["naf_code"],
+                "headcount_band": query["headcount_band"]}
+        diagnosis = {"maturity": query["maturity"], "target_markets": [
+            {"country": query["target_market"]}] if query["target_market"] else []}
+        with self.db.reading() as session:
+            return who_does_what_out.dump({"partners": handlers.who_does_what(
+                session, firm, diagnosis, utc_now().date())})
 
     @api("POST", "/programmes/<programme_id>/sessions", roles=MANAGER, body=SessionRequest,
          returns={201: SessionOut})

@@ -11,7 +11,7 @@ from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
-from .domain import CONFIRMED, Enrolment, Programme
+from .domain import CONFIRMED, WAITLISTED, Enrolment, Programme, as_utc
 
 metadata = MetaData()
 # the network directory, as intake's events tell it (parcours_shared.directory)
@@ -25,6 +25,9 @@ programmes = Table(
     Column("kind", String(40), nullable=False),
     Column("maturity_levels", JSON, nullable=False),
     Column("description", String(1000)),
+    Column("price_eur", Integer),          # what the firm pays; None: free
+    Column("subsidy_percent", Integer),    # the share of the cost a public funder covers
+    Column("eligibility", JSON),           # the other rules (programmes.eligibility)
 )
 
 sessions = Table(
@@ -35,6 +38,8 @@ sessions = Table(
     Column("market", String(2)),
     Column("place", String(200), nullable=False),
     Column("capacity", Integer, nullable=False),
+    Column("ends_on", Date),
+    Column("enrolment_deadline", Date),    # the last day a firm may be confirmed
 )
 
 enrolments = Table(
@@ -47,6 +52,9 @@ enrolments = Table(
     Column("proposed_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("withdrawal_reason", String(500)),
+    Column("rank", Integer),                       # of the proposals made to the case
+    Column("reason", String(300)),                 # why it was proposed
+    Column("waitlisted_at", DateTime(timezone=True)),  # the waitlist's order
     UniqueConstraint("case_id", "session_id", name="uq_enrolment_case_session"),
     # seats taken = confirmed enrolments of a session, counted at every proposal and confirmation
     Index("ix_enrolments_session_status", "session_id", "status"),
@@ -72,6 +80,19 @@ firm_contacts = Table(
     "firm_contacts", metadata,
     Column("case_id", String(36), primary_key=True),
     Column("contacts", JSON(none_as_null=True)),  # SQL NULL once withdrawn, not JSON null
+    Column("as_of", DateTime(timezone=True), nullable=False),
+)
+# each firm's data as intake's events tell it (case.opened, case.enriched): what the
+# eligibility rules read
+firm_profiles = Table(
+    "firm_profiles", metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("siren", String(9), nullable=False),
+    Column("company_name", String(200), nullable=False),
+    Column("region_code", String(3)),
+    Column("naf_code", String(6)),
+    Column("headcount_band", String(2)),
+    Column("creation_date", Date),
     Column("as_of", DateTime(timezone=True), nullable=False),
 )
 # what each case's latest diagnostic found, from diagnostic.completed: its maturity, the kinds
@@ -119,7 +140,7 @@ def add_enrolments(session, new_enrolments):
 
 # With its values as parameters, so that one statement serves a whole list of enrolments.
 _update_enrolment = update(enrolments).where(enrolments.c.id == bindparam("enrolment_id"))
-_MOVE_FIELDS = ("status", "updated_at", "withdrawal_reason")
+_MOVE_FIELDS = ("status", "updated_at", "withdrawal_reason", "waitlisted_at")
 
 
 def programme_by_id(session, programme_id):
@@ -184,7 +205,7 @@ def enrolment_by_id(session, enrolment_id):
 def enrolments_for_case(session, case_id):
     return [Enrolment(**row) for row in _all(
         session, select(enrolments).where(enrolments.c.case_id == case_id)
-        .order_by(enrolments.c.proposed_at))]
+        .order_by(enrolments.c.proposed_at, enrolments.c.rank, enrolments.c.id))]
 
 
 def cases_with_enrolment(session, case_ids):
@@ -259,3 +280,72 @@ def keep_diagnoses(session, results):
         elif known[case_id] < result["assessment_number"]:
             session.execute(update(case_diagnoses).where(
                 case_diagnoses.c.case_id == case_id).values(**values))
+
+
+FIRM_FIELDS = ("siren", "company_name", "region_code", "naf_code", "headcount_band",
+               "creation_date")
+
+
+def firm_profile_of(session, case_id):
+    return _one(session, select(firm_profiles).where(firm_profiles.c.case_id == case_id))
+
+
+def firm_profiles_of(session, case_ids):
+    """{case id: its firm's data} for those of ``case_ids`` intake told of."""
+    if not case_ids:
+        return {}
+    return {row["case_id"]: row for row in _all(session, select(firm_profiles).where(
+        firm_profiles.c.case_id.in_(sorted(case_ids))))}
+
+
+def keep_firm_profiles(session, latest):
+    """Keep each firm's latest data (``latest``: case id -> (data, as_of)); older news arriving
+    late changes nothing."""
+    known = {case_id: profile["as_of"] for case_id, profile in firm_profiles_of(
+        session, set(latest)).items()}
+    for case_id, (data, as_of) in latest.items():
+        values = dict({name: data.get(name) for name in FIRM_FIELDS}, as_of=as_of)
+        if case_id not in known:
+            add(session, firm_profiles, dict(values, case_id=case_id))
+        elif as_utc(known[case_id]) < as_of:
+            session.execute(update(firm_profiles).where(
+                firm_profiles.c.case_id == case_id).values(**values))
+
+
+def diagnoses_of(session, case_ids):
+    if not case_ids:
+        return {}
+    return {row["case_id"]: row for row in _all(session, select(case_diagnoses).where(
+        case_diagnoses.c.case_id.in_(sorted(case_ids))))}
+
+
+def first_waitlisted(session, session_ids):
+    """{session id: its first waitlisted enrolment} (waitlisted longest ago)."""
+    found = {}
+    for row in _all(session, select(enrolments).where(
+            enrolments.c.session_id.in_(sorted(session_ids)),
+            enrolments.c.status == WAITLISTED).order_by(
+                enrolments.c.waitlisted_at, enrolments.c.id)):
+        found.setdefault(row["session_id"], Enrolment(**row))
+    return found
+
+
+def waitlist_positions(session, enrolment_ids):
+    """{enrolment id: its place on its session's waitlist, 1 first} for these waitlisted
+    enrolments."""
+    if not enrolment_ids:
+        return {}
+    waiting = select(enrolments.c.session_id).where(enrolments.c.id.in_(sorted(enrolment_ids)))
+    rows = session.execute(select(enrolments.c.id, enrolments.c.session_id).where(
+        enrolments.c.session_id.in_(waiting), enrolments.c.status == WAITLISTED).order_by(
+            enrolments.c.session_id, enrolments.c.waitlisted_at, enrolments.c.id)).all()
+    positions, place = {}, {}
+    for enrolment_id, session_id in rows:
+        place[session_id] = place.get(session_id, 0) + 1
+        positions[enrolment_id] = place[session_id]
+    return {enrolment_id: positions[enrolment_id] for enrolment_id in enrolment_ids}
+
+
+def sessions_by_id(session, session_ids):
+    return {row["id"]: row for row in _all(session, select(sessions).where(
+        sessions.c.id.in_(sorted(session_ids))))}

@@ -4,11 +4,14 @@ from datetime import date, datetime, timezone
 import pytest
 
 from programmes.domain import (
-    CONFIRMED, WAITLISTED, WITHDRAWN, Enrolment, EnrolmentMoveRefused, Programme, SeatsLeft,
-    best_session, session_to_propose,
+    CONFIRMED, WAITLISTED, WITHDRAWN, Enrolment, EnrolmentClosed, EnrolmentMoveRefused,
+    Programme, SeatsLeft, best_session, proposals_for,
 )
 
 AT = datetime(2027, 1, 5, 10, tzinfo=timezone.utc)
+# the session the enrolments are for: in February, taking enrolments until the end of January
+SESSION = {"id": "s1", "programme_id": "p1", "place": "Düsseldorf", "market": "DE",
+           "starts_on": date(2027, 2, 10), "enrolment_deadline": date(2027, 1, 31)}
 
 
 def enrolment(status="proposed", session_id="s1"):
@@ -19,21 +22,33 @@ def enrolment(status="proposed", session_id="s1"):
 def test_a_confirmation_takes_a_seat_or_waits_for_one():
     seats = SeatsLeft({"s1": 1})
     first, second = enrolment(), enrolment()
-    first.confirm(seats, at=AT)
-    second.confirm(seats, at=AT)
+    first.confirm(seats, SESSION, at=AT)
+    second.confirm(seats, SESSION, at=AT)
     assert (first.status, second.status) == (CONFIRMED, WAITLISTED)
+    assert (first.waitlisted_at, second.waitlisted_at) == (None, AT)  # its place in the queue
+
+
+def test_past_the_enrolment_deadline_a_confirmation_is_refused_with_the_date():
+    seats = SeatsLeft({"s1": 5})
+    late = datetime(2027, 2, 1, 9, tzinfo=timezone.utc)
+    with pytest.raises(EnrolmentClosed, match="closed its enrolment on 2027-01-31"):
+        enrolment().confirm(seats, SESSION, at=late)
+    no_deadline = dict(SESSION, enrolment_deadline=None)
+    enrolment().confirm(seats, no_deadline, at=late)  # until the day before it starts
+    with pytest.raises(EnrolmentClosed, match="has started"):
+        enrolment().confirm(seats, no_deadline, at=datetime(2027, 2, 10, tzinfo=timezone.utc))
 
 
 def test_a_waitlisted_firm_takes_a_seat_freed_later():
     waiting = enrolment(WAITLISTED)
-    waiting.confirm(SeatsLeft({"s1": 1}), at=AT)
+    waiting.confirm(SeatsLeft({"s1": 1}), SESSION, at=AT)
     assert waiting.status == CONFIRMED
 
 
 def test_a_refused_confirmation_takes_no_seat():
     seats = SeatsLeft({"s1": 1})
     with pytest.raises(EnrolmentMoveRefused, match="confirmed: it cannot confirm"):
-        enrolment(CONFIRMED).confirm(seats, at=AT)
+        enrolment(CONFIRMED).confirm(seats, SESSION, at=AT)
     assert seats.take("s1") is True  # the seat is still there
 
 
@@ -46,7 +61,7 @@ def test_a_refused_confirmation_takes_no_seat():
 def test_which_moves_each_status_allows(status, move, allowed):
     subject = enrolment(status)
     make_move = {
-        "confirm": lambda: subject.confirm(SeatsLeft({"s1": 5}), at=AT),
+        "confirm": lambda: subject.confirm(SeatsLeft({"s1": 5}), SESSION, at=AT),
         "complete": lambda: subject.complete(at=AT),
         "withdraw": lambda: subject.withdraw("no longer available", at=AT),
     }[move]
@@ -97,7 +112,11 @@ def test_only_a_programme_for_the_firm_s_maturity_is_proposed():
             "starts_on": date(2027, 5, 10)}
     programmes = {"p1": for_beginners, "p2": for_experienced}
     sessions = [(early, 3), (late, 3)]
-    assert session_to_propose(diagnosed("first_time_exporter", "DE"), sessions,
-                              programmes) is late
-    assert session_to_propose(diagnosed("experienced_exporter"), sessions, programmes) is early
-    assert session_to_propose(diagnosed("not_ready"), sessions, programmes) is None
+
+    def proposed(diagnosis):
+        return [p.session for p in proposals_for(diagnosis, None, programmes, sessions,
+                                                 AT.date())]
+
+    assert proposed(diagnosed("first_time_exporter", "DE")) == [late]
+    assert proposed(diagnosed("experienced_exporter")) == [early]
+    assert proposed(diagnosed("not_ready")) == []

@@ -10,7 +10,7 @@ from parcours_testing import UseCaseDatabase, event, example_data
 
 from programmes import handlers, store
 from programmes.domain import (
-    COMPLETED, CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, CaseNotEnrolled,
+    COMPLETED, CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, CaseNotEnrolled, EnrolmentClosed,
     EnrolmentMoveRefused, EnrolmentNotFound, EnrolmentOfAnotherCase, ProgrammeNameTaken,
     NoContactConsent, ProgrammeNotFound,
 )
@@ -23,10 +23,11 @@ def db():
     return UseCaseDatabase("programmes", store.metadata)
 
 
-def programme(db, name="Pavillon France, Gulfood", levels=("first_time_exporter",)):
+def programme(db, name="Pavillon France, Gulfood", levels=("first_time_exporter",),
+              kind="trade_fair_pavilion"):
     with db.transaction() as uow:
         return handlers.create_programme(uow, {
-            "partner": "business-france", "name": name, "kind": "trade_fair_pavilion",
+            "partner": "business-france", "name": name, "kind": kind,
             "maturity_levels": list(levels), "description": None})
 
 
@@ -96,8 +97,12 @@ def test_a_diagnosed_firm_is_proposed_the_earliest_session_that_suits_its_maturi
 
 
 def test_no_proposal_when_no_session_suits_and_one_per_case(db, offer):
-    assert proposed(db, diagnosed("not_ready")) == [None]
-    assert db.published == []
+    not_ready = diagnosed("not_ready")
+    assert proposed(db, not_ready) == [None]
+    [none] = db.published_data("enrolment.none_proposed")  # the single window follows it up
+    assert (none["case_id"], none["reason"]) == (not_ready.data["case_id"],
+                                                 "no_eligible_programme")
+    db.take_published()
     result = diagnosed()
     first = proposed(db, result)
     assert proposed(db, diagnosed(case_id=result.data["case_id"])) == first
@@ -139,21 +144,103 @@ def test_a_confirmed_enrolment_is_completed(db, offer):
     assert db.published_types()[-1] == "enrolment.completed"
 
 
-def test_a_withdrawal_frees_the_seat_and_says_why(db):
+def test_the_waitlist_keeps_the_order_of_request_and_a_withdrawal_promotes_its_first(db):
     created = programme(db)
     session(db, created.id, capacity=1)
-    first, second = proposed(db, diagnosed(), diagnosed())
+    seated, first, second = proposed(db, diagnosed(), diagnosed(), diagnosed())
+    for enrolment in (seated, first, second):  # three requests, one after the other
+        with db.transaction() as uow:
+            handlers.confirm_enrolment(uow, enrolment.id)
+    assert [d["position"] for d in db.published_data("enrolment.waitlisted")] == [1, 2]
+    db.take_published()
     with db.transaction() as uow:
-        handlers.confirm_enrolments(uow, [first.id, second.id])
-    with db.transaction() as uow:
-        withdrawn = handlers.withdraw_enrolment(uow, first.id, "no one free on those dates")
+        withdrawn = handlers.withdraw_enrolment(uow, seated.id, "no one free on those dates")
     assert withdrawn.status == WITHDRAWN
-    [data] = db.published_data("enrolment.withdrawn")
-    assert data["reason"] == "no one free on those dates"
-    with db.transaction() as uow:  # the waitlisted firm asks again: the seat is free
-        assert handlers.confirm_enrolment(uow, second.id).status == CONFIRMED
+    # the withdrawal, then the first on the waitlist taking the seat, in that order
+    assert [(e["type"], e["data"]["enrolment_id"]) for e in db.published] == [
+        ("enrolment.withdrawn", seated.id), ("enrolment.confirmed", first.id)]
+    assert db.published[0]["data"]["reason"] == "no one free on those dates"
+    with db.reading() as session_:
+        assert handlers.get_enrolment(session_, first.id).status == CONFIRMED
+        assert handlers.get_enrolment(session_, second.id).status == WAITLISTED
+        assert store.waitlist_positions(session_, [second.id]) == {second.id: 1}
     with pytest.raises(EnrolmentMoveRefused, match="withdrawn"), db.transaction() as uow:
-        handlers.withdraw_enrolment(uow, first.id, "again")
+        handlers.withdraw_enrolment(uow, seated.id, "again")
+
+
+def test_withdrawing_a_place_on_the_waitlist_promotes_nobody(db):
+    created = programme(db)
+    session(db, created.id, capacity=1)
+    seated, waiting = proposed(db, diagnosed(), diagnosed())
+    with db.transaction() as uow:
+        handlers.confirm_enrolments(uow, [seated.id, waiting.id])
+    db.take_published()
+    with db.transaction() as uow:
+        handlers.withdraw_enrolment(uow, waiting.id, None)
+    assert db.published_types() == ["enrolment.withdrawn"]
+
+
+def test_past_its_deadline_a_session_confirms_no_one(db):
+    created = programme(db)
+    closing = session(db, created.id, starts_on=date.today() + timedelta(days=3))
+    [enrolment] = proposed(db, diagnosed())
+    with db.transaction() as uow:  # its enrolment closed yesterday
+        uow.session.execute(store.sessions.update().where(
+            store.sessions.c.id == closing["id"]).values(
+                enrolment_deadline=date.today() - timedelta(days=1)))
+    with pytest.raises(EnrolmentClosed, match="closed its enrolment on"), \
+            db.transaction() as uow:
+        handlers.confirm_enrolment(uow, enrolment.id)
+
+
+def opened(case_id, at=None, **firm):
+    return event("case.opened", example_data(
+        "case.opened", case_id=case_id, opened_at=at or utc_now(), **firm))
+
+
+def test_the_firm_s_data_from_intake_decides_eligibility_the_latest_word_winning(db):
+    for_small_firms = programme(db, "Prépa export TPE", levels=("first_time_exporter",))
+    with db.transaction() as uow:
+        uow.session.execute(store.programmes.update().where(
+            store.programmes.c.id == for_small_firms.id).values(
+                eligibility={"headcount_max": 9, "regions": ["84"]}))
+    case_id, now = str(uuid.uuid4()), utc_now()
+    with db.transaction() as uow:
+        handlers.keep_firm_profiles(uow, [
+            opened(case_id, now, region_code="84", headcount_band="03"),
+            opened(case_id, now - timedelta(hours=1), region_code="11", headcount_band="12")])
+    with db.transaction() as uow:
+        handlers.propose_enrolments(uow, [diagnosed(case_id=case_id)])
+    with db.reading() as session_:
+        verdict = handlers.eligibility_for_case(session_, for_small_firms.id, case_id,
+                                                date.today())
+    assert verdict["eligible"] and verdict["firm_known"] and verdict["diagnosed"]
+    assert [c["text"] for c in verdict["checks"]][1:] == [
+        "region 84 is among this programme's regions (84)",
+        "headcount 6 to 9 is within this programme's range (up to 9)"]
+    with db.transaction() as uow:  # the firm grew: intake says so
+        handlers.keep_firm_profiles(uow, [event("case.enriched", example_data(
+            "case.enriched", case_id=case_id, region_code="84", headcount_band="12",
+            arrived_at=utc_now()))])
+    with db.reading() as session_:
+        grown = handlers.eligibility_for_case(session_, for_small_firms.id, case_id,
+                                              date.today())
+    assert not grown["eligible"]
+    assert grown["checks"][-1]["text"] == (
+        "headcount 20 to 49 is above this programme's maximum of 9")
+
+
+def test_proposals_are_ranked_with_their_reasons(db):
+    fair = programme(db, "Pavillon France, Hannover Messe", levels=("first_time_exporter",))
+    prep = programme(db, "Prépa export", levels=("first_time_exporter",), kind="preparation")
+    session(db, fair.id, market="DE", place="Hannover", starts_on=SOON + timedelta(days=90))
+    session(db, prep.id, market="FR", place="Lyon")
+    case_id = str(uuid.uuid4())
+    proposed(db, diagnosed(case_id=case_id, markets=["DE"]))
+    data = db.published_data("enrolment.proposed")
+    assert [(d["rank"], d["programme_name"], d["reason"]) for d in data] == [
+        (1, "Pavillon France, Hannover Messe", "a session in DE, a target market"),
+        (2, "Prépa export", "preparation recommended by the diagnostic")]
 
 
 def test_an_outcome_is_recorded_against_an_enrolment_of_the_case(db, offer):

@@ -43,15 +43,66 @@ _ENROLMENT_EXAMPLE = {
     "at": "2026-03-20T11:30:02+00:00",
 }
 
+class EnrolmentProposedV1(EnrolmentEventV1):
+    # added after release, optional: the proposals made to a firm are ranked
+    rank = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+                          metadata={"description": "1 for the best fit among the proposals "
+                                                   "made to the firm after its diagnostic"})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(
+        max=300), metadata={"description": "why it fits: a session in a target market, a kind "
+                                           "the diagnostic recommends..."})
+
+
+publishes(
+    "enrolment.proposed", 1, EnrolmentProposedV1,
+    meaning="Programmes proposed to the firm a session of a programme it is eligible for, "
+            "ranked among the proposals made after its diagnostic.",
+    example=dict(_ENROLMENT_EXAMPLE, rank=1,
+                 reason="a session in AE, a target market; trade_fair_pavilion recommended by "
+                        "the diagnostic"))
+
+
+class EnrolmentWaitlistedV1(EnrolmentEventV1):
+    # added after release, optional
+    position = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(
+        min=1), metadata={"description": "the firm's place on the session's waitlist, 1 first"})
+
+
+publishes(
+    "enrolment.waitlisted", 1, EnrolmentWaitlistedV1,
+    meaning="The firm said yes but the session was full: it waits for a seat, in order of "
+            "request.",
+    example=dict(_ENROLMENT_EXAMPLE, position=2))
+
 for _name, _meaning in (
-        ("enrolment.proposed",
-         "Programmes proposed to the firm the earliest open session suited to its maturity."),
-        ("enrolment.confirmed", "The firm said yes and took a seat in the session."),
-        ("enrolment.waitlisted", "The firm said yes but the session was full: it waits for a "
-                                 "seat."),
+        ("enrolment.confirmed", "The firm said yes and took a seat in the session (or a seat "
+                                "came free and the first on the waitlist took it)."),
         ("enrolment.completed", "The firm took part in the whole session."),
 ):
     publishes(_name, 1, EnrolmentEventV1, meaning=_meaning, example=_ENROLMENT_EXAMPLE)
+
+
+NONE_PROPOSED_REASONS = ("no_eligible_programme", "no_open_session")
+
+
+class EnrolmentNoneProposedV1(EventData):
+    case_id = required_id()
+    diagnostic_id = required_id()
+    maturity = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(NONE_PROPOSED_REASONS),
+                           metadata={"description": "no programme the firm is eligible for; "
+                                                    "or some, but none with a session open"})
+    at = Timestamp(required=True)
+
+
+publishes(
+    "enrolment.none_proposed", 1, EnrolmentNoneProposedV1,
+    meaning="After the firm's diagnostic, programmes found nothing to propose: the single "
+            "window follows the firm up by other means.",
+    example={"case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+             "diagnostic_id": "9d7e3b52-61f0-4a8e-b1c4-7f2a0e5d9c13",
+             "maturity": "not_ready", "reason": "no_eligible_programme",
+             "at": "2026-03-20T11:30:02+00:00"})
 
 
 class EnrolmentWithdrawnV1(EnrolmentEventV1):

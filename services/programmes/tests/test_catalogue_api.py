@@ -1,0 +1,125 @@
+"""The catalogue over HTTP, against the real broker and the service's own database: eligibility
+written as data and checked field by field, a firm's eligibility explained from what intake
+and its diagnostic said of it, and "who does what" by partner."""
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from parcours_shared.contracts import build_envelope, utc_now
+from parcours_testing import example_data, outbox_events, publish_messages, wait_for
+from parcours_testing.identity import TEST_PARTNER
+
+from programmes.service import ProgrammesService
+
+SOON = date.today() + timedelta(days=30)
+# for small manufacturers of Auvergne-Rhône-Alpes aiming at Germany
+RULES = {"naf_included": ["C"], "naf_excluded": ["10"], "regions": ["84"],
+         "headcount_min": 1, "headcount_max": 49, "company_age_min_years": 2,
+         "target_markets": ["DE", "AT"]}
+
+
+@pytest.fixture
+def programmes(running_service):
+    return running_service(ProgrammesService)
+
+
+def offer(programmes, name, kind="targeted_market", levels=("first_time_exporter",),
+          partner=TEST_PARTNER, **more):
+    created = programmes.post("/programmes", dict({
+        "partner": partner, "name": name, "kind": kind, "maturity_levels": list(levels)},
+        **more))
+    assert created.status_code == 201, created.text
+    session = programmes.post("/programmes/{}/sessions".format(created.json()["id"]), {
+        "starts_on": SOON.isoformat(), "ends_on": (SOON + timedelta(days=2)).isoformat(),
+        "enrolment_deadline": (SOON - timedelta(days=7)).isoformat(), "market": "DE",
+        "place": "Munich", "capacity": 8})
+    assert session.status_code == 201, session.text
+    return created.json()
+
+
+def test_eligibility_is_written_as_data_and_checked_field_by_field(programmes):
+    created = offer(programmes, "Prospection Allemagne", price_eur=1500, subsidy_percent=50,
+                    eligibility=RULES)
+    assert created["eligibility"]["naf_excluded"] == ["10"]
+    assert (created["price_eur"], created["subsidy_percent"]) == (1500, 50)
+    listed = programmes.get("/programmes").json()["programmes"]
+    assert listed[0]["sessions"][0]["enrolment_deadline"] == (SOON - timedelta(
+        days=7)).isoformat()
+
+    refused = programmes.post("/programmes", {
+        "partner": TEST_PARTNER, "name": "Mauvais", "kind": "targeted_market",
+        "maturity_levels": ["first_time_exporter"], "eligibility": {
+            "naf_included": ["C", "25.62X"], "regions": ["99"], "headcount_min": 50,
+            "headcount_max": 10, "target_markets": ["Germany"]}})
+    assert refused.status_code == 400
+    problems = refused.json()["fields"]["eligibility"]
+    assert problems["naf_included"] == {"1": [
+        "25.62X is not in the NAF rev. 2 list (INSEE): check the firm's APE code on its Kbis "
+        "or on annuaire-entreprises.data.gouv.fr"]}
+    assert set(problems) == {"naf_included", "regions", "target_markets"}
+    ranges = programmes.post("/programmes", {
+        "partner": TEST_PARTNER, "name": "Mauvais", "kind": "targeted_market",
+        "maturity_levels": ["first_time_exporter"],
+        "eligibility": {"headcount_min": 50, "headcount_max": 10}})
+    assert ranges.json()["fields"] == {"eligibility": {"headcount_min": [
+        "headcount_min is above headcount_max: headcount_min is the smallest headcount"]}}
+    late = programmes.post("/programmes/{}/sessions".format(created["id"]), {
+        "starts_on": SOON.isoformat(), "enrolment_deadline": (SOON + timedelta(
+            days=1)).isoformat(), "place": "Munich", "capacity": 8})
+    assert late.status_code == 400 and list(late.json()["fields"]) == ["enrolment_deadline"]
+
+
+def announce(programmes, case_id, naf_code="25.62B", headcount_band="03"):
+    """intake's case.opened, then diagnostic's diagnostic.completed, for one firm."""
+    publish_messages(programmes.test_amqp_uri, [
+        ("intake.events", "case.opened", build_envelope("intake", "case.opened", case_id,
+         example_data("case.opened", case_id=case_id, naf_code=naf_code, region_code="84",
+                      headcount_band=headcount_band, creation_date=date(2015, 1, 5),
+                      opened_at=utc_now())), "application/json"),
+        ("diagnostic.events", "diagnostic.completed", build_envelope(
+            "diagnostic", "diagnostic.completed", case_id, example_data(
+                "diagnostic.completed", case_id=case_id, diagnostic_id=str(uuid.uuid4()),
+                completed_at=utc_now())), "application/json")])
+
+
+def test_a_firm_s_eligibility_is_explained_and_nothing_eligible_is_said(programmes):
+    germany = offer(programmes, "Prospection Allemagne", eligibility=RULES)
+    eligible, food = str(uuid.uuid4()), str(uuid.uuid4())
+    announce(programmes, eligible)
+    proposals = wait_for(lambda: programmes.get("/enrolments", params={
+        "case_id": eligible}).json()["enrolments"], what="a proposal for the eligible firm")
+    assert proposals[0]["rank"] == 1 and proposals[0]["reason"].startswith("a session in DE")
+    verdict = programmes.get("/programmes/{}/eligibility".format(germany["id"]),
+                             params={"case_id": eligible}).json()
+    assert verdict["eligible"] and verdict["firm_known"] and verdict["diagnosed"]
+    assert [c["rule"] for c in verdict["checks"]] == [
+        "maturity", "sector", "region", "headcount", "company_age", "target_markets"]
+
+    announce(programmes, food, naf_code="10.71C")  # a bakery: section C, but division 10
+    [none] = wait_for(lambda: [e for e in outbox_events(
+        programmes.config["DATABASE_URL"], "enrolment.none_proposed")
+        if e["subject"] == food], what="programmes to say it has nothing for the bakery")
+    assert none["data"]["reason"] == "no_eligible_programme"
+    refused = programmes.get("/programmes/{}/eligibility".format(germany["id"]),
+                             params={"case_id": food}).json()
+    assert not refused["eligible"]
+    assert refused["checks"][1]["text"] == "sector 10.71C is excluded by this programme (10)"
+    assert programmes.get("/programmes/no-such/eligibility",
+                          params={"case_id": food}).status_code == 404
+
+
+def test_who_does_what_lists_the_fitting_programmes_by_partner(programmes):
+    offer(programmes, "Prospection Allemagne", eligibility=RULES)
+    offer(programmes, "Accélérateur export", kind="financing",
+          levels=("occasional_exporter", "experienced_exporter"))
+    offer(programmes, "Prépa export", kind="preparation", eligibility={"regions": ["11"]})
+    found = programmes.get("/who-does-what", params={
+        "maturity": "first_time_exporter", "region_code": "84", "naf_code": "2562B",
+        "headcount_band": "03", "target_market": "DE"})
+    assert found.status_code == 200, found.text
+    [partner] = found.json()["partners"]
+    assert partner["partner"] == TEST_PARTNER
+    assert [p["name"] for p in partner["programmes"]] == ["Prospection Allemagne"]
+    assert partner["programmes"][0]["checks"][0]["outcome"] == "met"
+    bad = programmes.get("/who-does-what", params={"maturity": "expert", "naf_code": "xx"})
+    assert bad.status_code == 400 and set(bad.json()["fields"]) == {"maturity", "naf_code"}
