@@ -150,7 +150,10 @@ DRAFT_ANSWERS = {key: FIRST_TIME[key] for key in (
 # how far each demo firm goes (36 firms)
 JOURNEYS = (["opened"] * 6 + ["diagnosed"] * 6 + ["proposed"] * 8 + ["confirmed"] * 8
             + ["completed"] * 5 + ["outcome"] * 3)
-OUTCOMES = ["contract_signed", "market_entered", "financing_obtained", "export_staff_hired"]
+OUTCOMES = [{"kind": "contract_signed", "amount_eur": 180000, "country": "DE"},
+            {"kind": "market_entered", "country": "AE"},
+            {"kind": "financing_obtained", "amount_eur": 400000},
+            {"kind": "export_staff_hired", "staff_count": 2}]
 
 
 class DemoError(RuntimeError):
@@ -369,9 +372,9 @@ def load(urls, act_as, progress=print, seed=2016):
             agency("POST", "{}/enrolments/{}/complete".format(urls["programmes"], enrolment["id"]),
                    expect=(200, 409))  # a waitlisted firm cannot complete yet
         if journey == "outcome":
-            agency("POST", urls["programmes"] + "/outcomes", {
-                "case_id": case["id"], "enrolment_id": enrolment["id"],
-                "kind": rng.choice(OUTCOMES), "amount_eur": rng.choice([None, 150000, 400000])})
+            agency("POST", urls["programmes"] + "/outcomes", dict({
+                "case_id": case["id"], "enrolment_id": enrolment["id"]},
+                **OUTCOMES[number % len(OUTCOMES)]))
         progress("demo: enrolment {}/{} handled".format(number, len(enrolled)), end="\r")
     progress("")
     _withdraw_from_a_full_session(call, as_partner, urls["programmes"], runner, progress)

@@ -43,7 +43,7 @@ def drive_to_outcome(network, siren, company="Biotech du Sud"):
         assert moved.status_code == 200, moved.text
     outcome = network.programmes.post("/outcomes", {
         "case_id": case["id"], "enrolment_id": enrolment["id"], "kind": "contract_signed",
-        "amount_eur": 12000})
+        "amount_eur": 12000, "country": "DE"})
     assert outcome.status_code == 201, outcome.text
     return case
 

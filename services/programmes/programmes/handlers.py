@@ -308,25 +308,33 @@ def _promote_from_waitlists(uow, session_ids, now):
 
 
 def record_outcome(uow, outcome):
-    """What came of the support: recorded against an enrolment of the case."""
+    """What came of the support: recorded against an enrolment of the case, by the partner
+    whose programme had it."""
     enrolments = store.enrolments_for_case(uow.session, outcome["case_id"])
     if not enrolments:
         raise CaseNotEnrolled("case {} has no enrolment in a programme here".format(
             outcome["case_id"]))
+    programme_id = None
     if outcome.get("enrolment_id"):
         enrolment = get_enrolment(uow.session, outcome["enrolment_id"])
         if enrolment.case_id != outcome["case_id"]:
             raise EnrolmentOfAnotherCase("enrolment {} belongs to another case".format(
                 enrolment.id), fields={"enrolment_id": ["belongs to another case"]})
-        _programmes_run_by(uow, [enrolment])
-    elif uow.actor is not None:
-        check_supported_by(uow.actor, outcome["case_id"], {
-            programme.partner for programme in store.programmes_by_id(
-                uow.session, {e.programme_id for e in enrolments}).values()})
-    outcome = dict(outcome, id=str(uuid.uuid4()), recorded_at=utc_now())
+        [programme] = _programmes_run_by(uow, [enrolment]).values()
+        programme_id, partner = programme.id, programme.partner
+    else:
+        runners = {programme.partner for programme in store.programmes_by_id(
+            uow.session, {e.programme_id for e in enrolments}).values()}
+        if uow.actor is not None:
+            check_supported_by(uow.actor, outcome["case_id"], runners)
+        partner = uow.actor.partner if uow.actor is not None else min(runners)
+    outcome = dict(outcome, id=str(uuid.uuid4()), recorded_at=utc_now(),
+                   programme_id=programme_id, partner=partner)
     store.add(uow.session, store.outcomes, outcome)
     uow.publish("outcome.recorded", outcome["case_id"], {
         "outcome_id": outcome["id"], "case_id": outcome["case_id"],
         "enrolment_id": outcome.get("enrolment_id"), "kind": outcome["kind"],
-        "amount_eur": outcome.get("amount_eur"), "recorded_at": outcome["recorded_at"]})
+        "amount_eur": outcome.get("amount_eur"), "country": outcome.get("country"),
+        "staff_count": outcome.get("staff_count"), "programme_id": programme_id,
+        "partner": partner, "recorded_at": outcome["recorded_at"]})
     return outcome

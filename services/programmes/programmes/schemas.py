@@ -119,12 +119,34 @@ class WithdrawalRequest(Schema):
     reason = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
+# what each kind of outcome must say
+OUTCOME_DETAILS = {"contract_signed": ("amount_eur", "country"), "market_entered": ("country",),
+                   "export_staff_hired": ("staff_count",), "financing_obtained": ("amount_eur",)}
+
+
 class OutcomeRequest(Schema):
     case_id = fields.String(required=True)
     enrolment_id = fields.String(load_default=None)
     kind = fields.String(required=True, validate=validate.OneOf(OUTCOME_KINDS))
-    amount_eur = Count(load_default=None,
-                                validate=validate.Range(min=0, max=2_000_000_000))
+    amount_eur = Count(load_default=None, validate=validate.Range(min=0, max=2_000_000_000),
+                       metadata={"description": "a contract's value, financing obtained"})
+    country = _country(load_default=None, metadata={
+        "description": "a contract's country, the market entered"})
+    staff_count = Count(load_default=None, validate=validate.Range(min=1, max=10000),
+                        metadata={"description": "export staff hired"})
+
+    @validates_schema
+    def _details_of_its_kind(self, data, **_):
+        missing = {name: ["needed for an outcome of kind {}".format(data["kind"])]
+                   for name in OUTCOME_DETAILS[data["kind"]] if data.get(name) is None}
+        if missing:
+            raise ValidationError(missing)
+
+
+class OutcomeListQuery(PageQuery):
+    case_id = fields.String(load_default=None)
+    programme_id = fields.String(load_default=None)
+    partner = fields.String(load_default=None)
 
 
 class EnrolmentListQuery(PageQuery):
@@ -208,11 +230,16 @@ class OutcomeOut(Schema):
     enrolment_id = fields.String(allow_none=True)
     kind = fields.String()
     amount_eur = fields.Integer(allow_none=True)
+    country = fields.String(allow_none=True)
+    staff_count = fields.Integer(allow_none=True)
+    programme_id = fields.String(allow_none=True)
+    partner = fields.String(allow_none=True)
     recorded_at = UtcDateTime()
 
 
 ProgrammeList = listing("ProgrammeList", "programmes", ProgrammeOut)
 EnrolmentList = listing("EnrolmentList", "enrolments", EnrolmentOut)
+OutcomeList = listing("OutcomeList", "outcomes", OutcomeOut, total=fields.Integer())
 
 
 class ContactPersonOut(Schema):

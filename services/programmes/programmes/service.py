@@ -17,7 +17,8 @@ from .domain import (
 )
 from .schemas import (
     ConfirmationsRequest, EligibilityOut, EligibilityQuery, EnrolmentList, EnrolmentListQuery,
-    EnrolmentOut, FirmContactsOut, FirmQuery, OutcomeOut, OutcomeRequest, ProgrammeList,
+    EnrolmentOut, FirmContactsOut, FirmQuery, OutcomeList, OutcomeListQuery, OutcomeOut,
+    OutcomeRequest, ProgrammeList,
     ProgrammeOut, ProgrammeRequest, SessionOut, SessionRequest, WhoDoesWhat, WithdrawalRequest,
 )
 
@@ -161,3 +162,12 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.Audit
         command = request.command
         with self.db.transaction(request.caller) as uow:
             return 201, outcome_out.dump(handlers.record_outcome(uow, command))
+
+    @api("GET", "/outcomes", roles=READERS, query=OutcomeListQuery, returns=OutcomeList)
+    def list_outcomes(self, request):
+        """What came of the support, per case, per programme or per partner."""
+        query = dict(request.query)
+        limit, offset = query.pop("limit"), query.pop("offset")
+        with self.db.reading() as session:
+            found, total = store.list_outcomes(session, query, limit, offset)
+        return {"outcomes": outcome_out.dump(found, many=True), "total": total}

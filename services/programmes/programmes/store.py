@@ -68,6 +68,11 @@ outcomes = Table(
     Column("kind", String(40), nullable=False),
     Column("amount_eur", Integer),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("country", String(2)),          # of the contract signed, or the market entered
+    Column("staff_count", Integer),        # export staff hired
+    # whose support it came of: the programme of its enrolment, the partner who recorded it
+    Column("programme_id", String(36)),
+    Column("partner", String(100), index=True),
 )
 
 # the cases intake closed (parcours_shared.closed_cases)
@@ -349,3 +354,14 @@ def waitlist_positions(session, enrolment_ids):
 def sessions_by_id(session, session_ids):
     return {row["id"]: row for row in _all(session, select(sessions).where(
         sessions.c.id.in_(sorted(session_ids))))}
+
+
+def list_outcomes(session, filters, limit, offset):
+    """(one page of the outcomes that match ``filters``: case_id, programme_id, partner; how
+    many match), the latest first."""
+    conditions = [outcomes.c[name] == value for name, value in filters.items() if value]
+    total = session.execute(select(func.count()).select_from(outcomes).where(
+        *conditions)).scalar_one()
+    rows = _all(session, select(outcomes).where(*conditions).order_by(
+        outcomes.c.recorded_at.desc(), outcomes.c.id).limit(limit).offset(offset))
+    return rows, total

@@ -69,13 +69,18 @@ def test_eligibility_is_written_as_data_and_checked_field_by_field(programmes):
     assert late.status_code == 400 and list(late.json()["fields"]) == ["enrolment_deadline"]
 
 
-def announce(programmes, case_id, naf_code="25.62B", headcount_band="03"):
-    """intake's case.opened, then diagnostic's diagnostic.completed, for one firm."""
+def announce(programmes, case_id, programme_id, naf_code="25.62B", headcount_band="03"):
+    """intake's case.opened, then, once programmes holds the firm's data (as it does long
+    before a diagnostic in real life: the two come through different queues),
+    diagnostic.completed."""
     publish_messages(programmes.test_amqp_uri, [
         ("intake.events", "case.opened", build_envelope("intake", "case.opened", case_id,
          example_data("case.opened", case_id=case_id, naf_code=naf_code, region_code="84",
                       headcount_band=headcount_band, creation_date=date(2015, 1, 5),
-                      opened_at=utc_now())), "application/json"),
+                      opened_at=utc_now())), "application/json")])
+    wait_for(lambda: programmes.get("/programmes/{}/eligibility".format(programme_id), params={
+        "case_id": case_id}).json()["firm_known"], what="programmes to keep the firm's data")
+    publish_messages(programmes.test_amqp_uri, [
         ("diagnostic.events", "diagnostic.completed", build_envelope(
             "diagnostic", "diagnostic.completed", case_id, example_data(
                 "diagnostic.completed", case_id=case_id, diagnostic_id=str(uuid.uuid4()),
@@ -85,7 +90,7 @@ def announce(programmes, case_id, naf_code="25.62B", headcount_band="03"):
 def test_a_firm_s_eligibility_is_explained_and_nothing_eligible_is_said(programmes):
     germany = offer(programmes, "Prospection Allemagne", eligibility=RULES)
     eligible, food = str(uuid.uuid4()), str(uuid.uuid4())
-    announce(programmes, eligible)
+    announce(programmes, eligible, germany["id"])
     proposals = wait_for(lambda: programmes.get("/enrolments", params={
         "case_id": eligible}).json()["enrolments"], what="a proposal for the eligible firm")
     assert proposals[0]["rank"] == 1 and proposals[0]["reason"].startswith("a session in DE")
@@ -95,7 +100,7 @@ def test_a_firm_s_eligibility_is_explained_and_nothing_eligible_is_said(programm
     assert [c["rule"] for c in verdict["checks"]] == [
         "maturity", "sector", "region", "headcount", "company_age", "target_markets"]
 
-    announce(programmes, food, naf_code="10.71C")  # a bakery: section C, but division 10
+    announce(programmes, food, germany["id"], naf_code="10.71C")  # a bakery: section C, but division 10
     [none] = wait_for(lambda: [e for e in outbox_events(
         programmes.config["DATABASE_URL"], "enrolment.none_proposed")
         if e["subject"] == food], what="programmes to say it has nothing for the bakery")
@@ -123,3 +128,43 @@ def test_who_does_what_lists_the_fitting_programmes_by_partner(programmes):
     assert partner["programmes"][0]["checks"][0]["outcome"] == "met"
     bad = programmes.get("/who-does-what", params={"maturity": "expert", "naf_code": "xx"})
     assert bad.status_code == 400 and set(bad.json()["fields"]) == {"maturity", "naf_code"}
+
+
+def test_complete_withdraw_and_outcomes_over_http(programmes):
+    germany = offer(programmes, "Prospection Allemagne", eligibility=RULES)
+    staying, leaving = str(uuid.uuid4()), str(uuid.uuid4())
+    for case_id in (staying, leaving):
+        announce(programmes, case_id, germany["id"])
+    enrolment, other = (wait_for(lambda c=case_id: programmes.get("/enrolments", params={
+        "case_id": c}).json()["enrolments"], what="a proposal")[0] for case_id in (
+            staying, leaving))
+    for step in ("confirm", "complete"):
+        moved = programmes.post("/enrolments/{}/{}".format(enrolment["id"], step))
+        assert moved.status_code == 200 and moved.json()["status"] == step + (
+            "ed" if step == "confirm" else "d")
+    withdrawn = programmes.post("/enrolments/{}/withdraw".format(other["id"]),
+                                {"reason": "the firm changed its plans"})
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert withdrawn.json()["withdrawal_reason"] == "the firm changed its plans"
+
+    vague = programmes.post("/outcomes", {"case_id": staying, "enrolment_id": enrolment["id"],
+                                          "kind": "contract_signed"})
+    assert vague.status_code == 400 and vague.json()["fields"] == {
+        "amount_eur": ["needed for an outcome of kind contract_signed"],
+        "country": ["needed for an outcome of kind contract_signed"]}
+    for details in ({"kind": "contract_signed", "amount_eur": 180000, "country": "AT"},
+                    {"kind": "export_staff_hired", "staff_count": 2}):
+        recorded = programmes.post("/outcomes", dict(
+            {"case_id": staying, "enrolment_id": enrolment["id"]}, **details))
+        assert recorded.status_code == 201, recorded.text
+    by_case = programmes.get("/outcomes", params={"case_id": staying}).json()
+    assert by_case["total"] == 2
+    assert {(o["kind"], o["country"], o["staff_count"]) for o in by_case["outcomes"]} == {
+        ("contract_signed", "AT", None), ("export_staff_hired", None, 2)}
+    assert programmes.get("/outcomes", params={"programme_id": germany["id"]}).json()[
+        "total"] == 2
+    assert programmes.get("/outcomes", params={"partner": TEST_PARTNER}).json()["total"] == 2
+    assert programmes.get("/outcomes", params={"partner": "bpifrance"}).json()["total"] == 0
+    [event] = [e for e in outbox_events(programmes.config["DATABASE_URL"], "outcome.recorded")
+               if e["data"]["kind"] == "contract_signed"]
+    assert (event["data"]["country"], event["data"]["partner"]) == ("AT", TEST_PARTNER)

@@ -122,6 +122,15 @@ class OutcomeRecordedV1(EventData):
     kind = fields.String(required=True, validate=validate.OneOf(OUTCOME_KINDS))
     amount_eur = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
     recorded_at = Timestamp(required=True)
+    # added after release, optional
+    country = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[A-Z]{2}$"), metadata={"description": "ISO 3166: the contract's, or the market "
+                                                 "entered"})
+    staff_count = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(
+        min=1), metadata={"description": "export staff hired"})
+    programme_id = fields.String(load_default=None, allow_none=True)
+    partner = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "the partner whose support it came of"})
 
 
 publishes(
@@ -130,5 +139,6 @@ publishes(
     example={"outcome_id": "e8a2d6f4-0b1c-4e3a-9d57-6f4b2c8a1e03",
              "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
              "enrolment_id": "c41b8f0d-3e2a-4d6b-9f15-8a7c0e2d4b96",
-             "kind": "contract_signed", "amount_eur": 180000,
-             "recorded_at": "2026-06-12T10:00:00+00:00"})
+             "kind": "contract_signed", "amount_eur": 180000, "country": "DE",
+             "staff_count": None, "programme_id": "7e1d0b3c-9a4f-4e52-b6d8-3c2f1a0e9b74",
+             "partner": "business-france", "recorded_at": "2026-06-12T10:00:00+00:00"})
