@@ -109,6 +109,16 @@ PROGRAMMES = [
           [(70, "NO", "Oslo", 6)], price_eur=1200, regions=["93", "76"]),
 ]
 
+# large groups' calls for SMEs upstream of their projects abroad
+CO_EXPORT_CALLS = [
+    ("siemens-france", "Modernisation du réseau ferré de Bavière", "DE",
+     "Pièces usinées, instrumentation et câblage pour la signalisation", ["24", "26", "27"]),
+    ("airbus", "Chaîne d'assemblage de Mobile (Alabama)", "US",
+     "Fournisseurs de rang 2 : fonderie, instruments de mesure", ["24", "26"]),
+    ("pacte-pme", "Hôpitaux du Golfe : équipement et consommables", "AE",
+     "Produits pharmaceutiques et dispositifs médicaux", ["21", "32"]),
+]
+
 NAMES = ["Ateliers", "Biotech", "Chocolaterie", "Cosmétiques", "Distillerie", "Électronique",
          "Fonderie", "Granits", "Horlogerie", "Instruments", "Jouets", "Laboratoires"]
 PLACES = ["du Rhône", "de Bretagne", "d'Occitanie", "du Nord", "de Provence", "d'Alsace"]
@@ -237,6 +247,29 @@ def _withdraw_from_a_full_session(call, as_partner, programmes, runner, progress
             {"reason": "the firm cannot send anyone on those dates"})
         progress("demo: a firm withdrew from a full session; the first on its waitlist took "
                  "the seat")
+
+
+def _co_export_calls(call, as_partner, programmes, progress):
+    """Each large group's call, matched to the diagnosed firms; the best match of the first
+    call says it is interested, and the group selects it."""
+    matched = 0
+    for number, (partner, title, country, needs, sectors) in enumerate(CO_EXPORT_CALLS):
+        group = as_partner(partner)
+        posted = group("POST", programmes + "/co-export-calls", {
+            "partner": partner, "title": title, "country": country, "needs": needs,
+            "deadline": (date.today() + timedelta(days=45 + 15 * number)).isoformat(),
+            "sectors": sectors})
+        matches = group("GET", "{}/co-export-calls/{}/matches".format(
+            programmes, posted["id"]))["matches"]
+        matched += len(matches)
+        if number == 0 and matches:
+            best = matches[0]["case_id"]
+            as_partner(OPERATOR)("POST", "{}/co-export-calls/{}/interests".format(
+                programmes, posted["id"]), {"case_id": best})
+            group("POST", "{}/co-export-calls/{}/interests/{}/decision".format(
+                programmes, posted["id"], best), {"decision": "selected",
+                                                  "note": "rendez-vous à Munich"})
+    progress("demo: {} co-export calls, {} matches".format(len(CO_EXPORT_CALLS), matched))
 
 
 def _contact(call, intake, case_id, number, consent):
@@ -378,6 +411,7 @@ def load(urls, act_as, progress=print, seed=2016):
         progress("demo: enrolment {}/{} handled".format(number, len(enrolled)), end="\r")
     progress("")
     _withdraw_from_a_full_session(call, as_partner, urls["programmes"], runner, progress)
+    _co_export_calls(call, as_partner, urls["programmes"], progress)
     imported = _import_members(as_partner("pole-mer-mediterranee"), urls["intake"], sirens,
                                known=firms[0][0]["siren"], progress=progress)
     opened = len(firms) + imported

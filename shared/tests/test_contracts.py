@@ -68,6 +68,7 @@ def test_every_event_type_has_a_schema_and_a_publisher():
         "diagnostic.scheduled", "diagnostic.completed", "diagnostic.cancelled",
         "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",
         "enrolment.completed", "enrolment.withdrawn", "enrolment.none_proposed", "outcome.recorded",
+        "co_export.call_published", "co_export.interest_expressed", "co_export.decided",
         "partner.registered", "partner.updated", "person.registered", "person.updated",
         "person.left"}
     assert REGISTRY.publishers() == ["diagnostic", "intake", "programmes"]

@@ -6,6 +6,10 @@ from parcours_shared.closed_cases import closed_among, record_closures
 from parcours_shared.contracts import utc_now
 
 from . import store
+from .co_export import (
+    INTERESTED, CallNotFound, CoExportCall, Interest, InterestMoveRefused, NotAMatch,
+    ranked_matches,
+)
 from .domain import (
     CONFIRMED, PROPOSED, WAITLISTED, WITHDRAWN, CaseNotEnrolled, Enrolment,
     EnrolmentOfAnotherCase, NoContactConsent, Programme, ProgrammeNameTaken, SeatsLeft, as_utc,
@@ -338,3 +342,83 @@ def record_outcome(uow, outcome):
         "staff_count": outcome.get("staff_count"), "programme_id": programme_id,
         "partner": partner, "recorded_at": outcome["recorded_at"]})
     return outcome
+
+
+# --- co-export calls -------------------------------------------------------------------------
+
+def publish_call(uow, fields):
+    """A large group's partner calls for SMEs upstream of a project abroad."""
+    partner = fields.pop("partner")
+    check_offered_by(uow.actor, partner, "a call of {}".format(partner))
+    call = CoExportCall.publish(partner, fields, at=utc_now())
+    store.add_call(uow.session, call)
+    uow.publish("co_export.call_published", call.id, {
+        "call_id": call.id, "partner": call.partner, "title": call.title,
+        "country": call.country, "sectors": call.sectors,
+        "maturity_levels": call.maturity_levels, "deadline": call.deadline,
+        "published_at": call.published_at})
+    return call
+
+
+def get_call(session, call_id):
+    call = store.call_by_id(session, call_id)
+    if call is None:
+        raise CallNotFound("no co-export call with id {}".format(call_id))
+    return call
+
+
+def call_matches(session, call_id, actor):
+    """The firms that fit the call, best first, each with its score, its reasons, whether it
+    said it is interested, and its contacts where it consents to co-export matching: for the
+    call's partner only."""
+    call = get_call(session, call_id)
+    call.check_owned_by(actor)
+    matches = ranked_matches(call, store.every_firm_profile(session),
+                             store.open_cases_diagnoses(session))
+    contacts = store.contacts_with_consent(session, [m.case_id for m in matches])
+    interests = store.interests_in(session, call_id)
+    return call, [dict(case_id=m.case_id, company_name=m.company_name, score=m.score,
+                       reasons=list(m.reasons), contacts=contacts.get(m.case_id),
+                       contact_consent=m.case_id in contacts,
+                       interest=interests[m.case_id].status if m.case_id in interests else None)
+                  for m in matches]
+
+
+def express_interest(uow, call_id, case_id):
+    """The firm (through its advisor, or the single window) says it is interested in a call it
+    matches."""
+    call = get_call(uow.session, call_id)
+    now = utc_now()
+    call.check_open(now.date())
+    match = call.match(case_id, store.firm_profile_of(uow.session, case_id),
+                       store.diagnosis_of(uow.session, case_id))
+    if match is None:
+        raise NotAMatch("case {} does not fit call {!r}: its diagnosis, maturity or sector "
+                        "does not match".format(case_id, call.title))
+    if case_id in store.interests_in(uow.session, call_id):
+        raise InterestMoveRefused("case {} said it is interested in call {!r} already".format(
+            case_id, call.title))
+    interest = Interest(call_id, case_id, INTERESTED, now,
+                        expressed_by=uow.actor.partner if uow.actor else None)
+    store.add_interest(uow.session, interest)
+    uow.publish("co_export.interest_expressed", case_id, {
+        "call_id": call_id, "case_id": case_id, "partner": call.partner,
+        "expressed_by": interest.expressed_by, "at": now})
+    return interest
+
+
+def decide_on_interest(uow, call_id, case_id, decision, note):
+    """The group selects an interested firm for its project, or declines it."""
+    call = get_call(uow.session, call_id)
+    call.check_owned_by(uow.actor)
+    interest = store.interests_in(uow.session, call_id).get(case_id)
+    if interest is None:
+        raise NotAMatch("case {} has not said it is interested in call {!r}".format(
+            case_id, call.title))
+    now = utc_now()
+    interest.decide(decision, note, at=now)
+    store.save_decision(uow.session, interest)
+    uow.publish("co_export.decided", case_id, {
+        "call_id": call_id, "case_id": case_id, "partner": call.partner,
+        "decision": decision, "at": now})
+    return interest

@@ -253,3 +253,70 @@ class ContactPersonOut(Schema):
 class FirmContactsOut(Schema):
     case_id = fields.String()
     contacts = fields.List(fields.Nested(ContactPersonOut))
+
+
+class CallRequest(Schema):
+    """A large group's call for SMEs upstream of a project abroad."""
+    partner = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={
+        "description": "the group's partner: the caller's own"})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    country = _country(required=True, metadata={"description": "where the project is"})
+    needs = fields.String(required=True, validate=validate.Length(min=1, max=2000), metadata={
+        "description": "what the group looks for in the SMEs"})
+    deadline = fields.Date(required=True, metadata={"description": "last day to answer"})
+    sectors = fields.List(NafEntry(), load_default=list, metadata={
+        "description": "NAF sections, divisions or codes sought; empty: any"})
+    maturity_levels = fields.List(fields.String(validate=validate.OneOf(MATURITY_LEVELS)),
+                                  load_default=None, validate=validate.Length(min=1))
+
+
+class CallOut(Schema):
+    id = fields.String()
+    partner = fields.String()
+    title = fields.String()
+    country = fields.String()
+    needs = fields.String()
+    deadline = fields.Date()
+    sectors = fields.List(fields.String())
+    maturity_levels = fields.List(fields.String())
+    published_at = UtcDateTime()
+
+
+CallList = listing("CallList", "calls", CallOut)
+
+
+class MatchOut(Schema):
+    case_id = fields.String()
+    company_name = fields.String(allow_none=True)
+    score = fields.Integer(metadata={"description": "0 to 100: market 50, sector 30, "
+                                                    "maturity 20"})
+    reasons = fields.List(fields.String())
+    interest = fields.String(allow_none=True, metadata={
+        "description": "interested, selected or declined, once the firm answered"})
+    contact_consent = fields.Boolean()
+    contacts = fields.List(fields.Nested(ContactPersonOut), allow_none=True, metadata={
+        "description": "only where the firm consents to co-export matching"})
+
+
+class MatchList(Schema):
+    call = fields.Nested(CallOut)
+    matches = fields.List(fields.Nested(MatchOut))
+
+
+class InterestRequest(Schema):
+    case_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class DecisionRequest(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["selected", "declined"]))
+    note = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class InterestOut(Schema):
+    call_id = fields.String()
+    case_id = fields.String()
+    status = fields.String()
+    expressed_at = UtcDateTime()
+    expressed_by = fields.String(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
+    note = fields.String(allow_none=True)

@@ -15,7 +15,9 @@ from .domain import (
     CaseNotEnrolled, EnrolmentClosed, EnrolmentMoveRefused, EnrolmentNotFound,
     EnrolmentOfAnotherCase, NoContactConsent, ProgrammeNameTaken, ProgrammeNotFound,
 )
+from .co_export import CallClosed, CallNotFound, InterestMoveRefused, NotAMatch
 from .schemas import (
+    CallList, CallOut, CallRequest, DecisionRequest, InterestOut, InterestRequest, MatchList,
     ConfirmationsRequest, EligibilityOut, EligibilityQuery, EnrolmentList, EnrolmentListQuery,
     EnrolmentOut, FirmContactsOut, FirmQuery, OutcomeList, OutcomeListQuery, OutcomeOut,
     OutcomeRequest, ProgrammeList,
@@ -27,6 +29,10 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 # Who may call what (parcours_shared.identity.ROLES; README, "Who may do what").
 MANAGER = ("programme_manager",)
 READERS = ("reader", "advisor", "programme_manager")
+# a large group's staff post calls through their partner: its programme managers or referrers
+CALL_KEEPERS = ("programme_manager", "referrer")
+# who says a firm is interested: its advisor, or a programme manager for it
+FIRM_SPOKESPEOPLE = ("advisor", "programme_manager")
 programme_out, session_out = ProgrammeOut(), SessionOut()
 enrolment_out, outcome_out = EnrolmentOut(), OutcomeOut()
 
@@ -34,8 +40,10 @@ enrolment_out, outcome_out = EnrolmentOut(), OutcomeOut()
 HTTP_ERRORS = {
     ProgrammeNotFound: 404, EnrolmentNotFound: 404, CaseNotEnrolled: 404,
     ProgrammeNameTaken: 409, EnrolmentMoveRefused: 409, EnrolmentOfAnotherCase: 409,
-    EnrolmentClosed: 409, NoContactConsent: 404,
+    EnrolmentClosed: 409, NoContactConsent: 404, CallNotFound: 404, CallClosed: 409,
+    NotAMatch: 409, InterestMoveRefused: 409,
 }
+call_out, match_list, interest_out = CallOut(), MatchList(), InterestOut()
 eligibility_out, who_does_what_out = EligibilityOut(), WhoDoesWhat()
 
 
@@ -171,3 +179,38 @@ class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.Audit
         with self.db.reading() as session:
             found, total = store.list_outcomes(session, query, limit, offset)
         return {"outcomes": outcome_out.dump(found, many=True), "total": total}
+
+    @api("POST", "/co-export-calls", roles=CALL_KEEPERS, body=CallRequest,
+         returns={201: CallOut})
+    def publish_call(self, request):
+        command = dict(request.command)
+        with self.db.transaction(request.caller) as uow:
+            return 201, call_out.dump(handlers.publish_call(uow, command))
+
+    @api("GET", "/co-export-calls", roles=READERS + ("referrer",), returns=CallList)
+    def open_calls(self, request):
+        with self.db.reading() as session:
+            return {"calls": call_out.dump(store.open_calls(session, utc_now().date()),
+                                           many=True)}
+
+    @api("GET", "/co-export-calls/<call_id>/matches", roles=CALL_KEEPERS, returns=MatchList)
+    def call_matches(self, request, call_id):
+        """The firms that fit, best first: for the call's partner, who contacts them."""
+        with self.db.reading() as session:
+            call, matches = handlers.call_matches(session, call_id, request.caller)
+        return match_list.dump({"call": call, "matches": matches})
+
+    @api("POST", "/co-export-calls/<call_id>/interests", roles=FIRM_SPOKESPEOPLE,
+         body=InterestRequest, returns={201: InterestOut})
+    def express_interest(self, request, call_id):
+        with self.db.transaction(request.caller) as uow:
+            return 201, interest_out.dump(handlers.express_interest(
+                uow, call_id, request.command["case_id"]))
+
+    @api("POST", "/co-export-calls/<call_id>/interests/<case_id>/decision",
+         roles=CALL_KEEPERS, body=DecisionRequest, returns=InterestOut)
+    def decide_on_interest(self, request, call_id, case_id):
+        command = request.command
+        with self.db.transaction(request.caller) as uow:
+            return interest_out.dump(handlers.decide_on_interest(
+                uow, call_id, case_id, command["decision"], command["note"]))

@@ -11,6 +11,7 @@ from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
 
+from .co_export import CoExportCall, Interest
 from .domain import CONFIRMED, WAITLISTED, Enrolment, Programme, as_utc
 
 metadata = MetaData()
@@ -111,6 +112,29 @@ case_diagnoses = Table(
     Column("programme_kinds", JSON, nullable=False),
     Column("target_markets", JSON, nullable=False),
     Column("completed_at", DateTime(timezone=True), nullable=False),
+)
+# a large group's calls for SMEs upstream of its projects abroad, and the firms' interest
+co_export_calls = Table(
+    "co_export_calls", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("partner", String(100), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("needs", String(2000), nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("sectors", JSON, nullable=False),
+    Column("maturity_levels", JSON, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+co_export_interests = Table(
+    "co_export_interests", metadata,
+    Column("call_id", String(36), ForeignKey("co_export_calls.id"), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("expressed_at", DateTime(timezone=True), nullable=False),
+    Column("expressed_by", String(100)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("note", String(500)),
 )
 outbox = outbox_table(metadata)
 audit = audit_table(metadata)  # who did what (parcours_shared.audit)
@@ -365,3 +389,55 @@ def list_outcomes(session, filters, limit, offset):
     rows = _all(session, select(outcomes).where(*conditions).order_by(
         outcomes.c.recorded_at.desc(), outcomes.c.id).limit(limit).offset(offset))
     return rows, total
+
+
+def add_call(session, call):
+    add(session, co_export_calls, call.as_row())
+
+
+def call_by_id(session, call_id):
+    row = _one(session, select(co_export_calls).where(co_export_calls.c.id == call_id))
+    return CoExportCall(**row) if row else None
+
+
+def open_calls(session, today):
+    return [CoExportCall(**row) for row in _all(session, select(co_export_calls).where(
+        co_export_calls.c.deadline >= today).order_by(co_export_calls.c.deadline,
+                                                      co_export_calls.c.id))]
+
+
+def open_cases_diagnoses(session):
+    """{case id: its latest diagnosis} of every diagnosed case not closed: the firms a call
+    is matched against."""
+    return {row["case_id"]: row for row in _all(session, select(case_diagnoses).where(
+        case_diagnoses.c.case_id.not_in(select(closed_cases.c.case_id))))}
+
+
+def every_firm_profile(session):
+    return {row["case_id"]: row for row in _all(session, select(firm_profiles))}
+
+
+def interests_in(session, call_id):
+    return {row["case_id"]: Interest(**row) for row in _all(session, select(
+        co_export_interests).where(co_export_interests.c.call_id == call_id))}
+
+
+def add_interest(session, interest):
+    add(session, co_export_interests, interest.as_row())
+
+
+def save_decision(session, interest):
+    session.execute(update(co_export_interests).where(
+        co_export_interests.c.call_id == interest.call_id,
+        co_export_interests.c.case_id == interest.case_id).values(
+            status=interest.status, decided_at=interest.decided_at, note=interest.note))
+
+
+def contacts_with_consent(session, case_ids):
+    """{case id: its contacts} for the firms among ``case_ids`` that consent to co-export
+    matching (the others have none here)."""
+    if not case_ids:
+        return {}
+    return {row["case_id"]: row["contacts"] for row in _all(session, select(
+        firm_contacts).where(firm_contacts.c.case_id.in_(sorted(case_ids)),
+                             firm_contacts.c.contacts.is_not(None)))}

@@ -168,3 +168,31 @@ def test_complete_withdraw_and_outcomes_over_http(programmes):
     [event] = [e for e in outbox_events(programmes.config["DATABASE_URL"], "outcome.recorded")
                if e["data"]["kind"] == "contract_signed"]
     assert (event["data"]["country"], event["data"]["partner"]) == ("AT", TEST_PARTNER)
+
+
+def test_a_co_export_call_over_http_from_call_to_decision(programmes):
+    germany = offer(programmes, "Prospection Allemagne", eligibility=RULES)
+    case_id = str(uuid.uuid4())
+    announce(programmes, case_id, germany["id"])
+    bad = programmes.post("/co-export-calls", {
+        "partner": TEST_PARTNER, "title": "Rail", "country": "Germany", "needs": "x",
+        "deadline": "2020-13-01", "sectors": ["ZZ"]})
+    assert bad.status_code == 400
+    assert set(bad.json()["fields"]) == {"country", "deadline", "sectors"}
+    call = programmes.post("/co-export-calls", {
+        "partner": TEST_PARTNER, "title": "Réseau ferré de Bavière", "country": "DE",
+        "needs": "pièces usinées", "deadline": SOON.isoformat(), "sectors": ["25"],
+        "maturity_levels": ["first_time_exporter"]})
+    assert call.status_code == 201, call.text
+    call_id = call.json()["id"]
+    assert [c["id"] for c in programmes.get("/co-export-calls").json()["calls"]] == [call_id]
+    [match] = programmes.get("/co-export-calls/{}/matches".format(call_id)).json()["matches"]
+    assert (match["case_id"], match["score"], match["contact_consent"]) == (case_id, 100, False)
+    interest = programmes.post("/co-export-calls/{}/interests".format(call_id),
+                               {"case_id": case_id})
+    assert interest.status_code == 201 and interest.json()["status"] == "interested"
+    decided = programmes.post("/co-export-calls/{}/interests/{}/decision".format(
+        call_id, case_id), {"decision": "selected"})
+    assert decided.status_code == 200 and decided.json()["status"] == "selected"
+    other = programmes.as_caller("airbus", ["referrer"])
+    assert other.get("/co-export-calls/{}/matches".format(call_id)).status_code == 403

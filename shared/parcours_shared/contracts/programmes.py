@@ -142,3 +142,59 @@ publishes(
              "kind": "contract_signed", "amount_eur": 180000, "country": "DE",
              "staff_count": None, "programme_id": "7e1d0b3c-9a4f-4e52-b6d8-3c2f1a0e9b74",
              "partner": "business-france", "recorded_at": "2026-06-12T10:00:00+00:00"})
+
+
+class CoExportCallPublishedV1(EventData):
+    call_id = required_id()
+    partner = fields.String(required=True, metadata={"description": "the large group's partner"})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    sectors = fields.List(fields.String(), required=True, metadata={
+        "description": "NAF sections, divisions or codes sought; empty: any"})
+    maturity_levels = fields.List(fields.String(), required=True)
+    deadline = fields.Date(required=True)
+    published_at = Timestamp(required=True)
+
+
+publishes(
+    "co_export.call_published", 1, CoExportCallPublishedV1,
+    meaning="A large group, through its partner, called for SMEs to join a project abroad, "
+            "upstream of its tender.",
+    example={"call_id": "0b6e2f4a-8c1d-4e7f-9a35-2d8c6b1e4f70", "partner": "siemens-france",
+             "title": "Modernisation du réseau ferré de Bavière", "country": "DE",
+             "sectors": ["C"], "maturity_levels": ["occasional_exporter",
+                                                   "experienced_exporter"],
+             "deadline": "2026-06-30", "published_at": "2026-04-02T09:00:00+00:00"})
+
+
+class CoExportInterestV1(EventData):
+    call_id = required_id()
+    case_id = required_id()
+    partner = fields.String(required=True, metadata={"description": "the call's partner"})
+    expressed_by = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "the partner who said so for the firm"})
+    at = Timestamp(required=True)
+
+
+publishes(
+    "co_export.interest_expressed", 1, CoExportInterestV1,
+    meaning="A firm matched by a co-export call said it is interested.",
+    example={"call_id": "0b6e2f4a-8c1d-4e7f-9a35-2d8c6b1e4f70",
+             "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41", "partner": "siemens-france",
+             "expressed_by": "cci-international-aura", "at": "2026-04-10T14:00:00+00:00"})
+
+
+class CoExportDecidedV1(EventData):
+    call_id = required_id()
+    case_id = required_id()
+    partner = fields.String(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(["selected", "declined"]))
+    at = Timestamp(required=True)
+
+
+publishes(
+    "co_export.decided", 1, CoExportDecidedV1,
+    meaning="The large group decided on an interested firm: selected for its project, or not.",
+    example={"call_id": "0b6e2f4a-8c1d-4e7f-9a35-2d8c6b1e4f70",
+             "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41", "partner": "siemens-france",
+             "decision": "selected", "at": "2026-05-02T10:00:00+00:00"})
