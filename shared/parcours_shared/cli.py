@@ -8,6 +8,10 @@
     parcours issuer serve       # the sign-in pages' OpenID Connect provider, on :8090
     parcours import members.csv --partner cci-paris-idf --person p-claire-martin
                                 # a member list into intake, with a progress bar
+    parcours status             # every service: health, queues, dead letters, outbox
+    parcours dead-letters list  # the dead-lettered messages, with why each failed
+    parcours dead-letters requeue --service programmes --type diagnostic.completed
+    parcours dead-letters discard --service intake --event <event id>
 
 A token is printed on its own line, for ``curl -H "Authorization: Bearer $(parcours token ...)"``.
 Keys live in ``$PARCOURS_ISSUER_KEYS`` (default: ``data/issuer/`` of this checkout), made on first
@@ -64,9 +68,36 @@ def main(argv=None):
                                   "the dev issuer for --partner and --person)")
     member_list.add_argument("--partner", help="with the dev issuer: your partner's id")
     member_list.add_argument("--person", help="with the dev issuer: your person id")
+    operator_help = ("an admin's access token (default: $PARCOURS_TOKEN, else one from the "
+                     "dev issuer for the network operator)")
+    status_command = commands.add_parser("status", help="every service's health, queues, "
+                                                        "dead letters and outbox backlog")
+    status_command.add_argument("--json", action="store_true", help="for scripts")
+    status_command.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
+                                help=operator_help)
+    letters = commands.add_parser("dead-letters", help="see, send back or discard the "
+                                                       "dead-lettered messages")
+    letters.add_argument("action", choices=("list", "requeue", "discard"))
+    letters.add_argument("--service", action="append", choices=SERVICES,
+                         help="repeat for several (default: all four)")
+    letters.add_argument("--event", action="append", default=[], help="an event id (repeat)")
+    letters.add_argument("--type", help="every dead letter of this event type")
+    letters.add_argument("--all", action="store_true", help="every dead letter")
+    letters.add_argument("--json", action="store_true", help="for scripts")
+    letters.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
+                         help=operator_help)
     args = parser.parse_args(argv)
 
     issuer = dev_issuer(args.keys, args.issuer)
+    if args.command in ("status", "dead-letters"):
+        from . import ops_command
+        token = args.token or issuer.token("network-operator", ["admin"], list(SERVICES))
+        if args.command == "status":
+            return ops_command.status(token, as_json=args.json)
+        if args.action != "list" and not (args.event or args.type or args.all):
+            parser.error("say which dead letters: --event ID, --type TYPE, or --all")
+        return ops_command.dead_letters(token, args.action, args.service or SERVICES,
+                                        args.event, args.type, args.all, as_json=args.json)
     if args.command == "import":
         from .import_command import run_import
         token = args.token

@@ -29,6 +29,11 @@ class DatabaseAccess:
     def audit_table(self):
         return self._provider.audit
 
+    @property
+    def publishes(self):
+        """Whether this service relays an outbox (it publishes events)."""
+        return self._provider.relay is not None
+
     @contextmanager
     def transaction(self, actor=None):
         """A unit of work committed at the end of the block (rolled back on error). ``actor``:

@@ -7,6 +7,7 @@ from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
+from parcours_shared import operations as parcours_operations
 from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
@@ -58,7 +59,8 @@ def _view(diagnostic, questionnaires, progress=None):
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class DiagnosticService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrail,
+class DiagnosticService(parcours_http.OperationalEndpoints,
+                        parcours_operations.DeadLetterEndpoints, parcours_audit.AuditTrail,
                         parcours_directory.DirectoryCopy):
     name = "diagnostic"
     http_errors = HTTP_ERRORS

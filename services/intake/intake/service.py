@@ -15,6 +15,7 @@ from parcours_shared.background import BackgroundJobs, timer
 from parcours_shared.db import Database
 from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
+from parcours_shared import operations as parcours_operations
 from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
@@ -66,7 +67,8 @@ HTTP_ERRORS = {InvalidSiren: 400, InvalidNafCode: 400, CaseNotFound: 404, CaseMo
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class IntakeService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrail):
+class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.DeadLetterEndpoints,
+                    parcours_audit.AuditTrail):
     name = "intake"
     http_errors = HTTP_ERRORS
 

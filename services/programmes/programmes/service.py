@@ -5,6 +5,7 @@ from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import audit as parcours_audit
 from parcours_shared import http as parcours_http
+from parcours_shared import operations as parcours_operations
 from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
 
@@ -49,7 +50,8 @@ eligibility_out, who_does_what_out = EligibilityOut(), WhoDoesWhat()
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class ProgrammesService(parcours_http.OperationalEndpoints, parcours_audit.AuditTrail,
+class ProgrammesService(parcours_http.OperationalEndpoints,
+                        parcours_operations.DeadLetterEndpoints, parcours_audit.AuditTrail,
                         parcours_directory.DirectoryCopy):
     name = "programmes"
     http_errors = HTTP_ERRORS

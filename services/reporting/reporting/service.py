@@ -9,6 +9,7 @@ from parcours_shared.contracts import REGIONS, ROLES
 from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import http as parcours_http
+from parcours_shared import operations as parcours_operations
 from parcours_shared import web_session as parcours_web_session
 from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
@@ -39,8 +40,8 @@ class FunnelOut(Schema):
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
-class ReportingService(parcours_http.OperationalEndpoints, parcours_directory.DirectoryCopy,
-                       parcours_web_session.SignIn):
+class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.DeadLetterEndpoints,
+                       parcours_directory.DirectoryCopy, parcours_web_session.SignIn):
     name = "reporting"
 
     db = Database(store.metadata, MIGRATIONS, publishes=False)

@@ -490,33 +490,41 @@ class InboxHandler(Entrypoint):
         self._republish(message, dead_letter_queue_name(self.queue.name), headers)
 
     def _republish(self, message, queue_name, headers, expiration=None):
-        properties = message.properties or {}
-        # The copy is published as this service's user (the broker allows no other); the user
-        # that first published it travels in a header (see check_publisher).
-        headers = dict(headers)
-        first_user = first_publisher(message, self.own_user)
-        if first_user is not None:
-            headers[PUBLISHED_BY_HEADER] = first_user
-        body = message.body
-        if isinstance(body, str):
-            body = body.encode(message.content_encoding or "utf-8")
-        with get_producer(self.container.config["AMQP_URI"], confirms=True) as producer:
-            producer.publish(
-                body,
-                exchange="",
-                routing_key=queue_name,
-                headers=headers,
-                content_type=message.content_type or "application/octet-stream",
-                content_encoding=message.content_encoding or "binary",
-                delivery_mode=2,
-                expiration=expiration,
-                message_id=properties.get("message_id"),
-                type=properties.get("type"),
-                app_id=properties.get("app_id"),
-                user_id=self.own_user,
-                retry=True,
-                retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
-            )
+        republish(self.container.config["AMQP_URI"], self.own_user, message, queue_name,
+                  headers, expiration)
+
+
+def republish(amqp_uri, own_user, message, queue_name, headers, expiration=None):
+    """Publish a copy of a consumed ``message`` (a kombu Message) to one of the consumer's own
+    queues (its retry or dead-letter queue, or back from the dead-letter queue), confirmed.
+
+    The copy is published as this service's user (the broker allows no other); the user that
+    first published it travels in a header (see check_publisher)."""
+    properties = message.properties or {}
+    headers = dict(headers)
+    first_user = first_publisher(message, own_user)
+    if first_user is not None:
+        headers[PUBLISHED_BY_HEADER] = first_user
+    body = message.body
+    if isinstance(body, str):
+        body = body.encode(message.content_encoding or "utf-8")
+    with get_producer(amqp_uri, confirms=True) as producer:
+        producer.publish(
+            body,
+            exchange="",
+            routing_key=queue_name,
+            headers=headers,
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary",
+            delivery_mode=2,
+            expiration=expiration,
+            message_id=properties.get("message_id"),
+            type=properties.get("type"),
+            app_id=properties.get("app_id"),
+            user_id=own_user,
+            retry=True,
+            retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
+        )
 
 
 # nameko 2.14 guards acks against amqp's ConnectionError only; after a broker restart the socket

@@ -1,0 +1,115 @@
+"""What operations staff see and mend of a service's flow, over HTTP (role ``admin``): its
+queues, its outbox backlog, and its dead-lettered messages, which they can send back once the
+cause is fixed, or discard. ``parcours status`` and ``parcours dead-letters`` call these on
+every service (README, "Operations").
+
+Mixed into each service class, as ``parcours_operations.DeadLetterEndpoints`` (through its
+module, so that ``nameko run`` finds only the service class in the service's module).
+"""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .dead_letters import Choice, dead_letters, queue_status
+from .http import api, listing
+from .metrics import OUTBOX_PENDING
+
+OPERATORS = ("admin",)
+
+
+class QueueOut(Schema):
+    queue = fields.String()
+    ready = fields.Integer(metadata={"description": "messages waiting for the consumer"})
+    consumers = fields.Integer()
+    dead_letters = fields.Integer()
+
+
+class QueuesOut(Schema):
+    service = fields.String()
+    outbox_pending = fields.Integer(allow_none=True, metadata={
+        "description": "events committed, not yet confirmed by the broker (None: it does not "
+                       "publish)"})
+    queues = fields.List(fields.Nested(QueueOut))
+
+
+class DeadLetterOut(Schema):
+    queue = fields.String(metadata={"description": "the consumer queue it failed in"})
+    event_id = fields.String(allow_none=True)
+    type = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    reason = fields.String()
+    attempts = fields.Integer()
+    failed_at = fields.String(allow_none=True)
+
+
+DeadLetterList = listing("DeadLetterList", "dead_letters", DeadLetterOut)
+
+
+class DeadLetterQuery(Schema):
+    type = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+
+
+class DeadLetterChoice(Schema):
+    """Which dead letters: by event id, by type, or ``all``."""
+    event_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                            load_default=list, validate=validate.Length(max=10000))
+    type = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    all = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _something_chosen(self, data, **_):
+        if not (data["event_ids"] or data["type"] or data["all"]):
+            raise ValidationError("say which: event_ids, a type, or all: true", "_schema")
+
+
+class DeadLettersMoved(Schema):
+    moved = fields.List(fields.Nested(DeadLetterOut))
+    left = fields.Integer(metadata={"description": "dead letters still waiting"})
+
+
+def _consumer_queues(service_cls):
+    from .topology import subscriptions  # it reads the inbox handlers: import once they exist
+    return [subscription.queue for subscription in subscriptions([service_cls])]
+
+
+def _choice(command):
+    return Choice(frozenset(command["event_ids"]), command["type"], command["all"])
+
+
+class DeadLetterEndpoints:
+    """Mixed into a service class (which has ``config`` and ``db``)."""
+
+    @api("GET", "/operations/queues", roles=OPERATORS, returns=QueuesOut)
+    def operations_queues(self, request):
+        """This service's consumer queues: ready, consumers, dead letters; its outbox."""
+        pending = (OUTBOX_PENDING.labels(self.name)._value.get()
+                   if self.db.publishes else None)
+        return QueuesOut().dump({"service": self.name, "outbox_pending": pending,
+                                 "queues": queue_status(self.config["AMQP_URI"],
+                                                        _consumer_queues(type(self)))})
+
+    @api("GET", "/operations/dead-letters", roles=OPERATORS, query=DeadLetterQuery,
+         returns=DeadLetterList)
+    def operations_dead_letters(self, request):
+        """The dead-lettered messages, with the reason each failed (not their data)."""
+        found, _ = dead_letters(self.config["AMQP_URI"], _consumer_queues(type(self)))
+        wanted = request.query["type"]
+        return DeadLetterList().dump({"dead_letters": [
+            letter.as_document() for letter in found if wanted in (None, letter.type)]})
+
+    @api("POST", "/operations/dead-letters/requeue", roles=OPERATORS, body=DeadLetterChoice,
+         returns=DeadLettersMoved)
+    def operations_requeue(self, request):
+        """Send these dead letters back to their queue (once their cause is fixed): the inbox
+        applies each once."""
+        return self._move_dead_letters("requeue", request.command)
+
+    @api("POST", "/operations/dead-letters/discard", roles=OPERATORS, body=DeadLetterChoice,
+         returns=DeadLettersMoved)
+    def operations_discard(self, request):
+        """Drop these dead letters for good."""
+        return self._move_dead_letters("discard", request.command)
+
+    def _move_dead_letters(self, action, command):
+        left, moved = dead_letters(self.config["AMQP_URI"], _consumer_queues(type(self)),
+                                   action, _choice(command))
+        return DeadLettersMoved().dump({"moved": [m.as_document() for m in moved],
+                                        "left": len(left)})

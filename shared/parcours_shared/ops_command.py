@@ -1,0 +1,123 @@
+"""``parcours status`` and ``parcours dead-letters``: the network's flow at a glance, and its
+dead-lettered messages seen, sent back or discarded, from the command line.
+
+They call each service's operations endpoints (parcours_shared.operations) with an ``admin``
+token: human tables by default, ``--json`` for scripts. Exit code 0 when all went well, 1 when
+a service did not answer or refused (each says why).
+"""
+import json
+import os
+
+import requests
+
+SERVICES = ("intake", "diagnostic", "programmes", "reporting")
+DEFAULT_PORTS = {"intake": 8001, "diagnostic": 8002, "programmes": 8003, "reporting": 8004}
+
+
+def service_url(service):
+    return os.environ.get("PARCOURS_{}_URL".format(service.upper())) or (
+        "http://127.0.0.1:{}".format(DEFAULT_PORTS[service]))
+
+
+class Unanswered(Exception):
+    pass
+
+
+def _call(method, service, path, token, body=None):
+    url = service_url(service) + path
+    try:
+        response = requests.request(method, url, json=body, timeout=30,
+                                    headers={"Authorization": "Bearer " + token})
+    except requests.RequestException as exc:
+        raise Unanswered("{} did not answer at {} ({}): is it running? `make run` starts the "
+                         "network".format(service, url, type(exc).__name__)) from None
+    if response.status_code >= 400:
+        try:
+            message = response.json().get("message", response.text)
+        except ValueError:
+            message = response.text
+        raise Unanswered("{} answered {} to {} {}: {}".format(
+            service, response.status_code, method, path, message))
+    return response.json()
+
+
+def _table(rows, columns):
+    widths = [max([len(title)] + [len(str(row[key])) for row in rows]) for key, title in columns]
+    lines = ["  ".join(title.ljust(width) for (_, title), width in zip(columns, widths))]
+    lines += ["  ".join(str(row[key]).ljust(width) for (key, _), width in zip(columns, widths))
+              for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def status(token, services=SERVICES, as_json=False, out=print):
+    """Each service's health, outbox backlog, and queues (ready, consumers, dead letters)."""
+    report, problems = [], []
+    for service in services:
+        try:
+            health = _call("GET", service, "/health", token)["status"]
+        except Unanswered as exc:
+            problems.append(str(exc))
+            report.append({"service": service, "health": "down", "outbox_pending": "-",
+                           "queues": []})
+            continue
+        try:
+            queues = _call("GET", service, "/operations/queues", token)
+        except Unanswered as exc:
+            problems.append(str(exc))
+            queues = {"outbox_pending": "-", "queues": []}
+        report.append({"service": service, "health": health,
+                       "outbox_pending": queues["outbox_pending"], "queues": queues["queues"]})
+    if as_json:
+        out(json.dumps({"services": report, "problems": problems}, indent=2))
+    else:
+        out(_table([dict(r, outbox_pending="-" if r["outbox_pending"] is None
+                         else r["outbox_pending"],
+                         dead_letters=sum(q["dead_letters"] for q in r["queues"]),
+                         ready=sum(q["ready"] for q in r["queues"]))
+                    for r in report],
+                   [("service", "SERVICE"), ("health", "HEALTH"), ("ready", "READY"),
+                    ("dead_letters", "DEAD LETTERS"), ("outbox_pending", "OUTBOX")]))
+        queue_rows = [dict(q, service=r["service"]) for r in report for q in r["queues"]
+                      if q["ready"] or q["dead_letters"] or not q["consumers"]]
+        if queue_rows:
+            out("\nqueues needing a look (backlog, dead letters or no consumer):")
+            out(_table(queue_rows, [("service", "SERVICE"), ("queue", "QUEUE"),
+                                    ("ready", "READY"), ("consumers", "CONSUMERS"),
+                                    ("dead_letters", "DEAD LETTERS")]))
+        for problem in problems:
+            out("problem: " + problem)
+    return 1 if problems else 0
+
+
+def dead_letters(token, action, services=SERVICES, event_ids=(), event_type=None,
+                 every=False, as_json=False, out=print):
+    """``list`` the dead letters of these services, or ``requeue`` / ``discard`` the chosen
+    ones (by event id, by type, or all)."""
+    found, problems = [], []
+    for service in services:
+        try:
+            if action == "list":
+                answer = _call("GET", service, "/operations/dead-letters" + (
+                    "?type=" + event_type if event_type else ""), token)
+                rows = answer["dead_letters"]
+            else:
+                answer = _call("POST", service, "/operations/dead-letters/" + action, token, {
+                    "event_ids": list(event_ids), "type": event_type, "all": every})
+                rows = answer["moved"]
+        except Unanswered as exc:
+            problems.append(str(exc))
+            continue
+        found += [dict(row, service=service) for row in rows]
+    if as_json:
+        key = {"list": "dead_letters", "requeue": "requeued", "discard": "discarded"}[action]
+        out(json.dumps({key: found, "problems": problems}, indent=2))
+    else:
+        if found:
+            out(_table([dict(r, reason=r["reason"][:70]) for r in found], [
+                ("service", "SERVICE"), ("event_id", "EVENT"), ("type", "TYPE"),
+                ("attempts", "ATTEMPTS"), ("failed_at", "FAILED AT"), ("reason", "REASON")]))
+        out({"list": "{} dead letters", "requeue": "{} sent back to their queue",
+             "discard": "{} discarded"}[action].format(len(found)))
+        for problem in problems:
+            out("problem: " + problem)
+    return 1 if problems else 0
