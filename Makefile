@@ -8,7 +8,7 @@ SERVICES := intake diagnostic programmes reporting
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-faults bench setup broker browser clean lint contracts
+.PHONY: run test test-faults bench setup broker browser promtool clean lint contracts
 
 $(STAMP): requirements.txt shared/pyproject.toml shared/testing/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	@command -v $(PYTHON) >/dev/null || { echo "Parcours needs Python 3.11 ($(PYTHON) not found): install python3.11 and retry, or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -55,7 +55,11 @@ run: setup broker
 browser:
 	@bash scripts/ensure_browser.sh
 
-test: setup broker browser
+# Debian's promtool for the alert rules' tests (scripts/ensure_promtool.sh).
+promtool:
+	@bash scripts/ensure_promtool.sh
+
+test: setup broker browser promtool
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The event contract from the code: docs/events/asyncapi.yaml and one JSON Schema per event type
