@@ -1,5 +1,7 @@
 """The Prometheus alert rules (deploy/prometheus/alerts.yml): valid, unit-tested with promtool
-on made-up series (alerts_test.yml), and reading only metrics the services do export."""
+on made-up series (alerts_test.yml); they and the Grafana dashboard read only metrics the
+services do export."""
+import json
 import os
 import re
 import shutil
@@ -38,11 +40,17 @@ def exported_metric_names():
     return names
 
 
-def test_the_rules_read_only_metrics_the_services_export():
+def test_the_rules_and_the_dashboard_read_only_metrics_the_services_export():
     with open(os.path.join(RULES, "alerts.yml"), encoding="utf-8") as file:
         rules = [rule for group in yaml.safe_load(file)["groups"] for rule in group["rules"]]
     used = {name for rule in rules for name in re.findall(r"\bparcours_\w+", rule["expr"])}
     assert used and used <= exported_metric_names(), used - exported_metric_names()
+    with open(os.path.join(RULES, "..", "grafana", "dashboards", "parcours.json"),
+              encoding="utf-8") as file:
+        panels = json.load(file)["panels"]
+    charted = {name for panel in panels for target in panel.get("targets", [])
+               for name in re.findall(r"\bparcours_\w+", target["expr"])}
+    assert charted <= exported_metric_names(), charted - exported_metric_names()
     every_alert = {rule["alert"] for rule in rules}
     assert {"DeadLetterQueueNotEmpty", "QueueWithoutConsumer", "OutboxStuck",
             "QueueBacklogGrowing", "EventDelayHigh"} <= every_alert

@@ -23,6 +23,7 @@ import functools
 import json
 import logging
 import os
+import time
 from datetime import timezone
 from urllib.parse import urlencode
 
@@ -44,7 +45,7 @@ from .identity import (
     ROLES, IssuerUnreachable, MissingRole, TokenVerifier, Unauthenticated, authenticate_header,
 )
 from .json_input import MAX_BODY_BYTES, MAX_URL_LENGTH, parse_json_body, values_problems
-from .metrics import HTTP_REQUESTS, render_metrics
+from .metrics import HTTP_REQUESTS, HTTP_SECONDS, render_metrics
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +238,7 @@ class JsonHttpHandler(HttpRequestHandler):
                                  if isinstance(dependency, Database))
 
     def handle_request(self, request):
+        started = time.monotonic()
         try:
             request.caller = None if self.public else self._caller(request)
         except (Unauthenticated, MissingRole, IssuerUnreachable) as refused:
@@ -248,8 +250,10 @@ class JsonHttpHandler(HttpRequestHandler):
                 response = self.response_from_exception(invalid)
             else:
                 response = super().handle_request(request)
-        HTTP_REQUESTS.labels(self.container.service_name, request.method, self.url,
-                             str(response.status_code)).inc()
+        service = self.container.service_name
+        HTTP_REQUESTS.labels(service, request.method, self.url, str(response.status_code)).inc()
+        HTTP_SECONDS.labels(service, request.method, self.url).observe(
+            time.monotonic() - started)
         return response
 
     def _load_input(self, request):
@@ -463,6 +467,9 @@ class OperationalEndpoints:
     @api("GET", "/metrics", public=True, returns="text/plain")
     def metrics(self, request):
         """Prometheus metrics (prefix parcours_)."""
+        business_gauges = getattr(self, "update_business_gauges", None)
+        if business_gauges is not None:
+            business_gauges()  # counted at scrape time: what the database says now
         body, content_type = render_metrics()
         return Response(body, status=200, content_type=content_type)
 

@@ -39,6 +39,11 @@ OUTBOX_PENDING = Gauge(
     "Outbox rows committed but not yet confirmed by the broker.",
     ["service"],
 )
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "parcours_outbox_oldest_pending_seconds",
+    "Age of the oldest outbox row not yet confirmed by the broker (0: none waiting).",
+    ["service"],
+)
 RELAY_ERRORS = Counter(
     "parcours_outbox_relay_errors_total",
     "Relay attempts that failed (broker unreachable, confirm timeout, nack).",
@@ -48,6 +53,17 @@ HTTP_REQUESTS = Counter(
     "parcours_http_requests_total",
     "HTTP requests answered, by route template and status.",
     ["service", "method", "route", "status"],
+)
+HTTP_SECONDS = Histogram(
+    "parcours_http_request_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+CASES_OPEN = Gauge(
+    "parcours_cases_open",
+    "Open cases by their stage on the pathway, as the single window sees them.",
+    ["service", "stage"],
 )
 
 

@@ -28,7 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from .contracts import utc_now
-from .metrics import EVENTS_PUBLISHED, OUTBOX_PENDING, RELAY_ERRORS
+from .domain import as_utc
+from .metrics import EVENTS_PUBLISHED, OUTBOX_OLDEST_SECONDS, OUTBOX_PENDING, RELAY_ERRORS
 from .publish_frames import PublishFrames
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,11 @@ class OutboxRelay:
             # At most once per idle interval: under a steady trickle the relay idles after
             # every few events, and counting each time was a sixteenth of intake's CPU.
             if time.monotonic() >= self._pending_counted_at + self.idle_interval:
-                OUTBOX_PENDING.labels(self.service_name).set(self.pending_count())
+                pending, oldest = self.pending_rows()
+                OUTBOX_PENDING.labels(self.service_name).set(pending)
+                OUTBOX_OLDEST_SECONDS.labels(self.service_name).set(
+                    max(0.0, (utc_now() - as_utc(oldest)).total_seconds())
+                    if oldest is not None else 0)
                 self._pending_counted_at = time.monotonic()
             if self._connection is not None:
                 self._connection.heartbeat_check()
@@ -179,10 +184,14 @@ class OutboxRelay:
         self._wakeup.wait(self.idle_interval)
 
     def pending_count(self):
+        return self.pending_rows()[0]
+
+    def pending_rows(self):
+        """(how many rows wait for the broker, when the oldest of them was committed)."""
         with self.engine.connect() as connection:
-            return connection.execute(
-                select(func.count()).select_from(self.outbox)
-                .where(self.outbox.c.published_at.is_(None))).scalar_one()
+            return tuple(connection.execute(
+                select(func.count(), func.min(self.outbox.c.created_at))
+                .where(self.outbox.c.published_at.is_(None))).one())
 
     # --- batches -------------------------------------------------------------------------------
 

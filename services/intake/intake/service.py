@@ -18,11 +18,12 @@ from parcours_shared import http as parcours_http
 from parcours_shared import operations as parcours_operations
 from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
+from parcours_shared.metrics import CASES_OPEN
 
 from . import handlers, store
 from .domain import (
-    LEFT, STAGE_OF_EVENT, CaseMoveRefused, CaseNotFound, CaseSearch, ContactNotFound,
-    DirectoryIdTaken, FollowUpPolicy, ImportNotFound, InvalidNafCode, InvalidSiren,
+    LEFT, PATHWAY_STAGES, STAGE_OF_EVENT, CaseMoveRefused, CaseNotFound, CaseSearch,
+    ContactNotFound, DirectoryIdTaken, FollowUpPolicy, ImportNotFound, InvalidNafCode, InvalidSiren,
     OutsidePartnerRegions, PartnerNotFound, PersonMoveRefused, PersonNotFound,
     ReferralMoveRefused, ReferralNotFound, RegionStillStaffed, UnknownAdvisor,
     may_see_contact_details,
@@ -151,6 +152,13 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
     @property
     def follow_up_policy(self):
         return FollowUpPolicy.from_config(self.config.get("PARCOURS_FOLLOW_UP"))
+
+    def update_business_gauges(self):
+        """Open cases by stage, for /metrics (one GROUP BY at each scrape)."""
+        with self.db.reading() as session:
+            counts = store.open_cases_by_stage(session)
+        for stage in PATHWAY_STAGES:
+            CASES_OPEN.labels(self.name, stage).set(counts.get(stage, 0))
 
     @inbox_handler(*STAGE_OF_EVENT)
     def on_pathway_event(self, uow, events):
