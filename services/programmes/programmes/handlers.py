@@ -283,11 +283,15 @@ def complete_enrolment(uow, enrolment_id):
 def withdraw_enrolment(uow, enrolment_id, reason):
     """The firm or the organiser withdraws; a seat it held goes to the first on the waitlist
     (its enrolment.confirmed follows the withdrawal)."""
+    # the session is locked before the enrolment is read: two withdrawals of one seat at the
+    # same moment free it once, and promote one firm
+    session_of = store.sessions_of_enrolments(uow.session, [enrolment_id])
+    if enrolment_id not in session_of:
+        raise no_enrolment(enrolment_id)
+    store.lock_sessions(uow.session, [session_of[enrolment_id]])
     enrolment = get_enrolment(uow.session, enrolment_id)
     programmes = _programmes_run_by(uow, [enrolment])
     held_a_seat = enrolment.status == CONFIRMED
-    if held_a_seat:
-        store.lock_sessions(uow.session, [enrolment.session_id])
     now = utc_now()
     enrolment.withdraw(reason, at=now)
     _record_moves(uow, [enrolment], programmes)
@@ -390,11 +394,12 @@ def express_interest(uow, call_id, case_id):
     call = get_call(uow.session, call_id)
     now = utc_now()
     call.check_open(now.date())
-    match = call.match(case_id, store.firm_profile_of(uow.session, case_id),
-                       store.diagnosis_of(uow.session, case_id))
+    closed = closed_among(uow.session, store.closed_cases, [case_id])
+    match = None if closed else call.match(case_id, store.firm_profile_of(uow.session, case_id),
+                                           store.diagnosis_of(uow.session, case_id))
     if match is None:
-        raise NotAMatch("case {} does not fit call {!r}: its diagnosis, maturity or sector "
-                        "does not match".format(case_id, call.title))
+        raise NotAMatch("case {} does not fit call {!r}: it is closed, or its diagnosis, "
+                        "maturity or sector does not match".format(case_id, call.title))
     if case_id in store.interests_in(uow.session, call_id):
         raise InterestMoveRefused("case {} said it is interested in call {!r} already".format(
             case_id, call.title))

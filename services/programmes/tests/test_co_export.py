@@ -119,6 +119,18 @@ def test_interest_and_decision_are_events_and_only_for_matching_firms(network):
     assert next(m for m in matches if m["case_id"] == "c-rail")["interest"] == "selected"
 
 
+def test_a_closed_case_is_no_match(network):
+    call = rail_call(network)
+    with network.transaction() as uow:
+        handlers.withdraw_for_closed_cases(uow, [event("case.closed", example_data(
+            "case.closed", case_id="c-rail", closed_at=utc_now()))])
+    with network.reading() as session:
+        _, matches = handlers.call_matches(session, call.id, SIEMENS)
+    assert "c-rail" not in [m["case_id"] for m in matches]
+    with pytest.raises(NotAMatch, match="closed"), network.transaction(ADVISOR) as uow:
+        handlers.express_interest(uow, call.id, "c-rail")
+
+
 def test_a_closed_call_takes_no_more_interest(network):
     call = rail_call(network, deadline=date.today() - timedelta(days=1))
     with pytest.raises(CallClosed, match="closed on"), network.transaction(ADVISOR) as uow:
