@@ -131,6 +131,7 @@ class CaseSearch:
     referred_by: str | None = None  # a partner referred the firm
     advisor: str | None = None
     overdue: bool | None = None     # a follow-up deadline passed and nobody acted since
+    nothing_proposed: bool | None = None  # programmes had nothing for the firm
     sort: str = "opened_at"         # a field, "-" before it for the latest first
 
     def name_key(self):
@@ -185,6 +186,8 @@ class Case:
     closure_note: str | None = None
     last_activity_at: datetime | None = None  # the follow-up deadlines count from there
     follow_up_level: str | None = None        # the last raised since (FOLLOW_UP_LEVELS)
+    # programmes found nothing to propose after its diagnostic: the window follows it up
+    nothing_proposed_at: datetime | None = None
     # every arrival, first included, oldest first, and the establishments seen (loaded on demand,
     # store.load_history; the store derives the establishments from the arrivals' SIRETs)
     arrivals: list = field(default_factory=list, compare=False)
@@ -234,6 +237,17 @@ class Case:
         self.stage, self.stage_at = stage, at
         if stage not in AUTOMATIC_STAGES:
             self.touch(at)
+        if later_stage(stage, "proposed") == stage:
+            self.nothing_proposed_at = None  # something was proposed after all
+        return True
+
+    def note_nothing_proposed(self, at):
+        """Programmes had nothing for the firm: True if the window did not know it yet (and
+        nothing was proposed since)."""
+        proposed_since = later_stage(self.stage, "proposed") == self.stage
+        if self.nothing_proposed_at is not None or proposed_since:
+            return False
+        self.nothing_proposed_at = at
         return True
 
     def close(self, reason, note, at):

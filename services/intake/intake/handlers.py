@@ -211,6 +211,15 @@ def follow_pathway(uow, events):
             store.save_stage(uow.session, case)
 
 
+def note_nothing_proposed(uow, events):
+    """enrolment.none_proposed: programmes had nothing for the firm after its diagnostic; the
+    single window finds these cases with ?nothing_proposed=true and follows them up."""
+    said = {event.data["case_id"]: event.data["at"] for event in events}
+    for case in store.cases_by_id(uow.session, set(said)):
+        if case.note_nothing_proposed(said[case.id]):
+            store.save_stage(uow.session, case)
+
+
 def get_case(session, case_id):
     case = store.case_by_id(session, case_id)
     if case is None:

@@ -123,6 +123,8 @@ class CaseListQuery(PageQuery):
     advisor = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     overdue = fields.Boolean(load_default=None, metadata={
         "description": "true: a follow-up deadline passed and nobody acted since"})
+    nothing_proposed = fields.Boolean(load_default=None, metadata={
+        "description": "true: programmes had nothing to propose after the diagnostic"})
     sort = fields.String(load_default="opened_at", validate=validate.OneOf(
         [order + name for name in SORTABLE for order in ("", "-")]))
 
@@ -150,6 +152,8 @@ class CaseOut(Schema):
     stage = fields.String(validate=validate.OneOf(PATHWAY_STAGES), metadata={
         "description": "the furthest the firm went on the pathway, from the services' events"})
     stage_at = UtcDateTime(allow_none=True)
+    nothing_proposed_at = UtcDateTime(allow_none=True, metadata={
+        "description": "programmes had nothing to propose after the diagnostic (until it does)"})
     status = fields.String()
     advisor = fields.String(allow_none=True)
     partner = fields.String(allow_none=True)

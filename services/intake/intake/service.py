@@ -165,6 +165,10 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
         """Where each firm is on the pathway, for the single window and its referrers."""
         handlers.follow_pathway(uow, events)
 
+    @inbox_handler("enrolment.none_proposed")
+    def on_nothing_proposed(self, uow, events):
+        handlers.note_nothing_proposed(uow, events)
+
     @api("GET", "/cases", roles=READERS, query=CaseListQuery, returns=CaseList)
     def list_cases(self, request):
         """Search the cases you may read: by number, name, region, sector, status, stage,

@@ -41,6 +41,7 @@ cases = Table(
     # the furthest the firm went on the pathway, from the other services' events
     Column("stage", String(30), nullable=False, server_default="opened"),
     Column("stage_at", DateTime(timezone=True)),
+    Column("nothing_proposed_at", DateTime(timezone=True)),
     Column("closure_note", String(2000)),  # the window's words: never in an event
     Column("last_activity_at", DateTime(timezone=True)),
     Column("follow_up_level", String(20)),
@@ -205,7 +206,7 @@ def cases_by_id(session, case_ids):
 def save_stage(session, case):
     session.execute(update(cases).where(cases.c.id == case.id).values(
         stage=case.stage, stage_at=case.stage_at, last_activity_at=case.last_activity_at,
-        follow_up_level=case.follow_up_level))
+        follow_up_level=case.follow_up_level, nothing_proposed_at=case.nothing_proposed_at))
 
 
 def _not_abandoned(table):
@@ -265,6 +266,9 @@ def _search_conditions(search, scope):
     for name in ("siren", "region_code", "status", "stage", "advisor"):
         if getattr(search, name) is not None:
             conditions.append(cases.c[name] == getattr(search, name))
+    if search.nothing_proposed is not None:
+        nothing = and_(cases.c.nothing_proposed_at.is_not(None), cases.c.status != CLOSED)
+        conditions.append(nothing if search.nothing_proposed else not_(nothing))
     if search.overdue is not None:
         overdue = and_(cases.c.follow_up_level.is_not(None), cases.c.status != CLOSED)
         conditions.append(overdue if search.overdue else not_(overdue))

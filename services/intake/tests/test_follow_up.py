@@ -8,6 +8,7 @@ from parcours_testing import UseCaseDatabase, luhn_valid_sirens
 
 from intake import handlers, store
 from intake.domain import CaseSearch, FollowUpPolicy
+from parcours_shared.domain import as_utc
 from parcours_shared.working_days import working_days_between
 
 SIRENS = luhn_valid_sirens(59000000)
@@ -135,3 +136,28 @@ def test_an_abandoned_case_is_no_longer_weighed_at_each_scan(db):
     assert check(db, CALENDAR, case.opened_at + timedelta(days=50)) == 1  # abandoned
     with db.reading() as session:
         assert store.untouched_cases(session, case.opened_at + timedelta(days=60)) == []
+
+
+def test_a_case_programmes_had_nothing_for_is_listed_until_something_is_proposed(db):
+    from parcours_testing import event, example_data
+
+    case, other = open_case(db), open_case(db)
+    at = case.opened_at + timedelta(days=10)
+    with db.transaction() as uow:
+        handlers.follow_pathway(uow, [event("diagnostic.completed", example_data(
+            "diagnostic.completed", case_id=c.id, completed_at=at)) for c in (case, other)])
+        handlers.note_nothing_proposed(uow, [event("enrolment.none_proposed", example_data(
+            "enrolment.none_proposed", case_id=case.id, at=at))])
+
+    def nothing_proposed():
+        with db.reading() as session:
+            found, _ = handlers.visible_cases(session, None, CaseSearch(nothing_proposed=True))
+        return [c.id for c in found]
+
+    assert nothing_proposed() == [case.id]
+    with db.reading() as session:
+        assert as_utc(store.case_by_id(session, case.id).nothing_proposed_at) == at
+    with db.transaction() as uow:  # reassessed, the firm gets a proposal: off the list
+        handlers.follow_pathway(uow, [event("enrolment.proposed", example_data(
+            "enrolment.proposed", case_id=case.id, at=at + timedelta(days=90)))])
+    assert nothing_proposed() == []
