@@ -499,7 +499,9 @@ def judge(network, expected_dead_letters):
     # double effects: the sources' own rows, one per case, and reporting never above them
     for service, query in (
             ("diagnostic", "SELECT count(*) - count(DISTINCT case_id) FROM diagnostics"),
-            ("programmes", "SELECT count(*) - count(DISTINCT case_id) FROM enrolments")):
+            # a case may be proposed several programmes, each once
+            ("programmes", "SELECT count(*) - count(DISTINCT case_id || ':' || programme_id) "
+                           "FROM enrolments")):
         verdict.double_applied += network.rows(service, query)[0][0]
     verdict.recomputed = recompute_funnel(network)
     check_directory_copies(network, verdict)
