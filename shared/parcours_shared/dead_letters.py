@@ -74,9 +74,10 @@ def _read(message, queue):
         failed_at=headers.get(FAILED_AT_HEADER))
 
 
-def dead_letters(amqp_uri, consumer_queues, action="list", choice=Choice()):
+def dead_letters(amqp_uri, consumer_queues, action="list", choice=Choice(), read_at_most=None):
     """The dead letters of these consumer queues, and the ones ``action`` took: ``list`` takes
     none, ``requeue`` sends the chosen back to their queue, ``discard`` drops them.
+    ``read_at_most``: stop after reading that many (they are held unacknowledged while read).
 
     Returns (dead letters left, dead letters taken)."""
     left, taken = [], []
@@ -88,6 +89,8 @@ def dead_letters(amqp_uri, consumer_queues, action="list", choice=Choice()):
             try:
                 waiting = channel.queue_declare(dlq, passive=True).message_count
                 for _ in range(waiting):
+                    if read_at_most is not None and len(left) + len(taken) >= read_at_most:
+                        break
                     raw = channel.basic_get(dlq, no_ack=False)
                     if raw is None:
                         break

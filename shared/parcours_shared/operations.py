@@ -45,6 +45,8 @@ DeadLetterList = listing("DeadLetterList", "dead_letters", DeadLetterOut)
 
 class DeadLetterQuery(Schema):
     type = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=10000), metadata={
+        "description": "read at most this many, queue after queue, each in its order"})
 
 
 class DeadLetterChoice(Schema):
@@ -90,8 +92,10 @@ class DeadLetterEndpoints:
          returns=DeadLetterList)
     def operations_dead_letters(self, request):
         """The dead-lettered messages, with the reason each failed (not their data)."""
-        found, _ = dead_letters(self.config["AMQP_URI"], _consumer_queues(type(self)))
-        wanted = request.query["type"]
+        query = request.query
+        found, _ = dead_letters(self.config["AMQP_URI"], _consumer_queues(type(self)),
+                                read_at_most=query["limit"])
+        wanted = query["type"]
         return DeadLetterList().dump({"dead_letters": [
             letter.as_document() for letter in found if wanted in (None, letter.type)]})
 

@@ -102,6 +102,8 @@ def test_the_command_lists_and_discards_dead_letters(ledger, monkeypatch, capsys
     monkeypatch.setenv("PARCOURS_INTAKE_URL", ledger.base)
     token = bearer("ledger", roles=["admin"])[len("Bearer "):]
 
+    assert len(ledger.get("/operations/dead-letters", params={"limit": 2}).json()[
+        "dead_letters"]) == 2
     assert ops_command.dead_letters(token, "list", services=("intake",)) == 0
     listed = capsys.readouterr().out
     assert "3 dead letters" in listed and poisons[0]["id"] in listed
