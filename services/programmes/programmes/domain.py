@@ -101,9 +101,6 @@ class Programme:
     def rules(self):
         return Eligibility.of(self.maturity_levels, self.eligibility)
 
-    def suits(self, maturity):
-        return maturity in self.maturity_levels
-
     def check_run_by(self, actor):
         """A partner runs its own programmes: only its callers add their sessions and decide
         on their enrolments and outcomes (``actor`` None: the service itself, on an event)."""
@@ -236,9 +233,12 @@ class Enrolment:
         order of request; refused past the session's enrolment deadline."""
         ENROLMENT_LIFECYCLE.check(self.id, self.status, "confirm")  # before a seat is taken
         check_takes_enrolments(programme_session, at.date())
-        if self.status == WAITLISTED and not seats.take(self.session_id):
+        if seats.take(self.session_id):
+            to = CONFIRMED
+        elif self.status == WAITLISTED:
             return  # still waiting, in its place
-        to = CONFIRMED if self.status == WAITLISTED or seats.take(self.session_id) else WAITLISTED
+        else:
+            to = WAITLISTED
         self._move_to(ENROLMENT_LIFECYCLE.next_status(self.id, self.status, "confirm", to), at)
         if to == WAITLISTED:
             self.waitlisted_at = at

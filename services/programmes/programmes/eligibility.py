@@ -46,11 +46,6 @@ def _listed(values):
     return ", ".join(values)
 
 
-def _band_range(band):
-    low, high = HEADCOUNT_BANDS[band]
-    return low, high
-
-
 def _headcount_text(low, high):
     return "{} or more".format(low) if high is None else (
         str(low) if low == high else "{} to {}".format(low, high))
@@ -138,7 +133,7 @@ class Eligibility:
         wanted_min, wanted_max = self.headcount_min, self.headcount_max
         if band is None:
             return RuleCheck("headcount", UNKNOWN, "headcount not known")
-        low, high = _band_range(band)
+        low, high = HEADCOUNT_BANDS[band]
         headcount = "headcount " + _headcount_text(low, high)
         if wanted_min is not None and high is not None and high < wanted_min:
             return RuleCheck("headcount", NOT_MET, "{} is below this programme's minimum of {}"

@@ -341,13 +341,6 @@ def keep_firm_profiles(session, latest):
                 firm_profiles.c.case_id == case_id).values(**values))
 
 
-def diagnoses_of(session, case_ids):
-    if not case_ids:
-        return {}
-    return {row["case_id"]: row for row in _all(session, select(case_diagnoses).where(
-        case_diagnoses.c.case_id.in_(sorted(case_ids))))}
-
-
 def first_waitlisted(session, session_ids):
     """{session id: its first waitlisted enrolment} (waitlisted longest ago)."""
     found = {}
