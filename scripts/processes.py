@@ -11,10 +11,11 @@ import time
 
 import requests
 
+from parcours_shared.ops_command import DEFAULT_PORTS  # noqa: F401  (run_network starts them there)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVICE_CLASSES = {"intake": "IntakeService", "diagnostic": "DiagnosticService",
                    "programmes": "ProgrammesService", "reporting": "ReportingService"}
-DEFAULT_PORTS = {"intake": 8001, "diagnostic": 8002, "programmes": 8003, "reporting": 8004}
 # consumers first, so that their queues exist before events flow
 START_ORDER = ("reporting", "programmes", "diagnostic", "intake")
 

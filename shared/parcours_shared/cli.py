@@ -25,8 +25,8 @@ import sys
 from .checkout import checkout_path
 from .dev_issuer import DEFAULT_LIFETIME, DevIssuer
 from .identity import ROLES
+from .ops_command import SERVICES, service_url
 
-SERVICES = ("intake", "diagnostic", "programmes", "reporting")
 DEFAULT_ISSUER = "http://127.0.0.1:8090"
 
 
@@ -61,8 +61,8 @@ def main(argv=None):
     member_list = commands.add_parser("import", help="import a member list (CSV) into intake")
     member_list.add_argument("file", help="the CSV file, as exported (comma or semicolon, "
                                           "UTF-8 or Windows-1252)")
-    member_list.add_argument("--intake", default=os.environ.get(
-        "PARCOURS_INTAKE_URL", "http://127.0.0.1:8001"), help="intake's URL")
+    member_list.add_argument("--intake", default=service_url("intake"),
+                             help="intake's URL (default: $PARCOURS_INTAKE_URL or :8001)")
     member_list.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
                              help="your access token (default: $PARCOURS_TOKEN, else one from "
                                   "the dev issuer for --partner and --person)")

@@ -11,10 +11,12 @@ import os
 import requests
 
 SERVICES = ("intake", "diagnostic", "programmes", "reporting")
+# where `make run` serves them (scripts/processes.py starts them there)
 DEFAULT_PORTS = {"intake": 8001, "diagnostic": 8002, "programmes": 8003, "reporting": 8004}
 
 
 def service_url(service):
+    """``$PARCOURS_<SERVICE>_URL``, else the service's port on this machine."""
     return os.environ.get("PARCOURS_{}_URL".format(service.upper())) or (
         "http://127.0.0.1:{}".format(DEFAULT_PORTS[service]))
 
