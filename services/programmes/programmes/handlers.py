@@ -94,13 +94,9 @@ def _enrolment_data(enrolment, programme, at):
 def keep_firm_profiles(uow, events):
     """case.opened and case.enriched: keep each firm's data, the latest word winning whatever
     the order events come in; the eligibility rules read it."""
-    latest = {}
-    for event in events:
-        data = event.data
-        as_of = as_utc(data.get("opened_at") or data["arrived_at"])
-        if data["case_id"] not in latest or latest[data["case_id"]][1] < as_of:
-            latest[data["case_id"]] = (data, as_of)
-    store.keep_firm_profiles(uow.session, latest)
+    store.keep_firm_profiles(uow.session, [
+        (event.data["case_id"], event.data,
+         as_utc(event.data.get("opened_at") or event.data["arrived_at"])) for event in events])
 
 
 def propose_enrolments(uow, events):
@@ -113,13 +109,7 @@ def propose_enrolments(uow, events):
     the new proposals written in one statement.
     """
     case_ids = [event.data["case_id"] for event in events]
-    latest = {}
-    for event in events:
-        result = event.data
-        if result["assessment_number"] > latest.get(result["case_id"], {}).get(
-                "assessment_number", 0):
-            latest[result["case_id"]] = result
-    store.keep_diagnoses(uow.session, latest)
+    store.keep_diagnoses(uow.session, [event.data for event in events])
     # a case closed already (its case.closed came first) is proposed nothing
     proposed_before = store.cases_with_enrolment(uow.session, case_ids) | closed_among(
         uow.session, store.closed_cases, case_ids)

@@ -1,4 +1,6 @@
 """Programmes' tables and queries. Nothing outside this service reads them."""
+from datetime import datetime
+
 from sqlalchemy import (
     JSON, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
     UniqueConstraint,
@@ -285,30 +287,41 @@ def keep_firm_contacts(session, case_id, contacts, as_of, known):
 
 
 def diagnosis_of(session, case_id):
-    row = session.execute(select(case_diagnoses).where(
-        case_diagnoses.c.case_id == case_id)).first()
-    return dict(row._mapping) if row else None
+    return _one(session, select(case_diagnoses).where(case_diagnoses.c.case_id == case_id))
+
+
+def _keep_latest(session, table, rows, order):
+    """Keep, per case, the row that is latest by its ``order`` column (``rows``: (case id,
+    values) pairs, several for a case in a batch, in any order): a row older than the one kept
+    changes nothing, whatever order the events come in."""
+    def key(value):
+        return as_utc(value) if isinstance(value, datetime) else value
+
+    latest = {}
+    for case_id, values in rows:
+        if case_id not in latest or key(latest[case_id][order]) < key(values[order]):
+            latest[case_id] = values
+    if not latest:
+        return
+    known = dict(session.execute(select(table.c.case_id, table.c[order]).where(
+        table.c.case_id.in_(sorted(latest)))).all())
+    for case_id, values in latest.items():
+        if case_id not in known:
+            add(session, table, dict(values, case_id=case_id))
+        elif key(known[case_id]) < key(values[order]):
+            session.execute(update(table).where(table.c.case_id == case_id).values(**values))
+
+
+DIAGNOSIS_FIELDS = ("diagnostic_id", "assessment_number", "maturity", "programme_kinds",
+                    "target_markets", "completed_at")
 
 
 def keep_diagnoses(session, results):
-    """Keep each case's latest diagnostic result (``results``: diagnostic.completed data, one
-    per case); an earlier assessment arriving late changes nothing."""
-    if not results:
-        return
-    known = {row.case_id: row.assessment_number for row in session.execute(
-        select(case_diagnoses.c.case_id, case_diagnoses.c.assessment_number).where(
-            case_diagnoses.c.case_id.in_(sorted(results))))}
-    for case_id, result in results.items():
-        values = {"diagnostic_id": result["diagnostic_id"],
-                  "assessment_number": result["assessment_number"],
-                  "maturity": result["maturity"], "programme_kinds": result["programme_kinds"],
-                  "target_markets": result["target_markets"],
-                  "completed_at": result["completed_at"]}
-        if case_id not in known:
-            session.execute(insert(case_diagnoses).values(case_id=case_id, **values))
-        elif known[case_id] < result["assessment_number"]:
-            session.execute(update(case_diagnoses).where(
-                case_diagnoses.c.case_id == case_id).values(**values))
+    """Keep each case's latest diagnostic result (``results``: diagnostic.completed data); an
+    earlier assessment arriving late changes nothing."""
+    _keep_latest(session, case_diagnoses, (
+        (result["case_id"], {name: result[name] for name in DIAGNOSIS_FIELDS})
+        for result in results), "assessment_number")
 
 
 FIRM_FIELDS = ("siren", "company_name", "region_code", "naf_code", "headcount_band",
@@ -327,18 +340,12 @@ def firm_profiles_of(session, case_ids):
         firm_profiles.c.case_id.in_(sorted(case_ids))))}
 
 
-def keep_firm_profiles(session, latest):
-    """Keep each firm's latest data (``latest``: case id -> (data, as_of)); older news arriving
-    late changes nothing."""
-    known = {case_id: profile["as_of"] for case_id, profile in firm_profiles_of(
-        session, set(latest)).items()}
-    for case_id, (data, as_of) in latest.items():
-        values = dict({name: data.get(name) for name in FIRM_FIELDS}, as_of=as_of)
-        if case_id not in known:
-            add(session, firm_profiles, dict(values, case_id=case_id))
-        elif as_utc(known[case_id]) < as_of:
-            session.execute(update(firm_profiles).where(
-                firm_profiles.c.case_id == case_id).values(**values))
+def keep_firm_profiles(session, firms):
+    """Keep each firm's latest data (``firms``: (case id, its data, as of) triples); older news
+    arriving late changes nothing."""
+    _keep_latest(session, firm_profiles, (
+        (case_id, dict({name: data.get(name) for name in FIRM_FIELDS}, as_of=as_of))
+        for case_id, data, as_of in firms), "as_of")
 
 
 def first_waitlisted(session, session_ids):
