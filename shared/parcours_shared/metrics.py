@@ -65,6 +65,16 @@ CASES_OPEN = Gauge(
     "Open cases by their stage on the pathway, as the single window sees them.",
     ["service", "stage"],
 )
+MAILS_SENT = Counter(
+    "parcours_mails_sent_total",
+    "Messages to firms handed to the mail transport (the folder, or SMTP), by template.",
+    ["service", "template"],
+)
+MAIL_FAILURES = Counter(
+    "parcours_mail_failures_total",
+    "Attempts to hand a message to the mail transport that failed (it is tried again).",
+    ["service"],
+)
 
 
 def render_metrics():

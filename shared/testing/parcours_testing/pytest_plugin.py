@@ -79,8 +79,9 @@ def _admin_engine(url):
 
 
 @pytest.fixture
-def service_config(rabbit_config, database_url):
-    """Factory: the config of one service under test, on this test's own vhost and database."""
+def service_config(rabbit_config, database_url, tmp_path):
+    """Factory: the config of one service under test, on this test's own vhost and database
+    (its mail to firms in the test's folder ``mail/``)."""
 
     from .identity import issuer_settings
 
@@ -95,6 +96,9 @@ def service_config(rabbit_config, database_url):
             "PARCOURS_TRUSTED_PUBLISHERS": [rabbit_config["username"]],
             # and trusts the tests' token issuer (parcours_testing.identity)
             **issuer_settings(), "PARCOURS_TOKEN_AUDIENCE": service_name,
+            "PARCOURS_MAIL_URL": "folder:{}".format(tmp_path / "mail"),
+            "PARCOURS_MAIL_POLL_SECONDS": 0.2,
+            "PARCOURS_LINK_SECRET": "the tests' link secret",
         }
         config.update(overrides)
         return config
