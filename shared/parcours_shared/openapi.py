@@ -58,16 +58,6 @@ def _operation(service_cls, entry):
     if extension.body is not None:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": extension.body}}}
-    for status, schema in extension.returns.items():
-        answer = {"description": "OK" if status == 200 else "created" if status == 201
-                  else "done"}
-        if 300 <= status < 400:  # a redirect: where to is in its Location header
-            answer["description"] = "see Location"
-        elif isinstance(schema, str):  # a content type of its own (metrics, the docs page)
-            answer["content"] = {schema: {"schema": {"type": "string"}}}
-        else:
-            answer["content"] = {"application/json": {"schema": schema or {"type": "object"}}}
-        operation["responses"][str(status)] = answer
     responses = operation["responses"]
     html = extension.html
     error = functools.partial(_error, html=html)
@@ -92,6 +82,20 @@ def _operation(service_cls, entry):
         responses["413"] = _error("the body is over the size limit")
     responses["414"] = _error("the URL is too long")
     responses["503"] = error("the service's database or the token issuer is unreachable")
+    for status, schema in extension.returns.items():
+        answer = {"description": "OK" if status == 200 else "created" if status == 201
+                  else "done" if status < 300 else "refused"}
+        if 300 <= status < 400:  # a redirect: where to is in its Location header
+            answer["description"] = "see Location"
+        elif isinstance(schema, str):  # a content type of its own (metrics, a page)
+            answer["content"] = {schema: {"schema": {"type": "string"}}}
+        else:
+            answer["content"] = {"application/json": {"schema": schema or {"type": "object"}}}
+        refusal = responses.get(str(status))
+        if refusal is not None:  # a page's own refusal (a form's errors), beside the JSON one
+            answer = dict(refusal, content=dict(refusal.get("content", {}),
+                                                **answer.get("content", {})))
+        responses[str(status)] = answer
     return method.lower(), PATH_PARAMETER.sub(r"{\1}", url), operation
 
 

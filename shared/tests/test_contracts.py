@@ -64,6 +64,7 @@ def test_every_event_type_has_a_schema_and_a_publisher():
     assert set(REGISTRY.names()) == {
         "case.opened", "case.enriched", "case.referred", "case.assigned", "case.closed",
         "case.follow_up_due", "contact.shared", "contact.withdrawn",
+        "outcome.reviewed", "survey.answered",
         "referral.accepted", "referral.rejected", "referral.taken_in_charge", "referral.done",
         "diagnostic.scheduled", "diagnostic.completed", "diagnostic.cancelled",
         "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",
@@ -138,7 +139,7 @@ def _valid_value(field):
             return ("DE" if "[A-Z]" in pattern else "73282932000074" if "14" in pattern
                     else "732829320")
         if hasattr(validator, "min_inclusive"):
-            return 50
+            return validator.min if validator.max is not None else 50
     if isinstance(field, Timestamp):
         return "2026-11-23T10:00:00+00:00"
     if isinstance(field, fields.Date):

@@ -11,6 +11,7 @@ from parcours_shared.contracts import REGIONS  # noqa: F401  (the regions a case
 from parcours_shared.contracts.intake import (  # noqa: F401  (in the events, so in the contract)
     CLOSURE_REASONS, CONSENT_PURPOSES, FOLLOW_UP_LEVELS, REFERRAL_OUTCOMES, REJECTION_REASONS,
 )
+from parcours_shared.contracts.programmes import OUTCOME_FIGURES  # the firm may correct them
 from parcours_shared.domain import (  # noqa: F401  (as_utc: for the handlers)
     DomainError, Lifecycle, Move, MoveRefused, NotYours, as_utc,
 )
@@ -311,6 +312,85 @@ class Consents:
     def record(self, record):
         """Add the firm's word."""
         self.history.append(record)
+
+
+# --- the firm's own word on what came of its programme -----------------------------------------
+
+CONFIRMED, CORRECTED = "confirmed", "corrected"
+
+
+@dataclass
+class RecordedOutcome:
+    """An outcome programmes recorded for the firm, as intake keeps it to ask the firm."""
+    id: str
+    case_id: str
+    kind: str
+    recorded_at: datetime
+    enrolment_id: str | None = None
+    amount_eur: int | None = None
+    country: str | None = None
+    staff_count: int | None = None
+    verdict: str | None = None
+    reviewed_at: datetime | None = None
+
+    @classmethod
+    def from_event(cls, data):
+        return cls(id=data["outcome_id"], case_id=data["case_id"], kind=data["kind"],
+                   recorded_at=data["recorded_at"], enrolment_id=data["enrolment_id"],
+                   amount_eur=data["amount_eur"], country=data["country"],
+                   staff_count=data["staff_count"])
+
+    @classmethod
+    def from_row(cls, row):
+        values = dict(row, id=row["outcome_id"])
+        del values["outcome_id"]
+        return cls(**values)
+
+    def row(self):
+        values = dict(vars(self), outcome_id=self.id)
+        del values["id"]
+        return values
+
+    @property
+    def figures(self):
+        return {name: getattr(self, name) for name in OUTCOME_FIGURES[self.kind]}
+
+    def review(self, verdict, corrected_figures, at):
+        """The firm's verdict: confirmed as recorded, or corrected (its figures replace those of
+        this kind); the outcome.reviewed data."""
+        if verdict == CORRECTED:
+            for name in OUTCOME_FIGURES[self.kind]:
+                setattr(self, name, corrected_figures.get(name))
+        self.verdict, self.reviewed_at = verdict, at
+        return {"outcome_id": self.id, "case_id": self.case_id,
+                "enrolment_id": self.enrolment_id, "verdict": verdict, "kind": self.kind,
+                "amount_eur": self.amount_eur, "country": self.country,
+                "staff_count": self.staff_count, "reviewed_at": at}
+
+
+@dataclass
+class SurveyAnswer:
+    """The firm's answer to a satisfaction survey, given through its link."""
+    id: str
+    link_id: str
+    case_id: str
+    usefulness: int
+    would_recommend: bool
+    comment_shareable: bool
+    answered_at: datetime
+    enrolment_id: str | None = None
+    comment: str | None = None
+
+    def event_data(self, enrolment):
+        """survey.answered: the comment only if the firm let the partner read it."""
+        return {"survey_id": self.id, "case_id": self.case_id,
+                "about": "enrolment" if self.enrolment_id else "case",
+                "enrolment_id": self.enrolment_id,
+                "programme_id": enrolment["programme_id"] if enrolment else None,
+                "partner": enrolment["partner"] if enrolment else None,
+                "usefulness": self.usefulness, "would_recommend": self.would_recommend,
+                "comment": self.comment if self.comment_shareable else None,
+                "answered_at": self.answered_at}
 
 
 # --- member lists imported as a job -------------------------------------------------------------

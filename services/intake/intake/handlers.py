@@ -6,18 +6,22 @@ which commit with the state change (outbox).
 import logging
 import os
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
 from parcours_shared.contracts import utc_now
+from parcours_shared.signed_links import LinkRefused
 
 from . import store
+from .correspondence import OUTCOME_REVIEW
 from .member_list import UnreadableFile, read_members
 from .domain import (
     ACCEPTED, OPEN, RUNNING, SENT, STAGE_OF_EVENT, Arrival, Case, CaseSearch, ConsentRecord,
     Contact, ContactNotFound, DirectoryIdTaken, FirmNumber, ImportNotFound, MemberImport,
-    Partner, PartnerNotFound, Person, PersonNotFound, Referral, ReferralNotFound, UnknownAdvisor,
-    as_utc, check_may_assign, check_may_close, check_may_read_case, check_may_read_referral,
-    check_referred_by, checked_firm_data, next_in_rotation, no_case, readable_scope,
+    Partner, PartnerNotFound, Person, PersonNotFound, RecordedOutcome, Referral,
+    ReferralNotFound, SurveyAnswer, UnknownAdvisor, as_utc, check_may_assign, check_may_close,
+    check_may_read_case, check_may_read_referral, check_referred_by, checked_firm_data,
+    next_in_rotation, no_case, readable_scope,
 )
 
 
@@ -199,16 +203,75 @@ def _take_in_charge(uow, referral, case):
                     partner=case.partner)
 
 
-def follow_pathway(uow, events):
-    """The other services' events about intake's cases: each case's stage moves forward."""
+def follow_pathway(uow, events, correspondence=None):
+    """The other services' events about intake's cases: each case's stage moves forward; the
+    programmes completed and the outcomes recorded are kept, and the firm is asked for its word
+    on them (``correspondence``: None, nobody is written to)."""
     reached = {}
     for event in events:
         stage = STAGE_OF_EVENT[event.type]
         case_id = event.data["case_id"]
         reached.setdefault(case_id, []).append((stage, event.time))
-    for case in store.cases_by_id(uow.session, set(reached)):
+    cases = store.cases_by_id(uow.session, set(reached))
+    for case in cases:
         if any([case.reach(stage, at) for stage, at in reached[case.id]]):
             store.save_stage(uow.session, case)
+    _keep_programme_results(uow, events, {case.id: case for case in cases}, correspondence)
+
+
+def _keep_programme_results(uow, events, cases, correspondence):
+    store.keep_outcomes(uow.session, [RecordedOutcome.from_event(event.data) for event in events
+                                      if event.type == "outcome.recorded"])
+    completed = store.keep_completed_enrolments(uow.session, [
+        {"enrolment_id": event.data["enrolment_id"], "case_id": event.data["case_id"],
+         "programme_id": event.data["programme_id"],
+         "programme_name": event.data["programme_name"], "partner": event.data["partner"],
+         "completed_at": event.data["at"]}
+        for event in events if event.type == "enrolment.completed"])
+    if correspondence is not None:
+        for enrolment in completed:
+            case = cases.get(enrolment["case_id"])
+            if case is not None:
+                correspondence.ask_for_review(uow, case, enrolment)
+
+
+@dataclass
+class OutcomeReviewSubject:
+    """What a review link is about: the case, its completed enrolment, the outcomes recorded."""
+    link: object
+    case: object
+    enrolment: dict
+    outcomes: list
+
+
+def outcome_review(session, links, token):
+    """What the firm reviews through its link; LinkRefused when the link may not be used."""
+    link = links.open(session, token, OUTCOME_REVIEW)
+    return OutcomeReviewSubject(link, store.case_by_id(session, link.case_id),
+                                store.completed_enrolment(session, link.subject_id),
+                                store.outcomes_of_enrolment(session, link.subject_id))
+
+
+def answer_outcome_review(uow, links, subject, answer):
+    """The firm's answer (firm_pages.read_review_form): each outcome confirmed or corrected
+    (outcome.reviewed), its survey answer (survey.answered); the link is used up. An outcome
+    recorded after the page was shown stays unconfirmed."""
+    if not links.use(uow.session, subject.link):
+        raise LinkRefused("used")  # another tab answered first
+    now, case = utc_now(), subject.case
+    reviewed = [outcome for outcome in subject.outcomes if outcome.id in answer["verdicts"]]
+    for outcome in reviewed:
+        verdict, figures = answer["verdicts"][outcome.id]
+        uow.publish("outcome.reviewed", case.id, outcome.review(verdict, figures, now))
+    store.save_reviews(uow.session, reviewed)
+    survey = SurveyAnswer(
+        id=str(uuid.uuid4()), link_id=subject.link.id, case_id=case.id,
+        enrolment_id=subject.link.subject_id, usefulness=answer["usefulness"],
+        would_recommend=answer["would_recommend"], comment=answer["comment"],
+        comment_shareable=answer["comment_shareable"], answered_at=now)
+    store.add_survey_answer(uow.session, survey)
+    uow.publish("survey.answered", case.id, survey.event_data(subject.enrolment))
+    _touch(uow, case, now)
 
 
 def note_nothing_proposed(uow, events):

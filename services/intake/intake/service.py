@@ -18,9 +18,13 @@ from parcours_shared import http as parcours_http
 from parcours_shared import operations as parcours_operations
 from parcours_shared.http import api
 from parcours_shared.inbox import inbox_handler
+from parcours_shared.mail import MailSender
 from parcours_shared.metrics import CASES_OPEN
+from parcours_shared.signed_links import FirmLinks, LinkRefused, link_secret
+from parcours_shared.web_session import public_url
 
-from . import handlers, store
+from . import firm_pages, handlers, store
+from .correspondence import Correspondence
 from .domain import (
     LEFT, PATHWAY_STAGES, STAGE_OF_EVENT, CaseMoveRefused, CaseNotFound, CaseSearch,
     ContactNotFound, DirectoryIdTaken, FollowUpPolicy, ImportNotFound, InvalidNafCode, InvalidSiren,
@@ -55,6 +59,7 @@ referral_out, referred_case_out = ReferralOut(), ReferredCaseOut()
 contact_out, contacts_out, consent_out = ContactOut(), ContactsOut(), ConsentOut()
 import_out = MemberImportOut()
 MAX_IMPORT_BYTES = 512 * 1024 * 1024  # a member list of a few million rows
+MAX_FORM_BYTES = 64 * 1024  # a firm's form: a few answers and a comment
 partner_out, person_out, person_with_contact_out = (
     PartnerOut(), PersonOut(), PersonWithContactOut())
 
@@ -75,6 +80,7 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
 
     db = Database(store.metadata, MIGRATIONS)
     jobs = BackgroundJobs()  # member list imports go on after their request answered
+    mail = MailSender()      # the messages to firms, from the mail outbox
 
     @api("POST", "/cases", roles=ADVISOR, body=OpenCaseRequest,
          returns={201: CaseOpenOut, 200: CaseOpenOut})
@@ -162,8 +168,52 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
 
     @inbox_handler(*STAGE_OF_EVENT)
     def on_pathway_event(self, uow, events):
-        """Where each firm is on the pathway, for the single window and its referrers."""
-        handlers.follow_pathway(uow, events)
+        """Where each firm is on the pathway, for the single window and its referrers; after a
+        programme, the firm is asked for its word."""
+        handlers.follow_pathway(uow, events, self.correspondence)
+        self.mail.wake()
+
+    @property
+    def links(self):
+        return _firm_links(link_secret(self.config, self.name))
+
+    @property
+    def correspondence(self):
+        return Correspondence(self.links, public_url(self.config, self.name))
+
+    @api("GET", "/firm/review/<token>", public=True, html=True,
+         returns={200: "text/html", 404: "text/html", 410: "text/html"})
+    def outcome_review_page(self, request, token):
+        """The firm's page behind its review link: the outcomes recorded after its programme,
+        to confirm or correct, and a short survey. Plain HTML, no JavaScript needed."""
+        with self.db.reading() as session:
+            try:
+                subject = handlers.outcome_review(session, self.links, token)
+            except LinkRefused as refused:
+                return firm_pages.refused_link(refused.reason)
+        return firm_pages.review_page(subject)
+
+    @api("POST", "/firm/review/<token>", public=True, html=True,
+         returns={200: "text/html", 400: "text/html", 404: "text/html", 410: "text/html",
+                  413: "text/html"})
+    def answer_outcome_review(self, request, token):
+        """The firm's answer (a form): the page again with each error next to its field, or
+        its thanks; the link then answers no more."""
+        if (request.content_length or 0) > MAX_FORM_BYTES:
+            return firm_pages.html("link_refused.html", status=413,
+                                   heading="Votre réponse est trop longue",
+                                   explanation="Raccourcissez votre commentaire et renvoyez.")
+        try:
+            with self.db.transaction() as uow:
+                subject = handlers.outcome_review(uow.session, self.links, token)
+                answer, errors = firm_pages.read_review_form(request.form, subject.outcomes)
+                if errors:
+                    return firm_pages.review_page(subject, request.form, errors, status=400)
+                handlers.answer_outcome_review(uow, self.links, subject, answer)
+        except LinkRefused as refused:
+            return firm_pages.refused_link(refused.reason)
+        return firm_pages.html("review_thanks.html",
+                               programme=subject.enrolment["programme_name"])
 
     @inbox_handler("enrolment.none_proposed")
     def on_nothing_proposed(self, uow, events):
@@ -418,3 +468,8 @@ def rejected_rows_csv(rejections):
     for line, reason, raw in rejections:
         writer.writerow([line, reason, raw])
     return out.getvalue()
+
+
+@functools.lru_cache(maxsize=None)
+def _firm_links(secret):
+    return FirmLinks(secret, store.firm_links, clock=utc_now)

@@ -8,11 +8,13 @@ from sqlalchemy import (
 from parcours_shared.audit import audit_table
 from parcours_shared.naf import naf_codes
 from parcours_shared.inbox import inbox_table
+from parcours_shared.mail import mail_outbox_table
 from parcours_shared.outbox import outbox_table
+from parcours_shared.signed_links import firm_links_table
 
 from .domain import (
     ACTIVE, CLOSED, FOLLOW_UP_LEVELS, PENDING_REFERRAL, Arrival, Case, ConsentRecord, Consents, Contact,
-    MemberImport, Partner, Person, Referral, search_key,
+    MemberImport, Partner, Person, RecordedOutcome, Referral, search_key,
 )
 
 metadata = MetaData()
@@ -508,6 +510,99 @@ def consents_of(session, case_id):
 
 def add_consent(session, case_id, record):
     session.execute(insert(consents).values(case_id=case_id, **vars(record)))
+
+
+# --- the firm's own word: what programmes did with it, the links sent, its answers -----------
+
+# every message to a firm, sent once (parcours_shared.mail), and the personal links they carry
+mail_outbox = mail_outbox_table(metadata)
+firm_links = firm_links_table(metadata)
+
+# the enrolments programmes completed for intake's firms, kept from enrolment.completed
+completed_enrolments = Table(
+    "completed_enrolments", metadata,
+    Column("enrolment_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("programme_id", String(36), nullable=False),
+    Column("programme_name", String(200), nullable=False),
+    Column("partner", String(64)),
+    Column("completed_at", DateTime(timezone=True), nullable=False),
+)
+
+# the outcomes programmes recorded (outcome.recorded), and the firm's verdict on each
+recorded_outcomes = Table(
+    "recorded_outcomes", metadata,
+    Column("outcome_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("enrolment_id", String(36), index=True),
+    Column("kind", String(40), nullable=False),
+    Column("amount_eur", BigInteger),
+    Column("country", String(2)),
+    Column("staff_count", Integer),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("verdict", String(20)),          # confirmed, corrected; None: unconfirmed
+    Column("reviewed_at", DateTime(timezone=True)),
+)
+
+# the firm's answers to its satisfaction surveys; the comment it did not let partners read
+# stays here
+survey_answers = Table(
+    "survey_answers", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("link_id", String(36), nullable=False, unique=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("enrolment_id", String(36)),
+    Column("usefulness", Integer, nullable=False),
+    Column("would_recommend", Boolean, nullable=False),
+    Column("comment", String(2000)),
+    Column("comment_shareable", Boolean, nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def keep_completed_enrolments(session, enrolments):
+    """Rows of completed_enrolments; those known already are left as they are."""
+    known = set(session.scalars(select(completed_enrolments.c.enrolment_id).where(
+        completed_enrolments.c.enrolment_id.in_([row["enrolment_id"] for row in enrolments]))))
+    new = [row for row in enrolments if row["enrolment_id"] not in known]
+    if new:
+        session.execute(insert(completed_enrolments), new)
+    return new
+
+
+def completed_enrolment(session, enrolment_id):
+    row = session.execute(select(completed_enrolments).where(
+        completed_enrolments.c.enrolment_id == enrolment_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def keep_outcomes(session, outcomes):
+    known = set(session.scalars(select(recorded_outcomes.c.outcome_id).where(
+        recorded_outcomes.c.outcome_id.in_([outcome.id for outcome in outcomes]))))
+    new = [outcome for outcome in outcomes if outcome.id not in known]
+    if new:
+        session.execute(insert(recorded_outcomes), [outcome.row() for outcome in new])
+
+
+def outcomes_of_enrolment(session, enrolment_id):
+    return [RecordedOutcome.from_row(row) for row in session.execute(
+        select(recorded_outcomes).where(recorded_outcomes.c.enrolment_id == enrolment_id)
+        .order_by(recorded_outcomes.c.recorded_at, recorded_outcomes.c.outcome_id)).mappings()]
+
+
+def save_reviews(session, outcomes):
+    for outcome in outcomes:
+        session.execute(update(recorded_outcomes).where(
+            recorded_outcomes.c.outcome_id == outcome.id).values(outcome.row()))
+
+
+def mail_queued(session, key):
+    return session.execute(select(mail_outbox.c.seq).where(mail_outbox.c.key == key)).first() \
+        is not None
+
+
+def add_survey_answer(session, answer):
+    session.execute(insert(survey_answers).values(**vars(answer)))
 
 
 # --- member list imports -----------------------------------------------------------------------

@@ -4,6 +4,7 @@ import uuid
 
 from parcours_shared.closed_cases import closed_among, record_closures
 from parcours_shared.contracts import utc_now
+from parcours_shared.contracts.programmes import OUTCOME_FIGURES
 
 from . import store
 from .co_export import (
@@ -87,7 +88,7 @@ def _enrolment_data(enrolment, programme, at):
     return {
         "enrolment_id": enrolment.id, "case_id": enrolment.case_id,
         "session_id": enrolment.session_id, "programme_id": programme.id,
-        "programme_name": programme.name, "at": at,
+        "programme_name": programme.name, "at": at, "partner": programme.partner,
     }
 
 
@@ -303,6 +304,16 @@ def _promote_from_waitlists(uow, session_ids, now):
     if promoted:
         _record_moves(uow, promoted, store.programmes_by_id(
             uow.session, {e.programme_id for e in promoted}))
+
+
+def keep_firm_reviews(uow, events):
+    """outcome.reviewed: the firm confirmed an outcome, or corrected it (its figures are kept
+    beside those recorded, which stay as the partner gave them)."""
+    store.keep_firm_reviews(uow.session, [
+        (data["outcome_id"], data["verdict"],
+         {name: data[name] for name in OUTCOME_FIGURES[data["kind"]]}
+         if data["verdict"] == "corrected" else None, data["reviewed_at"])
+        for data in (event.data for event in events)])
 
 
 def record_outcome(uow, outcome):

@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from parcours_shared.contracts import MATURITY_LEVELS, OUTCOME_KINDS, PROGRAMME_KINDS, REGIONS
 from parcours_shared.contracts.intake import HEADCOUNT_BANDS
+from parcours_shared.contracts.programmes import OUTCOME_FIGURES  # what each kind must say
 from parcours_shared.http import Count, PageQuery, UtcDateTime, listing, repeated_entries
 from parcours_shared.naf import UnknownNafCode, naf_entry, normalise_naf
 
@@ -119,11 +120,6 @@ class WithdrawalRequest(Schema):
     reason = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
-# what each kind of outcome must say
-OUTCOME_DETAILS = {"contract_signed": ("amount_eur", "country"), "market_entered": ("country",),
-                   "export_staff_hired": ("staff_count",), "financing_obtained": ("amount_eur",)}
-
-
 class OutcomeRequest(Schema):
     case_id = fields.String(required=True)
     enrolment_id = fields.String(load_default=None)
@@ -138,15 +134,20 @@ class OutcomeRequest(Schema):
     @validates_schema
     def _details_of_its_kind(self, data, **_):
         missing = {name: ["needed for an outcome of kind {}".format(data["kind"])]
-                   for name in OUTCOME_DETAILS[data["kind"]] if data.get(name) is None}
+                   for name in OUTCOME_FIGURES[data["kind"]] if data.get(name) is None}
         if missing:
             raise ValidationError(missing)
+
+
+CONFIRMATIONS = ("unconfirmed", "confirmed", "corrected")
 
 
 class OutcomeListQuery(PageQuery):
     case_id = fields.String(load_default=None)
     programme_id = fields.String(load_default=None)
     partner = fields.String(load_default=None)
+    confirmation = fields.String(load_default=None, validate=validate.OneOf(CONFIRMATIONS),
+                                 metadata={"description": "the firm's word on it"})
 
 
 class EnrolmentListQuery(PageQuery):
@@ -235,6 +236,17 @@ class OutcomeOut(Schema):
     programme_id = fields.String(allow_none=True)
     partner = fields.String(allow_none=True)
     recorded_at = UtcDateTime()
+    confirmation = fields.Method("_confirmation", metadata={
+        "description": "the firm's word, through the link it received: unconfirmed (not "
+                       "yet), confirmed, or corrected (its figures in firm_figures)",
+        "enum": list(CONFIRMATIONS)})
+    firm_figures = fields.Dict(allow_none=True, dump_default=None,
+                               metadata={"description": "the firm's correction of the figures "
+                                                        "above"})
+    reviewed_at = UtcDateTime(allow_none=True)
+
+    def _confirmation(self, outcome):
+        return outcome.get("firm_verdict") or "unconfirmed"
 
 
 ProgrammeList = listing("ProgrammeList", "programmes", ProgrammeOut)

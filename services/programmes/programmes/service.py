@@ -71,6 +71,11 @@ class ProgrammesService(parcours_http.OperationalEndpoints,
     def on_case_closed(self, uow, events):
         handlers.withdraw_for_closed_cases(uow, events)
 
+    @inbox_handler("outcome.reviewed")
+    def on_outcome_reviewed(self, uow, events):
+        """The firm's word on an outcome recorded for it (confirmed or corrected)."""
+        handlers.keep_firm_reviews(uow, events)
+
     @inbox_handler("contact.shared", "contact.withdrawn")
     def on_contacts(self, uow, events):
         handlers.keep_contacts(uow, events)

@@ -76,6 +76,11 @@ outcomes = Table(
     # whose support it came of: the programme of its enrolment, the partner who recorded it
     Column("programme_id", String(36)),
     Column("partner", String(100), index=True),
+    # the firm's word, from intake's outcome.reviewed: confirmed, corrected (its figures in
+    # firm_figures), or None (unconfirmed)
+    Column("firm_verdict", String(20)),
+    Column("firm_figures", JSON(none_as_null=True)),
+    Column("reviewed_at", DateTime(timezone=True)),
 )
 
 # the cases intake closed (parcours_shared.closed_cases)
@@ -381,14 +386,27 @@ def sessions_by_id(session, session_ids):
 
 
 def list_outcomes(session, filters, limit, offset):
-    """(one page of the outcomes that match ``filters``: case_id, programme_id, partner; how
-    many match), the latest first."""
+    """(one page of the outcomes that match ``filters``: case_id, programme_id, partner,
+    confirmation; how many match), the latest first."""
+    filters = dict(filters)
+    confirmation = filters.pop("confirmation", None)
     conditions = [outcomes.c[name] == value for name, value in filters.items() if value]
+    if confirmation == "unconfirmed":
+        conditions.append(outcomes.c.firm_verdict.is_(None))
+    elif confirmation:
+        conditions.append(outcomes.c.firm_verdict == confirmation)
     total = session.execute(select(func.count()).select_from(outcomes).where(
         *conditions)).scalar_one()
     rows = _all(session, select(outcomes).where(*conditions).order_by(
         outcomes.c.recorded_at.desc(), outcomes.c.id).limit(limit).offset(offset))
     return rows, total
+
+
+def keep_firm_reviews(session, reviews):
+    """``reviews``: (outcome id, verdict, the firm's figures or None, when)."""
+    for outcome_id, verdict, figures, at in reviews:
+        session.execute(update(outcomes).where(outcomes.c.id == outcome_id).values(
+            firm_verdict=verdict, firm_figures=figures, reviewed_at=at))
 
 
 def add_call(session, call):

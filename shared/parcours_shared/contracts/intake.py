@@ -268,3 +268,69 @@ publishes(
     example={"case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
              "purposes": ["co_export_matching"], "remaining_purposes": ["orientation"],
              "withdrawn_at": "2026-05-11T15:30:00+00:00"})
+
+
+# The firm's own word, given through a personal link that intake sent it (its contact persons
+# stay at intake: these events carry what the firm said, not who said it).
+OUTCOME_VERDICTS = ("confirmed", "corrected")
+
+
+class OutcomeReviewedV1(EventData):
+    outcome_id = required_id()
+    case_id = required_id()
+    enrolment_id = fields.String(load_default=None, allow_none=True)
+    verdict = fields.String(required=True, validate=validate.OneOf(OUTCOME_VERDICTS), metadata={
+        "description": "confirmed: as recorded; corrected: the firm's figures below replace "
+                       "the recorded ones. An outcome without this event is unconfirmed."})
+    kind = fields.String(required=True, metadata={"description": "the outcome's kind, as "
+                                                                 "programmes recorded it"})
+    amount_eur = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    country = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[A-Z]{2}$"))
+    staff_count = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(
+        min=1))
+    reviewed_at = Timestamp(required=True)
+
+
+publishes(
+    "outcome.reviewed", 1, OutcomeReviewedV1,
+    meaning="The firm confirmed an outcome recorded for it, or corrected it (the figures are "
+            "then the firm's), through the single-use link it received after its programme.",
+    example={"outcome_id": "e8a2d6f4-0b1c-4e3a-9d57-6f4b2c8a1e03",
+             "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41",
+             "enrolment_id": "c41b8f0d-3e2a-4d6b-9f15-8a7c0e2d4b96",
+             "verdict": "corrected", "kind": "contract_signed", "amount_eur": 150000,
+             "country": "DE", "staff_count": None,
+             "reviewed_at": "2026-06-20T18:04:00+00:00"})
+
+
+class SurveyAnsweredV1(EventData):
+    survey_id = required_id()
+    case_id = required_id()
+    about = fields.String(required=True, validate=validate.OneOf(["enrolment", "case"]),
+                          metadata={"description": "a programme the firm completed, or its "
+                                                   "whole pathway once its case was closed"})
+    enrolment_id = fields.String(load_default=None, allow_none=True)
+    programme_id = fields.String(load_default=None, allow_none=True)
+    partner = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "the partner whose help is rated"})
+    usefulness = fields.Integer(required=True, validate=validate.Range(min=1, max=5), metadata={
+        "description": "was it useful: 1 not at all, 5 very"})
+    would_recommend = fields.Boolean(required=True)
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(
+        max=2000), metadata={"description": "the firm's comment, only when it said the partner "
+                                            "may read it (else it stays at the single window)"})
+    answered_at = Timestamp(required=True)
+
+
+publishes(
+    "survey.answered", 1, SurveyAnsweredV1,
+    meaning="The firm answered the satisfaction survey it was sent after a programme or at the "
+            "end of its pathway.",
+    example={"survey_id": "3c5a7e91-2d4f-4b6a-8e0c-1f9b7d3a5c28",
+             "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41", "about": "enrolment",
+             "enrolment_id": "c41b8f0d-3e2a-4d6b-9f15-8a7c0e2d4b96",
+             "programme_id": "7e1d0b3c-9a4f-4e52-b6d8-3c2f1a0e9b74",
+             "partner": "business-france", "usefulness": 4, "would_recommend": True,
+             "comment": "Des rendez-vous bien ciblés à Dubaï.",
+             "answered_at": "2026-06-20T18:04:00+00:00"})

@@ -15,12 +15,14 @@ PROGRAMME_KINDS = (
     "export_insurance",
     "cluster",                   # a cluster's collective programme
 )
-OUTCOME_KINDS = (
-    "contract_signed",
-    "market_entered",
-    "export_staff_hired",
-    "financing_obtained",
-)
+# each kind of outcome and the figures it states (outcome.recorded must give them)
+OUTCOME_FIGURES = {
+    "contract_signed": ("amount_eur", "country"),
+    "market_entered": ("country",),
+    "export_staff_hired": ("staff_count",),
+    "financing_obtained": ("amount_eur",),
+}
+OUTCOME_KINDS = tuple(OUTCOME_FIGURES)
 
 publishes = REGISTRY.publisher("programmes")
 
@@ -32,6 +34,9 @@ class EnrolmentEventV1(EventData):
     programme_id = required_id()
     programme_name = fields.String(required=True)
     at = Timestamp(required=True)
+    # added after release, optional
+    partner = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "the partner whose programme it is"})
 
 
 _ENROLMENT_EXAMPLE = {
@@ -41,6 +46,7 @@ _ENROLMENT_EXAMPLE = {
     "programme_id": "7e1d0b3c-9a4f-4e52-b6d8-3c2f1a0e9b74",
     "programme_name": "Pavillon France, Gulfood Dubai",
     "at": "2026-03-20T11:30:02+00:00",
+    "partner": "business-france",
 }
 
 class EnrolmentProposedV1(EnrolmentEventV1):
