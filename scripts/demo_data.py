@@ -4,9 +4,13 @@ Programmes of several partners, then three dozen firms that enter through the si
 walk in, some are referred by a cluster, a foreign-trade adviser or the bank) and stop at various
 stages of the pathway: diagnostic pending, diagnosed, proposed, enrolled, done with an outcome.
 """
+import email
+import email.policy
 import functools
+import glob
 import os
 import random
+import re
 import sys
 import time
 import unicodedata
@@ -166,6 +170,9 @@ OUTCOMES = [{"kind": "contract_signed", "amount_eur": 180000, "country": "DE"},
             {"kind": "export_staff_hired", "staff_count": 2}]
 
 
+CORRECTED_FIGURES = {"amount_eur": "150000", "country": "BE", "staff_count": "3"}
+
+
 class DemoError(RuntimeError):
     pass
 
@@ -286,9 +293,55 @@ def _contact(call, intake, case_id, number, consent):
             "channel": "walk_in"})
 
 
-def load(urls, act_as, progress=print, seed=2016):
+def review_links(mail_folder):
+    """The review links of the mails in intake's mail folder."""
+    links = []
+    for path in sorted(glob.glob(os.path.join(mail_folder, "*.eml"))):
+        with open(path, "rb") as raw:
+            message = email.message_from_binary_file(raw, policy=email.policy.default)
+        links += re.findall(r"http://\S+/firm/review/\S+",
+                            message.get_body(("plain",)).get_content())
+    return links
+
+
+def _answer_reviews(mail_folder, progress, answers=2):
+    """Firms answer their review link as a person would fill the page: the first confirms its
+    outcomes and shares its comment, the second corrects them and keeps its comment home."""
+    def pages_with_outcomes():  # intake has heard of the outcomes recorded after the mails
+        links = review_links(mail_folder)
+        pages = {link: requests.get(link, timeout=10).text for link in links}
+        with_outcomes = sum('name="verdict_' in page for page in pages.values())
+        return pages if len(links) >= answers and with_outcomes >= answers else None
+
+    pages = _wait(pages_with_outcomes, "intake's review mails, with the outcomes recorded")
+    links = list(pages)
+    # those with outcomes to confirm first
+    by_outcomes = sorted(links, key=lambda link: -pages[link].count('name="verdict_'))
+    for number, link in enumerate(by_outcomes[:answers]):
+        page = pages[link]
+        form = {"usefulness": str(5 - 2 * number),
+                "would_recommend": "yes" if number == 0 else "no",
+                "comment": ["Des rendez-vous bien ciblés, merci.",
+                            "Trop court pour conclure."][number],
+                "share_comment": "yes" if number == 0 else ""}
+        for outcome_id in dict.fromkeys(re.findall(r'name="verdict_([0-9a-f-]{36})"', page)):
+            form["verdict_" + outcome_id] = "confirmed" if number == 0 else "corrected"
+        for figure, outcome_id in re.findall(
+                r'name="(amount_eur|country|staff_count)_([0-9a-f-]{36})"', page):
+            if number == 1:
+                form["{}_{}".format(figure, outcome_id)] = CORRECTED_FIGURES[figure]
+        answered = requests.post(link, data=form, timeout=10)
+        if answered.status_code != 200:
+            raise DemoError("a firm's review was refused ({}): {}".format(
+                answered.status_code, answered.text[:300]))
+    progress("demo: {} review mails in {}, {} answered".format(
+        len(links), mail_folder, min(answers, len(links))))
+
+
+def load(urls, act_as, progress=print, seed=2016, mail_folder=None):
     """Load the demo network; ``urls`` maps service name to base URL, ``act_as(partner)`` gives
-    the ``Authorization`` header of a caller of that partner. Each partner changes only what is
+    the ``Authorization`` header of a caller of that partner; ``mail_folder``: where intake
+    writes its mail, whose review links two firms then answer. Each partner changes only what is
     its own: programmes are created, and their enrolments decided, by their own partner;
     referrals are sent by the referring partner; the rest by the network's operator."""
     call = functools.partial(_call, authorization=act_as(OPERATOR))
@@ -399,6 +452,10 @@ def load(urls, act_as, progress=print, seed=2016):
             urls["programmes"], case["id"]))["enrolments"],
             "an enrolment proposal for case {}".format(case["id"]))[0]
         agency = as_partner(runner[enrolment["programme_id"]])
+        if journey == "outcome" or (journey == "completed" and number % 2):
+            # the firm agrees to be asked for its view: intake mails it a review link
+            _contact(call, urls["intake"], case["id"], 100 + number,
+                     consent=["satisfaction_surveys"])
         if journey in ("confirmed", "completed", "outcome"):
             agency("POST", "{}/enrolments/{}/confirm".format(urls["programmes"], enrolment["id"]))
         if journey in ("completed", "outcome"):
@@ -410,6 +467,8 @@ def load(urls, act_as, progress=print, seed=2016):
                 **OUTCOMES[number % len(OUTCOMES)]))
         progress("demo: enrolment {}/{} handled".format(number, len(enrolled)), end="\r")
     progress("")
+    if mail_folder is not None:
+        _answer_reviews(mail_folder, progress)
     _withdraw_from_a_full_session(call, as_partner, urls["programmes"], runner, progress)
     _co_export_calls(call, as_partner, urls["programmes"], progress)
     imported = _import_members(as_partner("pole-mer-mediterranee"), urls["intake"], sirens,

@@ -23,6 +23,9 @@ from processes import (
 )
 
 
+MAIL_FOLDER = os.path.join(ROOT, "data", "mail")  # intake's PARCOURS_MAIL_URL default
+
+
 def service_processes(log_dir, amqp_uris, issuer):
     """The four services on their usual ports, each on its own database (a SQLite file under
     data/ unless ``<SERVICE>_DATABASE_URL`` is set), as its own broker user, and checking
@@ -35,7 +38,8 @@ def service_processes(log_dir, amqp_uris, issuer):
                # every publisher has its own user: trust no other with its events
                "PARCOURS_TRUSTED_PUBLISHERS": "",
                # the demo's member list met its firms weeks ago: show them overdue soon
-               "PARCOURS_FOLLOW_UP_CHECK_SECONDS": "20"}
+               "PARCOURS_FOLLOW_UP_CHECK_SECONDS": "20",
+               "PARCOURS_MAIL_URL": "folder:" + MAIL_FOLDER}
         own_url = os.environ.get("{}_DATABASE_URL".format(name.upper()))
         if own_url:
             env["DATABASE_URL"] = own_url
@@ -121,7 +125,8 @@ def main():
         if demo_data.is_empty(urls, operator):
             print("==> loading the demo network through the services' APIs")
             demo_data.load(urls, lambda partner: partner_authorization(issuer, partner),
-                           progress=lambda text, end="\n": print(text, end=end, flush=True))
+                           progress=lambda text, end="\n": print(text, end=end, flush=True),
+                           mail_folder=MAIL_FOLDER)
         else:
             print("==> databases already hold data: demo not loaded (`make clean` starts afresh)")
         print_summary(urls, log_dir, operator)
@@ -163,6 +168,8 @@ def print_summary(urls, log_dir, operator):
           "p-anne-dubois sees the funnel)".format(urls["reporting"]))
     print("  tokens      .venv/bin/parcours token --partner <id> --role <role> (README, "
           "'Calling a service')")
+    print("  mail        {} (what intake sent to firms, a .eml file each; the review links "
+          "open {}/firm/review/...)".format(MAIL_FOLDER, urls["intake"]))
     print("  logs        {}\n".format(log_dir))
     print("Funnel ({}/funnel):".format(urls["reporting"]))
     for stage in funnel:

@@ -42,7 +42,8 @@ class Correspondence:
                                  subject_id=enrolment["enrolment_id"])
         message = mail_templates().render(
             OUTCOME_REVIEW, contact_name=contact.name, firm=case.company_name,
-            programme=enrolment["programme_name"], partner=enrolment["partner"],
+            programme=enrolment["programme_name"],
+            partner=store.with_partner_name(session, enrolment)["partner_name"],
             link=self.public_url + REVIEW_PATH + token, days=PURPOSES[OUTCOME_REVIEW]["days"])
         return queue_message(session, store.mail_outbox, key, contact.email, message,
                              case_id=case.id)

@@ -79,7 +79,7 @@ def review_page(review, values=None, errors=None, status=200):
                              for name in OUTCOME_FIGURES[outcome.kind]]}
                 for outcome in review.outcomes]
     return html("outcome_review.html", status=status, firm=review.case.company_name,
-                programme=enrolment["programme_name"], partner=enrolment["partner"],
+                programme=enrolment["programme_name"], partner=enrolment["partner_name"],
                 outcomes=outcomes, usefulness_scale=USEFULNESS_SCALE, values=values or {},
                 errors=errors or {})
 

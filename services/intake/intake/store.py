@@ -571,9 +571,15 @@ def keep_completed_enrolments(session, enrolments):
 
 
 def completed_enrolment(session, enrolment_id):
+    """The enrolment, with ``partner_name`` from the directory (its id if not there)."""
     row = session.execute(select(completed_enrolments).where(
         completed_enrolments.c.enrolment_id == enrolment_id)).mappings().first()
-    return dict(row) if row is not None else None
+    return with_partner_name(session, dict(row)) if row is not None else None
+
+
+def with_partner_name(session, enrolment):
+    partner = partner_by_id(session, enrolment["partner"]) if enrolment["partner"] else None
+    return dict(enrolment, partner_name=partner.name if partner else enrolment["partner"])
 
 
 def keep_outcomes(session, outcomes):
