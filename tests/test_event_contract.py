@@ -115,9 +115,9 @@ def test_a_service_serves_its_part_of_the_contract():
     reporting = parts["reporting"]["operations"].values()
     assert {op["action"] for op in reporting} == {"receive"}
     from parcours_shared.directory import DIRECTORY_EVENT_TYPES
-    from reporting.domain import COUNTED_EVENT_TYPES
+    from reporting.domain import CONSUMED_EVENT_TYPES
     assert {op["channel"]["$ref"] for op in reporting} == {
-        "#/channels/" + name for name in COUNTED_EVENT_TYPES + DIRECTORY_EVENT_TYPES}
+        "#/channels/" + name for name in CONSUMED_EVENT_TYPES + DIRECTORY_EVENT_TYPES}
 
 
 def test_get_asyncapi_json_serves_the_service_part_over_http(running_service):

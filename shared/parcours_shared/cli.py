@@ -86,14 +86,21 @@ def main(argv=None):
     letters.add_argument("--json", action="store_true", help="for scripts")
     letters.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
                          help=operator_help)
+    rebuild = commands.add_parser("rebuild-reporting", help="drop reporting's figures and "
+                                                            "rebuild them from its events")
+    rebuild.add_argument("--json", action="store_true", help="for scripts")
+    rebuild.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
+                         help=operator_help)
     args = parser.parse_args(argv)
 
     issuer = dev_issuer(args.keys, args.issuer)
-    if args.command in ("status", "dead-letters"):
+    if args.command in ("status", "dead-letters", "rebuild-reporting"):
         from . import ops_command
         token = args.token or issuer.token("network-operator", ["admin"], list(SERVICES))
         if args.command == "status":
             return ops_command.status(token, as_json=args.json)
+        if args.command == "rebuild-reporting":
+            return ops_command.rebuild_reporting(token, as_json=args.json)
         if args.action != "list" and not (args.event or args.type or args.all):
             parser.error("say which dead letters: --event ID, --type TYPE, or --all")
         return ops_command.dead_letters(token, args.action, args.service or SERVICES,

@@ -1,5 +1,6 @@
-"""``parcours status`` and ``parcours dead-letters``: the network's flow at a glance, and its
-dead-lettered messages seen, sent back or discarded, from the command line.
+"""``parcours status``, ``parcours dead-letters`` and ``parcours rebuild-reporting``: the
+network's flow at a glance, its dead-lettered messages seen, sent back or discarded, and
+reporting's figures rebuilt from its events, from the command line.
 
 They call each service's operations endpoints (parcours_shared.operations) with an ``admin``
 token: human tables by default, ``--json`` for scripts. Exit code 0 when all went well, 1 when
@@ -7,6 +8,8 @@ a service did not answer or refused (each says why).
 """
 import json
 import os
+import sys
+import time
 
 import requests
 
@@ -123,3 +126,34 @@ def dead_letters(token, action, services=SERVICES, event_ids=(), event_type=None
         for problem in problems:
             out("problem: " + problem)
     return 1 if problems else 0
+
+
+def rebuild_reporting(token, as_json=False, out=print, poll_seconds=0.5, bar=None):
+    """Drop reporting's figures and rebuild them from the events it kept, showing progress
+    until it is done."""
+    bar = bar or sys.stderr
+    try:
+        rebuild = _call("POST", "reporting", "/operations/rebuild", token)
+        while not rebuild["finished_at"]:
+            if not as_json:
+                _progress_bar(rebuild, bar)
+            time.sleep(poll_seconds)
+            rebuild = _call("GET", "reporting", "/operations/rebuild", token)
+    except Unanswered as exc:
+        out("problem: {}".format(exc))
+        return 1
+    if as_json:
+        out(json.dumps(rebuild, indent=2))
+    else:
+        _progress_bar(rebuild, bar)
+        bar.write("\n")
+        out("reporting rebuilt from {:,} events".format(rebuild["done"]))
+    return 0
+
+
+def _progress_bar(rebuild, out, width=30):
+    done = int(rebuild["progress"] * width)
+    out.write("\r[{}{}] {:3.0f}%  {:,} of {:,} events replayed".format(
+        "#" * done, "-" * (width - done), rebuild["progress"] * 100, rebuild["done"],
+        rebuild["total"]))
+    out.flush()

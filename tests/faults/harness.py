@@ -507,14 +507,14 @@ def judge(network, expected_dead_letters):
     check_directory_copies(network, verdict)
     check_case_stages(network, verdict)
     check_contact_copies(network, verdict)
-    # reporting's timeline: one row per case event it applied, never two
-    timeline, applied = (network.rows("reporting", query)[0][0] for query in (
-        "SELECT count(*) FROM timeline",
+    # reporting's timeline and its event store: one row per case event it applied, never two
+    timeline, kept, applied = (network.rows("reporting", query)[0][0] for query in (
+        "SELECT count(*) FROM timeline", "SELECT count(*) FROM received_events",
         "SELECT count(*) FROM inbox WHERE event_type NOT LIKE 'partner.%' "
         "AND event_type NOT LIKE 'person.%'"))
-    if timeline != applied:
-        verdict.problems.append("reporting's timeline has {} rows for {} case events "
-                                "applied".format(timeline, applied))
+    if not timeline == kept == applied:
+        verdict.problems.append("reporting's timeline has {} rows and its event store {} for "
+                                "{} case events applied".format(timeline, kept, applied))
     try:
         stages = requests.get(network.url("reporting") + "/funnel", timeout=5, headers={
             "Authorization": network.authorization}).json()["stages"]

@@ -1,33 +1,120 @@
-"""Reporting's use cases: every consumed event moves a case's progress forward."""
+"""Reporting's use cases: every consumed event is kept, and moves its case's facts and the
+figures; the figures are read for a period and a grouping; the read model can be rebuilt from
+the events kept."""
+import json
+import uuid
 from collections import Counter
 
 from parcours_shared.audit import change_out
+from parcours_shared.contracts import utc_now
+from parcours_shared.contracts.envelope import Event
+from parcours_shared.domain import DomainError
 
 from . import store
-from .domain import STAGE_OF_EVENT, funnel
+from .domain import TRANSITIONS, difference, funnel, median_days
+
+REBUILD_BATCH = 1000  # events replayed per transaction
 
 
-def record_progress(uow, events):
-    """Move each event's case forward, keep the running totals in step and the case's timeline:
-    a batch of events costs a few statements, whatever its size (the events come in batches,
-    see the inbox)."""
-    cases = store.progress_for_update(uow.session, {event.data["case_id"] for event in events})
-    before = {case_id: case.copy() for case_id, case in cases.items()}
-    totals = Counter()
-    for event in events:
-        reached = STAGE_OF_EVENT[event.type]
-        data = event.data
-        attributes = {name: data[name] for name in reached.attributes
-                      if data.get(name) is not None}
-        totals.update(cases[data["case_id"]].reach(
-            reached.stage, data[reached.time_field], attributes))
-    store.save_progress(uow.session, before, cases)
-    store.add_to_totals(uow.session, totals)
+class RebuildRunning(DomainError):
+    pass
+
+
+class RebuildNotFound(DomainError):
+    pass
+
+
+def record_events(uow, events):
+    """Keep the events, move each case's facts and the figures by the difference they make,
+    and add them to the cases' timelines: a batch costs a few statements, whatever its size
+    (the events come in batches, see the inbox)."""
+    store.keep_events(uow.session, events)
+    apply_to_read_model(uow.session, events)
     store.add_to_timeline(uow.session, events)
 
 
-def pathway_funnel(session, region_code=None):
-    return funnel(store.stage_counts(session, region_code))
+def apply_to_read_model(session, events):
+    cases = store.facts_for_update(session, {event.data["case_id"] for event in events})
+    before = {case_id: facts.contributions() for case_id, facts in cases.items()}
+    for event in events:
+        cases[event.data["case_id"]].apply(event)
+    counts, durations = Counter(), Counter()
+    changed = []
+    for case_id, facts in cases.items():
+        after = facts.contributions()
+        moved = difference(before[case_id][0], after[0])
+        waited = difference(before[case_id][1], after[1])
+        counts.update(moved)
+        durations.update(waited)
+        changed.append(facts)
+    store.save_facts(session, changed)
+    store.add_to_figures(session, {k: v for k, v in counts.items() if v},
+                         {k: v for k, v in durations.items() if v})
+
+
+def start_rebuild(uow):
+    """Drop the read model and start replaying the events kept; the rebuild's row."""
+    session = uow.session
+    running = store.latest_rebuild(session)
+    if running is not None and running["finished_at"] is None:
+        raise RebuildRunning("a rebuild started at {} is at {} of {} events: wait for it".format(
+            running["started_at"].isoformat(), running["done"], running["total"]))
+    rebuild = {"id": str(uuid.uuid4()), "started_at": utc_now(),
+               "total": store.count_stored_events(session), "done": 0, "last_seq": 0,
+               "finished_at": None}
+    store.drop_read_model(session)
+    store.add_rebuild(session, rebuild)
+    return rebuild
+
+
+def continue_rebuild(transaction, rebuild, progress=lambda rebuild: None):
+    """Replay the events kept after the rebuild's last one, in the order received, batch by
+    batch (each with its progress, in one transaction); ``transaction()``: a new unit of work.
+    The figures come out as they were: the facts do not depend on the order, nor on how the
+    events were batched, and an event that arrives meanwhile is applied once by the consumer
+    and changes nothing when the replay reaches it."""
+    rebuild = dict(rebuild)
+    while True:
+        with transaction() as uow:
+            rows = store.stored_events(uow.session, rebuild["last_seq"], REBUILD_BATCH)
+            if rows:
+                apply_to_read_model(uow.session, [_event(row) for row in rows])
+                rebuild.update(done=rebuild["done"] + len(rows), last_seq=rows[-1]["seq"])
+            else:
+                rebuild["finished_at"] = utc_now()
+            store.save_rebuild(uow.session, rebuild["id"], done=rebuild["done"],
+                               last_seq=rebuild["last_seq"], finished_at=rebuild["finished_at"])
+        progress(rebuild)
+        if not rows:
+            return rebuild
+
+
+def unfinished_rebuild(session):
+    rebuild = store.latest_rebuild(session)
+    return rebuild if rebuild is not None and rebuild["finished_at"] is None else None
+
+
+def rebuild_progress(session):
+    rebuild = store.latest_rebuild(session)
+    if rebuild is None:
+        raise RebuildNotFound("the read model was never rebuilt: POST /operations/rebuild")
+    return rebuild
+
+
+def _event(row):
+    return Event(id=row["event_id"], source=row["source"], type=row["type"],
+                 subject=row["subject"], time=row["time"], dataschema="",
+                 data=json.loads(row["data"]), partner=row["partner"], person=row["person"])
+
+
+def pathway_funnel(session, grouping="", value="", first_quarter=None, last_quarter=None):
+    counts = store.figures(session, grouping, value, first_quarter, last_quarter)
+    histograms = store.duration_histograms(session, grouping, value, first_quarter,
+                                           last_quarter)
+    medians = {then: (first, median_days(histograms.get("{}>{}".format(first, then), {})))
+               for first, then in TRANSITIONS}
+    return funnel(counts, {stage: since for stage, since in medians.items()
+                           if since[1] is not None}), counts
 
 
 def timeline_of_case(session, case_id):

@@ -1,41 +1,122 @@
 """The reporting service: consumes the pathway's events and serves the funnel."""
 import os
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.wrappers import Response
 
 from parcours_shared.audit import AuditOut, AuditQuery
+from parcours_shared.background import BackgroundJobs, timer
 from parcours_shared.contracts import REGIONS, ROLES
 from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import http as parcours_http
 from parcours_shared import operations as parcours_operations
 from parcours_shared import web_session as parcours_web_session
-from parcours_shared.http import api
+from parcours_shared.http import UtcDateTime, api
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, pages, store
-from .domain import COUNTED_EVENT_TYPES
+from .domain import CONSUMED_EVENT_TYPES, GROUPINGS, STAGES
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 # Who may call what (parcours_shared.identity.ROLES; README, "Who may do what").
 STEERING = ("steering", "reader")
+OPERATOR = ("admin",)
+# how often a rebuild cut off by a restart is looked for (and resumed)
+REBUILD_CHECK_SECONDS = 30
+_rebuilding = set()  # the rebuilds this process is running (one thread each)
+
+
+QUARTER = validate.Regexp(r"^\d{4}-Q[1-4]$", error="a quarter, like 2026-Q1")
+# the query's name of each dimension a figure can be filtered by (domain.GROUPINGS)
+FILTERS = {"region_code": "region", "sector": "sector", "channel": "channel",
+           "partner": "partner", "referrer": "referrer", "maturity": "maturity",
+           "acting_partner": "acting_partner"}
 
 
 class FunnelQuery(Schema):
     region_code = fields.String(load_default=None, validate=validate.OneOf(sorted(REGIONS)))
+    sector = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[A-U]$", error="a NAF section, a letter from A to U"))
+    channel = fields.String(load_default=None)
+    partner = fields.String(load_default=None, metadata={
+        "description": "the partner that holds the cases at the single window"})
+    referrer = fields.String(load_default=None, metadata={
+        "description": "the partner that referred the firms"})
+    maturity = fields.String(load_default=None)
+    acting_partner = fields.String(load_default=None, metadata={
+        "description": "the partner that took each step (opened, diagnosed, ran the "
+                       "programme)"})
+    from_quarter = fields.String(load_default=None, data_key="from", validate=QUARTER)
+    to_quarter = fields.String(load_default=None, data_key="to", validate=QUARTER)
+
+    @validates_schema
+    def _one_grouping(self, data, **kwargs):
+        try:
+            grouping_of(data)
+        except ValueError as wrong:
+            raise ValidationError({name: [str(wrong)] for name in FILTERS
+                                   if data.get(name)})
+
+
+def grouping_of(query):
+    """The grouping and value a funnel query reads (domain.GROUPINGS); ValueError if its
+    filters are not one of them."""
+    given = {FILTERS[name]: query[name] for name in FILTERS if query.get(name)}
+    for grouping in GROUPINGS:
+        if set(grouping) == set(given):
+            return "+".join(grouping), "|".join(given[name] for name in grouping)
+    raise ValueError("filter by one of: {}; or by one of these pairs: {}".format(
+        ", ".join(FILTERS), "; ".join(" and ".join(_query_name(d) for d in grouping)
+                                      for grouping in GROUPINGS if len(grouping) == 2)))
+
+
+def _query_name(dimension):
+    return next(name for name, dim in FILTERS.items() if dim == dimension)
+
+
+class MedianDays(Schema):
+    since = fields.String(required=True, metadata={"description": "the earlier stage"})
+    days = fields.Integer(required=True)
 
 
 class FunnelStage(Schema):
     stage = fields.String(required=True)
     cases = fields.Integer(required=True)
     share_of_opened = fields.Float(allow_none=True, required=True)
+    conversion_from_previous = fields.Float(allow_none=True, required=True, metadata={
+        "description": "cases at this stage over those at the stage before, in the period"})
+    median_days = fields.Nested(MedianDays, allow_none=True, required=True, metadata={
+        "description": "median days a case took to reach this stage from an earlier one"})
 
 
 class FunnelOut(Schema):
     region_code = fields.String(allow_none=True)
+    grouping = fields.String(metadata={"description": "what the figures are filtered by"})
+    value = fields.String()
+    from_quarter = fields.String(allow_none=True, data_key="from")
+    to_quarter = fields.String(allow_none=True, data_key="to")
     stages = fields.List(fields.Nested(FunnelStage))
+    measures = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "every other figure of the period: closed, waitlisted, withdrawn, "
+                       "referrals accepted and rejected, outcomes confirmed by the firm..."})
+
+
+class RebuildOut(Schema):
+    id = fields.String()
+    started_at = UtcDateTime()
+    total = fields.Integer(metadata={"description": "events kept when it started"})
+    done = fields.Integer(metadata={"description": "events replayed so far"})
+    progress = fields.Method("_progress", metadata={"description": "from 0 to 1"})
+    finished_at = UtcDateTime(allow_none=True)
+
+    def _progress(self, rebuild):
+        return 1.0 if rebuild["finished_at"] else round(
+            rebuild["done"] / rebuild["total"], 4) if rebuild["total"] else 0.0
+
+
+rebuild_out = RebuildOut()
 
 
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
@@ -46,10 +127,45 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
 
     db = Database(store.metadata, MIGRATIONS, publishes=False)
     directory = store.directory
+    jobs = BackgroundJobs()  # a rebuild goes on after its request answered
+    http_errors = {handlers.RebuildRunning: 409, handlers.RebuildNotFound: 404}
 
-    @inbox_handler(*COUNTED_EVENT_TYPES)
+    @inbox_handler(*CONSUMED_EVENT_TYPES)
     def on_pathway_event(self, uow, events):
-        handlers.record_progress(uow, events)
+        handlers.record_events(uow, events)
+
+    @api("POST", "/operations/rebuild", roles=OPERATOR, returns={202: RebuildOut})
+    def rebuild(self, request):
+        """Drop the figures and rebuild them from the events reporting kept, in the
+        background: GET /operations/rebuild says how far it is."""
+        with self.db.transaction(request.caller) as uow:
+            rebuild = handlers.start_rebuild(uow)
+        self._run_rebuild(rebuild)
+        return 202, rebuild_out.dump(rebuild)
+
+    @api("GET", "/operations/rebuild", roles=OPERATOR + STEERING, returns=RebuildOut)
+    def rebuild_progress(self, request):
+        """The latest rebuild: events replayed of those kept, and whether it finished."""
+        with self.db.reading() as session:
+            return rebuild_out.dump(handlers.rebuild_progress(session))
+
+    @timer(interval=REBUILD_CHECK_SECONDS, eager=True)
+    def resume_rebuild(self):
+        """A rebuild cut off by a restart goes on where it stopped."""
+        with self.db.reading() as session:
+            rebuild = handlers.unfinished_rebuild(session)
+        if rebuild is not None and rebuild["id"] not in _rebuilding:
+            self._run_rebuild(rebuild)
+
+    def _run_rebuild(self, rebuild):
+        _rebuilding.add(rebuild["id"])
+
+        def run():
+            try:
+                handlers.continue_rebuild(self.db.transaction, rebuild)
+            finally:
+                _rebuilding.discard(rebuild["id"])
+        self.jobs(run)
 
     @api("GET", "/audit", roles=tuple(ROLES), query=AuditQuery, returns=AuditOut)
     def case_timeline(self, request):
@@ -63,15 +179,23 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
     def dashboard(self, request):
         """The steering committee's page: the pathway funnel (people sign in to see it)."""
         with self.db.reading() as session:
-            stages = handlers.pathway_funnel(session)
+            stages, _ = handlers.pathway_funnel(session)
         caller = request.caller
         return Response(pages.dashboard(stages, caller.person or caller.subject, caller.partner),
                         status=200, content_type="text/html; charset=utf-8")
 
     @api("GET", "/funnel", roles=STEERING, query=FunnelQuery, returns=FunnelOut)
     def funnel(self, request):
-        """How many cases reached each stage of the pathway, overall or in one region."""
+        """How many cases reached each stage of the pathway, with the conversion from one stage
+        to the next and the median days between them: overall or filtered (region, sector,
+        partner...), over all time or the quarters from ``from`` to ``to``."""
         query = request.query
+        grouping, value = grouping_of(query)
         with self.db.reading() as session:
-            stages = handlers.pathway_funnel(session, query["region_code"])
-        return {"region_code": query["region_code"], "stages": stages}
+            stages, counts = handlers.pathway_funnel(
+                session, grouping, value, query["from_quarter"], query["to_quarter"])
+        return {"region_code": query["region_code"], "grouping": grouping, "value": value,
+                "from": query["from_quarter"], "to": query["to_quarter"],
+                "stages": stages,
+                "measures": {name: amount for name, amount in sorted(counts.items())
+                             if name not in STAGES}}

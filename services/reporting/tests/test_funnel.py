@@ -57,8 +57,8 @@ CASE_PROGRESS_0001 = sa.table("case_progress", sa.column("case_id"), sa.column("
 
 
 def test_migrations_carry_cases_recorded_before_the_totals_and_the_stage_rows(database_url):
-    """Databases recorded before the running totals (0002) and the stage rows (0003) existed
-    get both at upgrade, with the same figures."""
+    """Databases recorded before the running totals (0002), the stage rows (0003) and the
+    case facts (0006) existed keep their figures at upgrade."""
     from sqlalchemy import insert, select
     from sqlalchemy.orm import Session
 
@@ -76,10 +76,11 @@ def test_migrations_carry_cases_recorded_before_the_totals_and_the_stage_rows(da
             connection.execute(insert(CASE_PROGRESS_0001).values(**row))
     upgrade_to_head(engine, service.MIGRATIONS)
     with Session(engine) as session:
-        overall = {s["stage"]: s["cases"] for s in handlers.pathway_funnel(session)}
-        brittany = {s["stage"]: s["cases"] for s in handlers.pathway_funnel(session, "53")}
-        stages = set(session.execute(select(store.case_stages.c.case_id,
-                                            store.case_stages.c.stage)).all())
+        overall = {s["stage"]: s["cases"] for s in handlers.pathway_funnel(session)[0]}
+        brittany = {s["stage"]: s["cases"]
+                    for s in handlers.pathway_funnel(session, "region", "53")[0]}
+        stages = {(row.case_id, stage) for row in session.execute(select(store.case_facts))
+                  for stage in row.facts["stages"]}
     assert (overall["opened"], overall["diagnostic_scheduled"], overall["enrolment_confirmed"]) \
         == (2, 1, 1)
     assert (brittany["opened"], brittany["diagnostic_scheduled"], brittany["enrolment_confirmed"]) \
@@ -89,22 +90,30 @@ def test_migrations_carry_cases_recorded_before_the_totals_and_the_stage_rows(da
     engine.dispose()
 
 
-def test_a_case_reaching_stages_in_any_order_moves_its_counts_to_its_region_once_known():
-    from reporting.domain import UNKNOWN_REGION, CaseProgress
+def test_filters_periods_and_a_rebuild_from_the_command_line(reporting, monkeypatch, capsys):
+    from parcours_shared import ops_command
+    from parcours_testing.identity import bearer
 
-    case = CaseProgress("c1")
-    reach_stage = CaseProgress.reach
-    earlier = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    later = datetime(2026, 3, 2)  # without its zone, as SQLite gives a stored time back
-    assert reach_stage(case, "enrolment_confirmed", later, {}) == {
-        (UNKNOWN_REGION, "enrolment_confirmed"): 1}
-    # the same stage again, earlier: the time moves back, the count does not change
-    unchanged = reach_stage(case, "enrolment_confirmed", earlier, {})
-    assert all(delta == 0 for delta in unchanged.values()), unchanged
-    assert case.reached["enrolment_confirmed"] == earlier
-    assert reach_stage(case, "opened", earlier, {"region_code": "53", "channel": "web"}) == {
-        ("53", "opened"): 1, (UNKNOWN_REGION, "enrolment_confirmed"): -1,
-        ("53", "enrolment_confirmed"): 1}
-    # a region, once known, is kept
-    reach_stage(case, "opened", earlier, {"region_code": "11"})
-    assert case.region_code == "53"
+    january, may = (datetime(2026, 1, 15, tzinfo=timezone.utc),
+                    datetime(2026, 5, 15, tzinfo=timezone.utc))
+    for region, naf, at in (("53", "25.62B", january), ("53", "47.11A", may),
+                            ("84", "25.62B", may)):
+        publish(reporting.test_amqp_uri, "intake", "case.opened", str(uuid.uuid4()), {
+            "siren": "732829320", "company_name": "Firme", "region_code": region,
+            "naf_code": naf, "channel": "web", "opened_at": at})
+    wait_for(lambda: counts(reporting)["opened"] == 3, what="three cases counted")
+    assert counts(reporting, region_code="53")["opened"] == 2
+    assert counts(reporting, region_code="53", sector="C")["opened"] == 1
+    assert counts(reporting, **{"from": "2026-Q2", "to": "2026-Q2"})["opened"] == 2
+    refused = reporting.get("/funnel", params={"channel": "web", "maturity": "not_ready"})
+    assert refused.status_code == 400
+    assert "pairs" in refused.json()["fields"]["channel"][0]
+    before = reporting.get("/funnel").json()
+
+    monkeypatch.setenv("PARCOURS_REPORTING_URL", reporting.base)
+    token = bearer("reporting", roles=["admin"])[len("Bearer "):]
+    assert ops_command.rebuild_reporting(token, poll_seconds=0.05) == 0
+    assert "rebuilt from 3 events" in capsys.readouterr().out
+    assert reporting.get("/funnel").json() == before
+    progress = reporting.get("/operations/rebuild").json()
+    assert (progress["done"], progress["total"], progress["progress"]) == (3, 3, 1.0)

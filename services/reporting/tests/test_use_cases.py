@@ -1,5 +1,8 @@
-"""Reporting's use cases without a broker: events of every counted type move the funnel, in
-any order, once per case and stage (parcours_testing.UseCaseDatabase)."""
+"""Reporting's figures without a broker: a scripted scenario over two quarters, several partners
+and regions, with its known answers; the same events duplicated and in any order give the same
+figures; a rebuild from the events kept gives them again (parcours_testing.UseCaseDatabase)."""
+import dataclasses
+import random
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -7,9 +10,10 @@ import pytest
 from parcours_testing import UseCaseDatabase, event, example_data
 
 from reporting import handlers, store
-from reporting.domain import COUNTED_EVENT_TYPES, PATHWAY, STAGES
+from reporting.domain import CONSUMED_EVENT_TYPES, STAGES, CaseFacts, quarter_of
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+Q1 = datetime(2026, 2, 2, 9, 0, tzinfo=timezone.utc)   # 2026-Q1
+Q2 = datetime(2026, 5, 4, 9, 0, tzinfo=timezone.utc)   # 2026-Q2
 
 
 @pytest.fixture
@@ -17,64 +21,240 @@ def db():
     return UseCaseDatabase("reporting", store.metadata)
 
 
-def data_for(type_name, case_id, at):
-    """Valid data of each counted type, for one case."""
-    enrolment = {"enrolment_id": "e-" + case_id, "session_id": "s1", "programme_id": "p1",
-                 "programme_name": "Pavillon France", "at": at}
-    return {
-        "case.opened": {"siren": "732829320", "company_name": "Ateliers Durand",
-                        "region_code": "53", "channel": "web", "opened_at": at},
-        "diagnostic.scheduled": {"diagnostic_id": "d-" + case_id, "scheduled_at": at},
-        "diagnostic.completed": example_data("diagnostic.completed", diagnostic_id="d-" + case_id,
-                                             maturity="not_ready", completed_at=at),
-        "enrolment.proposed": enrolment, "enrolment.confirmed": enrolment,
-        "enrolment.completed": enrolment,
-        "outcome.recorded": {"outcome_id": "o-" + case_id, "enrolment_id": None,
-                             "kind": "market_entered", "amount_eur": None, "recorded_at": at},
-    }[type_name]
+class Script:
+    """Events of a scenario, as their publishers would send them (with who acted)."""
+
+    def __init__(self):
+        self.events = []
+
+    def add(self, type_name, data, partner=None):
+        made = dataclasses.replace(event(type_name, data), partner=partner)
+        self.events.append(made)
+        return made
+
+    def firm(self, region, naf, at, partner, channel="web"):
+        case_id = str(uuid.uuid4())
+        self.add("case.opened", {"case_id": case_id, "siren": "732829320",
+                                 "company_name": "Firme", "region_code": region,
+                                 "naf_code": naf, "channel": channel, "opened_at": at,
+                                 "partner": partner}, partner)
+        return case_id
+
+    def diagnosed(self, case_id, at, partner, maturity="first_time_exporter"):
+        self.add("diagnostic.scheduled", {"case_id": case_id, "diagnostic_id": "d" + case_id,
+                                          "scheduled_at": at})
+        self.add("diagnostic.completed", example_data(
+            "diagnostic.completed", case_id=case_id, diagnostic_id="d" + case_id,
+            maturity=maturity, completed_at=at), partner)
+
+    def enrolment(self, case_id, step, at, programme="p1", partner="business-france"):
+        return self.add("enrolment." + step, {
+            "enrolment_id": "e{}{}".format(case_id, programme), "case_id": case_id,
+            "session_id": "s1", "programme_id": programme, "programme_name": "Pavillon",
+            "at": at, "partner": partner}, partner)
+
+    def outcome(self, case_id, at, kind="export_staff_hired", staff_count=2):
+        outcome_id = str(uuid.uuid4())
+        self.add("outcome.recorded", {
+            "outcome_id": outcome_id, "case_id": case_id, "enrolment_id": None, "kind": kind,
+            "amount_eur": None, "country": None, "staff_count": staff_count,
+            "programme_id": "p1", "partner": "business-france", "recorded_at": at})
+        return outcome_id
 
 
-def pathway_event(type_name, case_id, at=T0):
-    return event(type_name, dict(data_for(type_name, case_id, at), case_id=case_id))
+def scenario():
+    """Four firms in two regions, opened by two partners, over two quarters:
+
+    - A (84, sector C, cci-aura, Q1): diagnosed Q1 (5 days), enrolled Q1, completed Q2, an
+      outcome in Q2 (2 export staff) that the firm corrects to 3;
+    - B (84, sector G, cci-aura, Q1): diagnosed Q2 (94 days), proposed, waitlisted, withdrawn;
+    - C (53, sector C, cci-bretagne, Q2): diagnosed Q2 (10 days), nothing proposed, closed;
+    - D (53, sector C, cci-bretagne, Q2): referred by a cluster, taken in charge, not diagnosed.
+    """
+    script = Script()
+    a = script.firm("84", "25.62B", Q1, "cci-aura")
+    b = script.firm("84", "47.11A", Q1 + timedelta(days=1), "cci-aura", channel="walk_in")
+    c = script.firm("53", "10.71C", Q2, "cci-bretagne")
+    d = script.firm("53", "28.11Z", Q2 + timedelta(days=2), "cci-bretagne", channel="referral")
+    script.diagnosed(a, Q1 + timedelta(days=5), "cci-aura")
+    script.enrolment(a, "proposed", Q1 + timedelta(days=6))
+    script.enrolment(a, "confirmed", Q1 + timedelta(days=8))
+    script.enrolment(a, "completed", Q2 + timedelta(days=1))
+    outcome = script.outcome(a, Q2 + timedelta(days=3))
+    script.add("outcome.reviewed", {
+        "outcome_id": outcome, "case_id": a, "enrolment_id": None, "verdict": "corrected",
+        "kind": "export_staff_hired", "amount_eur": None, "country": None, "staff_count": 3,
+        "reviewed_at": Q2 + timedelta(days=10)})
+    script.add("survey.answered", {
+        "survey_id": str(uuid.uuid4()), "case_id": a, "about": "enrolment",
+        "enrolment_id": None, "programme_id": "p1", "partner": "business-france",
+        "usefulness": 4, "would_recommend": True, "comment": None,
+        "answered_at": Q2 + timedelta(days=10)})
+    script.diagnosed(b, Q1 + timedelta(days=95), "cci-aura", maturity="occasional_exporter")
+    script.enrolment(b, "proposed", Q1 + timedelta(days=96))
+    script.enrolment(b, "waitlisted", Q1 + timedelta(days=97))
+    script.enrolment(b, "withdrawn", Q1 + timedelta(days=98))
+    script.diagnosed(c, Q2 + timedelta(days=10), "cci-bretagne", maturity="not_ready")
+    script.add("enrolment.none_proposed", {
+        "case_id": c, "diagnostic_id": "d" + c, "maturity": "not_ready",
+        "reason": "no_eligible_programme", "at": Q2 + timedelta(days=10)})
+    script.add("case.closed", {"case_id": c, "reason": "not_eligible",
+                               "closed_at": Q2 + timedelta(days=20)}, "cci-bretagne")
+    script.add("case.referred", {"case_id": d, "siren": "732829320", "referral_id": "r1",
+                                 "referred_by": "pole-mer", "reason": "potentiel",
+                                 "referred_at": Q2 + timedelta(days=2)}, "pole-mer")
+    script.add("referral.taken_in_charge", {
+        "case_id": d, "referral_id": "r1", "referred_by": "pole-mer", "advisor": "p1",
+        "partner": "cci-bretagne", "at": Q2 + timedelta(days=5)})
+    return script.events
 
 
-def record(db, *events):
+def record(db, events, batch=7):
+    for start in range(0, len(events), batch):
+        with db.transaction() as uow:
+            handlers.record_events(uow, events[start:start + batch])
+
+
+def figures(db, grouping="", value="", first=None, last=None):
+    with db.reading() as session:
+        stages, counts = handlers.pathway_funnel(session, grouping, value, first, last)
+    return {s["stage"]: s for s in stages}, counts
+
+
+def every_figure(db):
+    """Everything the read model holds, to compare two runs."""
+    with db.reading() as session:
+        return (sorted(tuple(row) for row in session.execute(store.figure_counts.select())
+                       if row.amount),
+                sorted(tuple(row) for row in session.execute(store.stage_durations.select())
+                       if row.cases))
+
+
+def test_the_scenario_s_figures_over_all_time(db):
+    record(db, scenario())
+    stages, counts = figures(db)
+    assert {stage: stages[stage]["cases"] for stage in STAGES} == {
+        "opened": 4, "diagnostic_scheduled": 3, "diagnostic_completed": 3,
+        "enrolment_proposed": 2, "enrolment_confirmed": 1, "enrolment_completed": 1,
+        "outcome_recorded": 1}
+    assert stages["diagnostic_completed"]["conversion_from_previous"] == 1.0
+    assert stages["enrolment_confirmed"]["conversion_from_previous"] == 0.5
+    assert stages["diagnostic_completed"]["median_days"] == {"since": "opened", "days": 10}
+    assert {name: counts.get(name) for name in (
+        "closed", "none_proposed", "enrolment_waitlisted", "enrolment_withdrawn", "referred",
+        "taken_in_charge", "outcome_confirmed_by_firm", "outcomes", "outcomes_corrected",
+        "outcomes_confirmed", "export_staff_hired", "surveys_answered", "usefulness_points",
+        "programme_proposed", "programme_enrolled")} == {
+        "closed": 1, "none_proposed": 1, "enrolment_waitlisted": 1, "enrolment_withdrawn": 1,
+        "referred": 1, "taken_in_charge": 1, "outcome_confirmed_by_firm": 1, "outcomes": 1,
+        "outcomes_corrected": 1, "outcomes_confirmed": None, "export_staff_hired": 3,
+        "surveys_answered": 1, "usefulness_points": 4, "programme_proposed": 2,
+        "programme_enrolled": 1}
+
+
+def test_the_scenario_s_figures_by_quarter_region_sector_and_partner(db):
+    record(db, scenario())
+
+    def cases(grouping="", value="", first=None, last=None, stage="opened"):
+        return figures(db, grouping, value, first, last)[0][stage]["cases"]
+
+    assert (cases(first="2026-Q1", last="2026-Q1"), cases(first="2026-Q2", last="2026-Q2")) \
+        == (2, 2)
+    assert cases(first="2026-Q2", stage="diagnostic_completed") == 2   # B and C
+    assert cases(last="2026-Q1", stage="enrolment_confirmed") == 1
+    assert (cases("region", "84"), cases("region", "53"), cases("region", "11")) == (2, 2, 0)
+    assert cases("sector", "C") == 3 and cases("sector", "G") == 1
+    assert cases("region+sector", "53|C") == 2 and cases("region+sector", "84|C") == 1
+    assert cases("partner", "cci-bretagne", stage="diagnostic_completed") == 1
+    assert cases("referrer", "pole-mer") == 1
+    assert cases("maturity", "not_ready", stage="diagnostic_completed") == 1
+    assert cases("channel", "walk_in") == 1
+    # who took each step: the diagnostics cci-aura made, the programmes business-france ran
+    assert cases("acting_partner", "cci-aura", stage="diagnostic_completed") == 2
+    assert cases("acting_partner", "business-france", stage="enrolment_confirmed") == 1
+    _, programme = figures(db, "programme", "p1")
+    assert (programme["programme_proposed"], programme["programme_withdrawn"]) == (2, 1)
+    # the durations are kept by quarter and grouping too: B waited 94 days, in Q2
+    q1 = figures(db, "region", "84", "2026-Q1", "2026-Q1")[0]
+    assert q1["diagnostic_completed"]["median_days"] == {"since": "opened", "days": 5}
+
+
+def test_duplicated_and_shuffled_events_give_the_same_figures(db):
+    events = scenario()
+    record(db, events)
+    expected = every_figure(db)
+    for seed in range(5):
+        again = UseCaseDatabase("reporting", store.metadata)
+        shuffled = events + random.Random(seed).sample(events, len(events) // 2)
+        random.Random(seed).shuffle(shuffled)
+        record(again, shuffled, batch=1 + seed * 3)
+        assert every_figure(again) == expected, "seed {}".format(seed)
+
+
+def test_a_rebuild_from_the_events_kept_gives_the_same_figures(db):
+    events = scenario()
+    record(db, events + events[:5])   # some delivered twice: kept once
+    expected = every_figure(db)
+    seen = []
     with db.transaction() as uow:
-        handlers.record_progress(uow, list(events))
+        rebuild = handlers.start_rebuild(uow)
+    assert rebuild["total"] == len(events) and every_figure(db) == ([], [])
+    with pytest.raises(handlers.RebuildRunning), db.transaction() as uow:
+        handlers.start_rebuild(uow)
+    finished = handlers.continue_rebuild(db.transaction, rebuild, progress=seen.append)
+    assert finished["done"] == len(events) and finished["finished_at"] is not None
+    assert seen[-1]["done"] == len(events)
+    assert every_figure(db) == expected
 
 
-def funnel(db, region_code=None):
+def test_a_rebuild_cut_off_goes_on_where_it_stopped_and_events_arriving_meanwhile_count_once(
+        db, monkeypatch):
+    events = scenario()
+    record(db, events[:-6])
+    monkeypatch.setattr(handlers, "REBUILD_BATCH", 4)
+    with db.transaction() as uow:
+        rebuild = handlers.start_rebuild(uow)
+
+    class CutOff(Exception):
+        pass
+
+    def cut_after_two_batches(progress):
+        if progress["done"] >= 8:
+            raise CutOff
+
+    with pytest.raises(CutOff):
+        handlers.continue_rebuild(db.transaction, rebuild, cut_after_two_batches)
+    record(db, events[-6:])   # the consumer goes on meanwhile
     with db.reading() as session:
-        return {s["stage"]: s["cases"] for s in handlers.pathway_funnel(session, region_code)}
+        unfinished = handlers.unfinished_rebuild(session)
+    assert unfinished["done"] == 8
+    handlers.continue_rebuild(db.transaction, unfinished)
+    reference = UseCaseDatabase("reporting", store.metadata)
+    record(reference, events)
+    assert every_figure(db) == every_figure(reference)
 
 
-def test_every_counted_event_type_moves_its_own_stage():
-    assert [reached.stage for reached in PATHWAY] == list(STAGES)
-    assert len(set(COUNTED_EVENT_TYPES)) == len(STAGES)
+def test_a_case_whose_region_arrives_last_moves_its_counts_to_the_region():
+    facts = CaseFacts("c1")
+    confirmed = event("enrolment.confirmed", {
+        "enrolment_id": "e1", "case_id": "c1", "session_id": "s1", "programme_id": "p1",
+        "programme_name": "Pavillon", "at": Q1, "partner": "business-france"})
+    facts.apply(confirmed)
+    counts, _ = facts.contributions()
+    assert counts["enrolment_confirmed", "2026-Q1", "region", ""] == 1
+    facts.apply(event("case.opened", {"case_id": "c1", "siren": "732829320",
+                                      "company_name": "Firme", "region_code": "53",
+                                      "channel": "web", "opened_at": Q1}))
+    counts, _ = facts.contributions()
+    assert counts["enrolment_confirmed", "2026-Q1", "region", "53"] == 1
+    assert counts["enrolment_confirmed", "2026-Q1", "region", ""] == 0
 
 
-@pytest.mark.parametrize("reached", PATHWAY, ids=lambda reached: reached.event_type)
-def test_one_event_counts_its_case_at_its_stage(db, reached):
-    record(db, pathway_event(reached.event_type, str(uuid.uuid4())))
-    assert funnel(db) == {stage: int(stage == reached.stage) for stage in STAGES}
+def test_a_quarter_is_the_network_s_time_not_utc_s():
+    assert quarter_of(datetime(2026, 3, 31, 22, 30, tzinfo=timezone.utc)) == "2026-Q2"
+    assert quarter_of("2026-03-31T21:30:00+00:00") == "2026-Q1"
 
 
-def test_a_whole_pathway_in_reverse_order_and_twice_counts_each_stage_once(db):
-    case_id = str(uuid.uuid4())
-    events = [pathway_event(reached.event_type, case_id, T0 + timedelta(days=n))
-              for n, reached in enumerate(PATHWAY)]
-    record(db, *reversed(events))
-    record(db, *events)  # the read model counts stages reached, whoever applies the events
-    assert funnel(db) == {stage: 1 for stage in STAGES}
-    assert funnel(db, "53") == {stage: 1 for stage in STAGES}
-    assert funnel(db, "11") == {stage: 0 for stage in STAGES}
-
-
-def test_shares_are_of_the_cases_opened(db):
-    opened = [str(uuid.uuid4()) for _ in range(4)]
-    record(db, *[pathway_event("case.opened", case_id) for case_id in opened])
-    record(db, pathway_event("diagnostic.completed", opened[0]))
-    with db.reading() as session:
-        stages = {s["stage"]: s for s in handlers.pathway_funnel(session)}
-    assert stages["diagnostic_completed"]["share_of_opened"] == 0.25
-    assert stages["opened"]["share_of_opened"] == 1.0
+def test_every_consumed_type_is_in_the_contract():
+    from parcours_shared.contracts import REGISTRY
+    assert set(CONSUMED_EVENT_TYPES) <= set(REGISTRY.names())
