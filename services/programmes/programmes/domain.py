@@ -145,15 +145,17 @@ class Proposal:
     programme: Programme
     session: dict
     rank: int
-    reasons: tuple      # codes: target_market:DE, recommended_kind:preparation, eligible
+    reasons: tuple      # (code, what): ("target_market", "DE"), ("recommended_kind",
+                        # "preparation"), or ("eligible", None) alone
+
+    REASON_WORDS = {"target_market": "a session in {}, a target market",
+                    "recommended_kind": "{} recommended by the diagnostic",
+                    "eligible": "eligible"}
 
     @property
     def reason(self):
         """In words, for the event and the firm's advisor."""
-        words = {"target_market": "a session in {}, a target market",
-                 "recommended_kind": "{} recommended by the diagnostic"}
-        return "; ".join(words[code.split(":")[0]].format(code.split(":")[1])
-                         if ":" in code else "eligible" for code in self.reasons)
+        return "; ".join(self.REASON_WORDS[code].format(what) for code, what in self.reasons)
 
 
 def proposals_for(diagnosis, firm, programmes, open_sessions, today, at_most=MAX_PROPOSALS):
@@ -178,10 +180,10 @@ def proposals_for(diagnosis, firm, programmes, open_sessions, today, at_most=MAX
         chosen = best_session(candidates, markets)
         in_market = chosen["market"] in markets
         recommended = programme.kind in kinds
-        reasons = tuple(code for code, applies in (
-            ("target_market:{}".format(chosen["market"]), in_market),
-            ("recommended_kind:{}".format(programme.kind), recommended)) if applies) or (
-                "eligible",)
+        reasons = tuple(reason for reason, applies in (
+            (("target_market", chosen["market"]), in_market),
+            (("recommended_kind", programme.kind), recommended)) if applies) or (
+                ("eligible", None),)
         key = (not in_market, not recommended,
                kinds.index(programme.kind) if recommended else len(kinds),
                chosen["starts_on"], chosen["id"])

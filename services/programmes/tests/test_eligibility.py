@@ -101,7 +101,7 @@ def test_proposals_rank_a_target_market_session_first_then_a_recommended_kind():
     assert len(proposals) == MAX_PROPOSALS
     assert [(p.rank, p.programme.id) for p in proposals] == [
         (1, "germany"), (2, "prep"), (3, "fair")]
-    assert proposals[0].reasons == ("target_market:DE",)
+    assert proposals[0].reasons == (("target_market", "DE"),)
     assert proposals[0].reason == "a session in DE, a target market"
     assert proposals[1].reason == "preparation recommended by the diagnostic"
 
