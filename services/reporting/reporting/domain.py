@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from parcours_shared.domain import as_utc
 from parcours_shared.naf import UnknownNafCode, normalise_naf, section_of
+from parcours_shared.working_days import working_days_between
 
 NETWORK_TIME = ZoneInfo("Europe/Paris")  # a quarter is the network's, not UTC's
 
@@ -92,6 +93,9 @@ TRANSITIONS = (("opened", "diagnostic_completed"),
                ("enrolment_completed", "outcome_recorded"),
                ("referred", "taken_in_charge"))
 MAX_DAYS = 730  # longer waits are counted as this many days
+# responsiveness: referred cases taken in charge within so many working days (French holidays
+# excluded), counted in the quarter of the referral
+RESPONSIVENESS_DAYS = (3, 5)
 
 
 def moment(value):
@@ -251,6 +255,16 @@ class CaseFacts:
                 for grouping, value in _grouped(dict(dims, acting_partner=stages[then][0]),
                                                 GROUPINGS):
                     durations["{}>{}".format(first, then), quarter, grouping, value, days] += 1
+        if "referred" in stages:  # responsiveness: counted in the referral's quarter
+            referred_at = stages["referred"][1]
+            waited = (working_days_between(_local_day(referred_at),
+                                           _local_day(stages["taken_in_charge"][1]))
+                      if "taken_in_charge" in stages else None)
+            for within in RESPONSIVENESS_DAYS:
+                if waited is not None and waited <= within:
+                    for grouping, value in _grouped(dims, GROUPINGS):
+                        counts[within_measure(within), quarter_of(referred_at), grouping,
+                               value] += 1
         region = {"region": dims["region"]}
         for enrolment in self.enrolments.values():
             own = dict(region, programme=enrolment["programme"],
@@ -275,6 +289,14 @@ class CaseFacts:
                 for grouping, value in _grouped(own, PROGRAMME_GROUPINGS):
                     counts[measure, quarter_of(survey["at"]), grouping, value] += amount
         return counts, durations
+
+
+def _local_day(at):
+    return moment(at).astimezone(NETWORK_TIME).date()
+
+
+def within_measure(days):
+    return "in_charge_within_{}_working_days".format(days)
 
 
 def _grouped(dims, groupings):

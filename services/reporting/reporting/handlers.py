@@ -11,7 +11,12 @@ from parcours_shared.contracts.envelope import Event
 from parcours_shared.domain import DomainError
 
 from . import store
-from .domain import TRANSITIONS, difference, funnel, median_days
+from .domain import RESPONSIVENESS_DAYS, TRANSITIONS, difference, funnel, median_days, \
+    within_measure
+from .indicators import (
+    NETWORK, Objective, ObjectiveRefused, OutOfScope, check_may_read, partners_needing_attention, quarters_of,
+    responsiveness, visible_partners,
+)
 
 REBUILD_BATCH = 1000  # events replayed per transaction
 
@@ -120,3 +125,70 @@ def pathway_funnel(session, grouping="", value="", first_quarter=None, last_quar
 def timeline_of_case(session, case_id):
     """Every change to the case across the network, oldest first, with who acted."""
     return [change_out(row, row["source"]) for row in store.case_timeline(session, case_id)]
+
+
+# --- objectives, responsiveness, partners needing attention ------------------------------------
+
+def set_objectives(uow, lines):
+    """Each partner's targets for a year (``lines``: year, partner, measure, target); a target
+    set again replaces the one before."""
+    objectives = [Objective(**line).check() for line in lines]
+    for objective in objectives:
+        if objective.partner != NETWORK and store.directory.partner(
+                uow.session, objective.partner) is None:
+            raise ObjectiveRefused("{} is not a partner of the directory (or \"{}\" for the "
+                                   "whole network)".format(objective.partner, NETWORK),
+                                   fields={"partner": ["not in the directory"]})
+    actor = uow.actor
+    now = utc_now()
+    store.set_objectives(uow.session, [
+        dict(vars(objective), set_by=actor.partner if actor else None, set_at=now)
+        for objective in objectives])
+    return objectives
+
+
+def objectives_against_actual(session, year, caller, now):
+    """The year's objectives the caller may read, each against its actual and its forecast."""
+    lines = []
+    for row in store.objectives_of(session, year, visible_partners(caller)):
+        objective = Objective(row["year"], row["partner"], row["measure"], row["target"])
+        grouping, value = objective.grouping
+        actual = store.figures(session, grouping, value, *_year_bounds(year)).get(
+            objective.figure, 0)
+        lines.append(objective.against(actual, now))
+    return lines
+
+
+def _year_bounds(year):
+    quarters = quarters_of(year)
+    return quarters[0], quarters[-1]
+
+
+def responsiveness_by(session, grouping, quarter, caller, partner):
+    """Responsiveness for ``quarter``, overall and for each value of ``grouping`` (partner or
+    region) the caller may read."""
+    measures = ("referred",) + tuple(within_measure(days) for days in RESPONSIVENESS_DAYS)
+    overall = store.figures_by_quarter(session, measures)
+    lines = []
+    for value, by_quarter in sorted(store.breakdown_by_quarter(session, measures,
+                                                                grouping).items()):
+        try:
+            check_may_read(caller, partner, grouping, value)
+        except OutOfScope:
+            continue
+        lines.append(dict(responsiveness(by_quarter, quarter), value=value))
+    return {"network": responsiveness(overall, quarter), "by": lines}
+
+
+def attention(session, caller, thresholds, first_quarter=None, last_quarter=None):
+    """The partners needing attention over the period (the caller's own, unless it is the
+    steering committee)."""
+    measures = ("referral_rejected", "referred", "enrolment_proposed", "diagnostic_completed",
+                "outcomes", "outcomes_confirmed", "outcomes_corrected", "usefulness_points",
+                "surveys_answered")
+    breakdowns = {grouping: store.breakdown(session, measures, grouping, first_quarter,
+                                            last_quarter)
+                  for grouping in ("referrer", "partner", "acting_partner")}
+    flags = partners_needing_attention(breakdowns, thresholds)
+    allowed = visible_partners(caller)
+    return [flag for flag in flags if allowed is None or flag["partner"] in allowed]

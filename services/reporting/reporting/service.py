@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 
 from parcours_shared.audit import AuditOut, AuditQuery
 from parcours_shared.background import BackgroundJobs, timer
-from parcours_shared.contracts import REGIONS, ROLES
+from parcours_shared.contracts import REGIONS, ROLES, utc_now
 from parcours_shared.db import Database
 from parcours_shared import directory as parcours_directory
 from parcours_shared import http as parcours_http
@@ -16,7 +16,10 @@ from parcours_shared.http import UtcDateTime, api
 from parcours_shared.inbox import inbox_handler
 
 from . import handlers, pages, store
-from .domain import CONSUMED_EVENT_TYPES, GROUPINGS, STAGES
+from .domain import CONSUMED_EVENT_TYPES, GROUPINGS, STAGES, quarter_of
+from .indicators import (
+    DEFAULT_THRESHOLDS, OBJECTIVE_MEASURES, ObjectiveRefused, OutOfScope, check_may_read,
+)
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -103,6 +106,84 @@ class FunnelOut(Schema):
                        "referrals accepted and rejected, outcomes confirmed by the firm..."})
 
 
+class ObjectiveLine(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    partner = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "a partner's id, or \"network\" for the whole partnership's"})
+    measure = fields.String(required=True, validate=validate.OneOf(list(OBJECTIVE_MEASURES)))
+    target = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ObjectivesRequest(Schema):
+    objectives = fields.List(fields.Nested(ObjectiveLine), required=True,
+                             validate=validate.Length(min=1, max=1000))
+
+
+class ObjectiveOut(ObjectiveLine):
+    actual = fields.Integer()
+    share_of_target = fields.Float(allow_none=True)
+    elapsed_share_of_year = fields.Float()
+    forecast = fields.Integer(allow_none=True, metadata={
+        "description": "the actual at the year's end at the pace so far"})
+    on_track = fields.Boolean(metadata={"description": "the forecast meets the target"})
+
+
+class YearQuery(Schema):
+    year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100),
+                          metadata={"description": "default: this year"})
+
+
+ObjectivesOut = parcours_http.listing("ObjectivesOut", "objectives", ObjectiveOut,
+                                      year=fields.Integer())
+
+
+class ResponsivenessQuery(Schema):
+    quarter = fields.String(load_default=None, validate=QUARTER,
+                            metadata={"description": "default: this quarter"})
+    by = fields.String(load_default="partner", validate=validate.OneOf(["partner", "region"]))
+
+
+class QuarterShares(Schema):
+    quarter = fields.String()
+    referred = fields.Integer()
+    within_3_working_days = fields.Float(allow_none=True)
+    within_5_working_days = fields.Float(allow_none=True)
+
+
+class ResponsivenessLine(Schema):
+    current = fields.Nested(QuarterShares)
+    previous_quarter = fields.Nested(QuarterShares)
+    a_year_before = fields.Nested(QuarterShares)
+
+
+class ResponsivenessByValue(ResponsivenessLine):
+    value = fields.String()
+
+
+class ResponsivenessOut(Schema):
+    by = fields.String()
+    network = fields.Nested(ResponsivenessLine)
+    lines = fields.List(fields.Nested(ResponsivenessByValue))
+
+
+class PeriodQuery(Schema):
+    from_quarter = fields.String(load_default=None, data_key="from", validate=QUARTER)
+    to_quarter = fields.String(load_default=None, data_key="to", validate=QUARTER)
+
+
+class AttentionFlag(Schema):
+    partner = fields.String()
+    flag = fields.String(metadata={"description": "referrals_rejected, "
+                                                 "diagnosed_rarely_offered, "
+                                                 "outcomes_unconfirmed, low_satisfaction"})
+    value = fields.Float()
+    threshold = fields.Float()
+    figures = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+AttentionOut = parcours_http.listing("AttentionOut", "flags", AttentionFlag)
+
+
 class RebuildOut(Schema):
     id = fields.String()
     started_at = UtcDateTime()
@@ -128,11 +209,62 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
     db = Database(store.metadata, MIGRATIONS, publishes=False)
     directory = store.directory
     jobs = BackgroundJobs()  # a rebuild goes on after its request answered
-    http_errors = {handlers.RebuildRunning: 409, handlers.RebuildNotFound: 404}
+    http_errors = {handlers.RebuildRunning: 409, handlers.RebuildNotFound: 404,
+                   ObjectiveRefused: 400, OutOfScope: 403}
 
     @inbox_handler(*CONSUMED_EVENT_TYPES)
     def on_pathway_event(self, uow, events):
         handlers.record_events(uow, events)
+
+    @api("POST", "/objectives", roles=("steering", "admin"), body=ObjectivesRequest,
+         returns=ObjectivesOut)
+    def set_objectives(self, request):
+        """Set partners' yearly targets (a target set again replaces the one before):
+        ``partner`` "network" for the whole partnership's commitment."""
+        with self.db.transaction(request.caller) as uow:
+            objectives = handlers.set_objectives(uow, request.command["objectives"])
+        return {"objectives": [vars(objective) for objective in objectives],
+                "year": objectives[0].year}
+
+    @api("GET", "/objectives", roles=STEERING, query=YearQuery, returns=ObjectivesOut)
+    def objectives(self, request):
+        """Each partner's objectives for the year (yours and the network's, unless you are the
+        steering committee) against the actual, with the forecast at the current pace."""
+        now = utc_now()
+        year = request.query["year"] or now.year
+        with self.db.reading() as session:
+            lines = handlers.objectives_against_actual(session, year, request.caller, now)
+        return {"year": year, "objectives": lines}
+
+    @api("GET", "/responsiveness", roles=STEERING, query=ResponsivenessQuery,
+         returns=ResponsivenessOut)
+    def responsiveness(self, request):
+        """The share of referred firms taken in charge within 3 and within 5 working days
+        (French public holidays excluded), per partner or region, with the quarter before and
+        the same quarter a year before."""
+        quarter = request.query["quarter"] or quarter_of(utc_now())
+        by = request.query["by"]
+        with self.db.reading() as session:
+            found = handlers.responsiveness_by(session, by, quarter, request.caller,
+                                               self.directory.partner(session,
+                                                                      request.caller.partner))
+        return {"by": by, "network": found["network"], "lines": found["by"]}
+
+    @api("GET", "/attention", roles=STEERING, query=PeriodQuery, returns=AttentionOut)
+    def attention(self, request):
+        """Partners needing attention over the period, each flag with the figures behind it
+        (thresholds: PARCOURS_ATTENTION)."""
+        query = request.query
+        with self.db.reading() as session:
+            flags = handlers.attention(session, request.caller, self.attention_thresholds,
+                                       query["from_quarter"], query["to_quarter"])
+        return {"flags": flags}
+
+    @property
+    def attention_thresholds(self):
+        configured = self.config.get("PARCOURS_ATTENTION") or {}
+        return {name: float(configured.get(name, default))
+                for name, default in DEFAULT_THRESHOLDS.items()}
 
     @api("POST", "/operations/rebuild", roles=OPERATOR, returns={202: RebuildOut})
     def rebuild(self, request):
@@ -192,6 +324,8 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
         query = request.query
         grouping, value = grouping_of(query)
         with self.db.reading() as session:
+            check_may_read(request.caller, self.directory.partner(
+                session, request.caller.partner), grouping, value)
             stages, counts = handlers.pathway_funnel(
                 session, grouping, value, query["from_quarter"], query["to_quarter"])
         return {"region_code": query["region_code"], "grouping": grouping, "value": value,

@@ -81,6 +81,17 @@ timeline = Table(
 
 inbox = inbox_table(metadata)
 
+# Each partner's yearly targets, and the network's (partner "network"): set over the API.
+objectives = Table(
+    "objectives", metadata,
+    Column("year", Integer, primary_key=True),
+    Column("partner", String(64), primary_key=True),
+    Column("measure", String(40), primary_key=True),
+    Column("target", Integer, nullable=False),
+    Column("set_by", String(64)),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+)
+
 # Each rebuild of the read model, and how far it went: a batch and its progress commit together,
 # so a rebuild cut off by a restart goes on where it stopped.
 rebuilds = Table(
@@ -210,6 +221,17 @@ def breakdown(session, measures, grouping, first_quarter=None, last_quarter=None
     return found
 
 
+def breakdown_by_quarter(session, measures, grouping):
+    """{value: {quarter: {measure: amount}}} of one grouping, every quarter there is."""
+    table = figure_counts
+    query = (select(table.c.value, table.c.quarter, table.c.measure, table.c.amount)
+             .where(table.c.grouping == grouping, table.c.measure.in_(list(measures))))
+    found = {}
+    for value, quarter, measure, amount in session.execute(query):
+        found.setdefault(value, {}).setdefault(quarter, {})[measure] = int(amount)
+    return found
+
+
 def duration_histograms(session, grouping="", value="", first_quarter=None, last_quarter=None):
     """{transition: {days: cases}} over the period."""
     table = stage_durations
@@ -236,6 +258,25 @@ def latest_rebuild(session):
     row = session.execute(select(rebuilds).order_by(rebuilds.c.started_at.desc()).limit(1)) \
         .mappings().first()
     return dict(row) if row is not None else None
+
+
+def set_objectives(session, rows):
+    """Upsert the targets (a target set again replaces the one before)."""
+    dialect_insert = (postgresql_insert if session.bind.dialect.name == "postgresql"
+                      else sqlite_insert)
+    statement = dialect_insert(objectives)
+    statement = statement.on_conflict_do_update(
+        index_elements=["year", "partner", "measure"],
+        set_={name: statement.excluded[name] for name in ("target", "set_by", "set_at")})
+    session.execute(statement, rows)
+
+
+def objectives_of(session, year, partners=None):
+    query = select(objectives).where(objectives.c.year == year)
+    if partners is not None:
+        query = query.where(objectives.c.partner.in_(sorted(partners)))
+    return session.execute(query.order_by(objectives.c.partner, objectives.c.measure)) \
+        .mappings().all()
 
 
 def drop_read_model(session):

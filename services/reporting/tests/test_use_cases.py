@@ -258,3 +258,99 @@ def test_a_quarter_is_the_network_s_time_not_utc_s():
 def test_every_consumed_type_is_in_the_contract():
     from parcours_shared.contracts import REGISTRY
     assert set(CONSUMED_EVENT_TYPES) <= set(REGISTRY.names())
+
+
+# --- objectives, responsiveness, attention, scope ----------------------------------------------
+
+def caller(partner, *roles):
+    from parcours_shared.identity import Caller
+    return Caller(subject=partner, partner=partner, roles=frozenset(roles or ("reader",)))
+
+
+def with_directory(db, *partners):
+    """The directory copy knows these partners: (id, kind, regions)."""
+    with db.transaction() as uow:
+        for partner_id, kind, regions in partners:
+            uow.session.execute(store.directory.partners.insert().values(
+                id=partner_id, name=partner_id, kind=kind, regions=regions, as_of=Q1))
+
+
+def test_objectives_against_the_actual_and_the_forecast_at_the_current_pace(db):
+    record(db, scenario())
+    with_directory(db, ("cci-aura", "chamber_of_commerce", ["84"]),
+                   ("business-france", "national_export_agency", ["11"]))
+    with db.transaction() as uow:
+        handlers.set_objectives(uow, [
+            {"year": 2026, "partner": "cci-aura", "measure": "diagnosed", "target": 3},
+            {"year": 2026, "partner": "business-france", "measure": "export_staff",
+             "target": 20},
+            {"year": 2026, "partner": "network", "measure": "identified", "target": 6}])
+    mid_year = datetime(2026, 7, 2, 12, tzinfo=timezone.utc)   # half the year gone
+    with db.reading() as session:
+        lines = {line["partner"]: line for line in handlers.objectives_against_actual(
+            session, 2026, caller("x", "steering"), mid_year)}
+    assert (lines["cci-aura"]["actual"], lines["cci-aura"]["forecast"],
+            lines["cci-aura"]["on_track"]) == (2, 4, True)
+    assert (lines["business-france"]["actual"], lines["business-france"]["forecast"],
+            lines["business-france"]["on_track"]) == (3, 6, False)   # the firm's corrected 3
+    assert (lines["network"]["actual"], lines["network"]["on_track"]) == (4, True)
+    with db.reading() as session:
+        own = handlers.objectives_against_actual(session, 2026, caller("cci-aura"), mid_year)
+    assert {line["partner"] for line in own} == {"cci-aura", "network"}
+    with pytest.raises(handlers.ObjectiveRefused), db.transaction() as uow:
+        handlers.set_objectives(uow, [{"year": 2026, "partner": "nobody", "measure": "diagnosed",
+                                       "target": 1}])
+
+
+def test_responsiveness_counts_working_days_and_compares_quarters(db):
+    record(db, scenario())   # D referred on Wed 6 May, taken in charge on Sat 9 May (8 May off)
+    with db.reading() as session:
+        found = handlers.responsiveness_by(session, "partner", "2026-Q2", caller("x", "steering"),
+                                           None)
+    assert found["network"]["current"] == {"quarter": "2026-Q2", "referred": 1,
+                                           "within_3_working_days": 1.0,
+                                           "within_5_working_days": 1.0}
+    assert found["network"]["previous_quarter"]["referred"] == 0
+    assert found["network"]["a_year_before"]["quarter"] == "2025-Q2"
+    assert [line["value"] for line in found["by"]] == ["cci-bretagne"]
+
+
+def test_partners_needing_attention_with_the_figures_behind(db):
+    record(db, scenario())
+    with db.reading() as session:
+        flags = handlers.attention(session, caller("x", "steering"),
+                                   {"min_cases": 1, "low_satisfaction": 4.5})
+    # cci-bretagne diagnosed C and proposed it nothing; business-france's one answer gave 4
+    assert {(flag["partner"], flag["flag"]) for flag in flags} == {
+        ("business-france", "low_satisfaction"), ("cci-bretagne", "diagnosed_rarely_offered")}
+    by_flag = {flag["flag"]: flag for flag in flags}
+    assert by_flag["low_satisfaction"]["figures"] == {"usefulness_points": 4,
+                                                      "surveys_answered": 1}
+    assert by_flag["diagnosed_rarely_offered"]["figures"] == {"enrolment_proposed": 0,
+                                                              "diagnostic_completed": 1}
+    with db.reading() as session:
+        assert handlers.attention(session, caller("cci-aura"), {"min_cases": 1,
+                                                                "low_satisfaction": 4.5}) == []
+
+
+@pytest.mark.parametrize("who, grouping, value, allowed", [
+    (caller("x", "steering"), "region", "84", True),
+    (caller("cci-aura"), "", "", True),                             # the network's totals
+    (caller("cci-aura"), "partner", "cci-aura", True),
+    (caller("cci-aura"), "partner+sector", "cci-aura|C", True),
+    (caller("cci-aura"), "partner", "cci-bretagne", False),
+    (caller("cci-aura"), "region", "84", False),                    # a chamber is no Region
+    (caller("region-aura"), "region", "84", True),
+    (caller("region-aura"), "region+sector", "84|C", True),
+    (caller("region-aura"), "region", "53", False),
+    (caller("region-aura"), "region+partner", "84|cci-aura", False),
+])
+def test_who_may_read_which_figures(who, grouping, value, allowed):
+    from reporting.indicators import OutOfScope, check_may_read
+    partner = {"region-aura": {"kind": "region", "regions": ["84"]},
+               "cci-aura": {"kind": "chamber_of_commerce", "regions": ["84"]}}.get(who.partner)
+    if allowed:
+        check_may_read(who, partner, grouping, value)
+    else:
+        with pytest.raises(OutOfScope):
+            check_may_read(who, partner, grouping, value)
