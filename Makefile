@@ -34,6 +34,14 @@ $(API_DOCS_UI): tools/api-docs/package.json tools/api-docs/package-lock.json
 	npm ci --prefix tools/api-docs --silent
 	@touch $(API_DOCS_UI)
 
+# Chart.js, which reporting's dashboard serves itself (tools/dashboard: no CDN).
+DASHBOARD_ASSETS := tools/dashboard/node_modules/.installed
+$(DASHBOARD_ASSETS): tools/dashboard/package.json tools/dashboard/package-lock.json
+	@command -v npm >/dev/null || { echo "the dashboard's charts need Node.js 20 and npm: install them and retry"; exit 1; }
+	@echo "==> installing Chart.js into tools/dashboard/node_modules"
+	npm ci --prefix tools/dashboard --silent
+	@touch $(DASHBOARD_ASSETS)
+
 # playwright-core, which drives Chromium through the web pages in the tests (tools/browser).
 BROWSER_TOOL := tools/browser/node_modules/.installed
 $(BROWSER_TOOL): tools/browser/package.json tools/browser/package-lock.json
@@ -42,7 +50,7 @@ $(BROWSER_TOOL): tools/browser/package.json tools/browser/package-lock.json
 	npm ci --prefix tools/browser --silent
 	@touch $(BROWSER_TOOL)
 
-setup: $(STAMP) $(ASYNCAPI_TOOL) $(API_DOCS_UI) $(BROWSER_TOOL)
+setup: $(STAMP) $(ASYNCAPI_TOOL) $(API_DOCS_UI) $(DASHBOARD_ASSETS) $(BROWSER_TOOL)
 
 # Makes sure RabbitMQ runs here, with the management API the tests use (scripts/ensure_broker.sh).
 broker:

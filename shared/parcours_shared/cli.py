@@ -91,6 +91,14 @@ def main(argv=None):
     rebuild.add_argument("--json", action="store_true", help="for scripts")
     rebuild.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
                          help=operator_help)
+    report = commands.add_parser("quarterly-report", help="save the steering committee's "
+                                                          "quarterly report")
+    report.add_argument("--quarter", help="like 2026-Q2 (default: the last quarter ended)")
+    report.add_argument("--format", choices=("html", "pdf", "csv"), default="html")
+    report.add_argument("--out", help="the file to write (default: parcours-<quarter>.<format>)")
+    report.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
+                        help="a steering committee member's access token (default: "
+                             "$PARCOURS_TOKEN, else one from the dev issuer)")
     args = parser.parse_args(argv)
 
     issuer = dev_issuer(args.keys, args.issuer)
@@ -105,6 +113,10 @@ def main(argv=None):
             parser.error("say which dead letters: --event ID, --type TYPE, or --all")
         return ops_command.dead_letters(token, args.action, args.service or SERVICES,
                                         args.event, args.type, args.all, as_json=args.json)
+    if args.command == "quarterly-report":
+        from . import ops_command
+        token = args.token or issuer.token("steering-committee", ["steering"], "reporting")
+        return ops_command.quarterly_report(token, args.quarter, args.format, args.out)
     if args.command == "import":
         from .import_command import run_import
         token = args.token

@@ -87,8 +87,9 @@ def _operation(service_cls, entry):
                   else "done" if status < 300 else "refused"}
         if 300 <= status < 400:  # a redirect: where to is in its Location header
             answer["description"] = "see Location"
-        elif isinstance(schema, str):  # a content type of its own (metrics, a page)
-            answer["content"] = {schema: {"schema": {"type": "string"}}}
+        elif isinstance(schema, (str, tuple)):  # content types of its own (metrics, a page)
+            answer["content"] = {content_type: {"schema": {"type": "string"}} for content_type
+                                 in ((schema,) if isinstance(schema, str) else schema)}
         else:
             answer["content"] = {"application/json": {"schema": schema or {"type": "object"}}}
         refusal = responses.get(str(status))

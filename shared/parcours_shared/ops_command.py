@@ -157,3 +157,37 @@ def _progress_bar(rebuild, out, width=30):
         "#" * done, "-" * (width - done), rebuild["progress"] * 100, rebuild["done"],
         rebuild["total"]))
     out.flush()
+
+
+REPORT_FORMATS = ("html", "pdf", "csv")
+
+
+def quarterly_report(token, quarter=None, report_format="html", out_path=None, out=print):
+    """Save the steering committee's quarterly report (the last quarter ended by default);
+    its file's path is printed."""
+    url = service_url("reporting") + "/reports/quarterly"
+    params = {"format": report_format, **({"quarter": quarter} if quarter else {})}
+    try:
+        response = requests.get(url, params=params, timeout=120,
+                                headers={"Authorization": "Bearer " + token})
+    except requests.RequestException as exc:
+        out("problem: reporting did not answer at {} ({}): is it running? `make run` starts "
+            "the network".format(url, type(exc).__name__))
+        return 1
+    if response.status_code >= 400:
+        try:
+            body = response.json()
+            message = "; ".join(sum((body.get("fields") or {}).values(), [])) or body.get(
+                "message", "")
+        except ValueError:
+            message = response.text[:300]
+        out("problem: reporting refused the report ({}): {}".format(response.status_code,
+                                                                   message))
+        return 1
+    disposition = response.headers.get("Content-Disposition", "")
+    path = out_path or (disposition.split('filename="')[-1].rstrip('"') if "filename=" in
+                        disposition else "parcours-report." + report_format)
+    with open(path, "wb") as saved:
+        saved.write(response.content)
+    out("the quarterly report: {}".format(os.path.abspath(path)))
+    return 0

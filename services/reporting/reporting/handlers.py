@@ -11,8 +11,11 @@ from parcours_shared.contracts.envelope import Event
 from parcours_shared.domain import DomainError
 
 from . import store
-from .domain import RESPONSIVENESS_DAYS, TRANSITIONS, difference, funnel, median_days, \
-    within_measure
+from .domain import (
+    RESPONSIVENESS_DAYS, TRANSITIONS, difference, funnel, median_days, quarter_of,
+    within_measure,
+)
+from .quarterly import previous_quarters, quarter_end
 from .indicators import (
     NETWORK, Objective, ObjectiveRefused, OutOfScope, check_may_read, partners_needing_attention, quarters_of,
     responsiveness, visible_partners,
@@ -147,13 +150,15 @@ def set_objectives(uow, lines):
     return objectives
 
 
-def objectives_against_actual(session, year, caller, now):
-    """The year's objectives the caller may read, each against its actual and its forecast."""
+def objectives_against_actual(session, year, caller, now, last_quarter=None):
+    """The year's objectives the caller may read, each against its actual (up to
+    ``last_quarter``, or all the year) and its forecast at ``now``."""
     lines = []
+    first, last = _year_bounds(year)
     for row in store.objectives_of(session, year, visible_partners(caller)):
         objective = Objective(row["year"], row["partner"], row["measure"], row["target"])
         grouping, value = objective.grouping
-        actual = store.figures(session, grouping, value, *_year_bounds(year)).get(
+        actual = store.figures(session, grouping, value, first, last_quarter or last).get(
             objective.figure, 0)
         lines.append(objective.against(actual, now))
     return lines
@@ -192,3 +197,56 @@ def attention(session, caller, thresholds, first_quarter=None, last_quarter=None
     flags = partners_needing_attention(breakdowns, thresholds)
     allowed = visible_partners(caller)
     return [flag for flag in flags if allowed is None or flag["partner"] in allowed]
+
+
+TREND_MEASURES = ("opened", "diagnostic_completed", "enrolment_confirmed", "outcome_recorded")
+
+
+def dashboard_data(session, caller, partner, thresholds, now):
+    """Everything the dashboard shows, for this caller: the network's funnel, this year's
+    objectives, this quarter's responsiveness, the quarters' trend and the attention list."""
+    stages, counts = pathway_funnel(session)
+    trend = store.figures_by_quarter(session, TREND_MEASURES)
+    return {
+        "updated_at": now.isoformat(timespec="seconds"), "year": now.year,
+        "funnel": stages,
+        "measures": {name: amount for name, amount in sorted(counts.items())},
+        "objectives": objectives_against_actual(session, now.year, caller, now),
+        "responsiveness": responsiveness_by(session, "partner", quarter_of(now), caller,
+                                            partner),
+        "trend": [dict({measure: trend[quarter].get(measure, 0) for measure in TREND_MEASURES},
+                       quarter=quarter) for quarter in sorted(trend)],
+        "attention": attention(session, caller, thresholds),
+    }
+
+
+REPORT_MEASURES = ("opened", "diagnostic_completed", "enrolment_confirmed", "enrolment_completed",
+                   "programme_enrolled", "export_staff_hired", "outcomes", "outcomes_confirmed",
+                   "outcomes_corrected", "usefulness_points", "surveys_answered")
+
+
+def quarterly_report(session, quarter, caller, partner, thresholds, now):
+    """The steering committee's report for ``quarter``: the quarter's funnel beside the one
+    before, the year's objectives at the quarter's end, responsiveness, the figures by region
+    and by partner, the attention list and the last four quarters' trend."""
+    previous = previous_quarters(quarter, 2)[0]
+    as_of = min(now, quarter_end(quarter))
+    stages, _ = pathway_funnel(session, "", "", quarter, quarter)
+    previous_stages, _ = pathway_funnel(session, "", "", previous, previous)
+    responsive = responsiveness_by(session, "partner", quarter, caller, partner)
+    trend = store.figures_by_quarter(session, TREND_MEASURES)
+    return {
+        "quarter": quarter, "year": int(quarter[:4]),
+        "generated_at": now.isoformat(timespec="seconds"),
+        "funnel": stages, "previous_funnel": previous_stages,
+        "objectives": objectives_against_actual(session, int(quarter[:4]), caller, as_of,
+                                                last_quarter=quarter),
+        "responsiveness": [dict(responsive["network"], value="the network")]
+        + responsive["by"],
+        "by_region": store.breakdown(session, REPORT_MEASURES, "region", quarter, quarter),
+        "by_partner": store.breakdown(session, REPORT_MEASURES, "acting_partner", quarter,
+                                      quarter),
+        "attention": attention(session, caller, thresholds, quarter, quarter),
+        "trend": [dict({measure: trend.get(q, {}).get(measure, 0) for measure in TREND_MEASURES},
+                       quarter=q) for q in previous_quarters(quarter, 4)],
+    }

@@ -1,26 +1,43 @@
-"""Reporting's web pages, rendered on the server (they work without JavaScript)."""
-from html import escape
+"""Reporting's web pages, rendered on the server from template files (they show their figures
+without JavaScript; the dashboard's script then keeps them up to date), and the files they
+load, served by the service itself: no CDN, the machines may be offline."""
+import functools
+import os
 
-DASHBOARD = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Parcours: the pathway funnel</title>
-<style>body{{font-family:sans-serif;max-width:48rem;margin:2rem auto}}
-table{{border-collapse:collapse;width:100%}}td,th{{padding:.4rem;border-bottom:1px solid #ccc}}
-td.number{{text-align:right}}</style></head><body>
-<header><p>Signed in as <strong id="person">{person}</strong> of
-<strong id="partner">{partner}</strong> &middot; <a href="/logout">sign out</a></p></header>
-<h1>The pathway funnel</h1>
-<table id="funnel"><thead><tr><th scope="col">stage</th><th scope="col">cases</th>
-<th scope="col">share of the cases opened</th></tr></thead><tbody>
-{rows}
-</tbody></table></body></html>
-"""
+import jinja2
+
+from parcours_shared.checkout import checkout_path
+
+HERE = os.path.dirname(__file__)
+# the dashboard's files: its own script, and Chart.js from the npm registry (tools/dashboard)
+ASSETS = {"dashboard.js": "text/javascript", "chart.umd.min.js": "text/javascript"}
 
 
-def dashboard(stages, person, partner):
-    rows = "\n".join(
-        '<tr><td>{}</td><td class="number">{}</td><td class="number">{}</td></tr>'.format(
-            escape(stage["stage"]), stage["cases"],
-            "" if stage["share_of_opened"] is None
-            else "{:.0%}".format(stage["share_of_opened"]))
-        for stage in stages)
-    return DASHBOARD.format(person=escape(person), partner=escape(partner), rows=rows)
+@functools.lru_cache(maxsize=None)
+def _templates():
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")), autoescape=True,
+        undefined=jinja2.StrictUndefined)
+    environment.globals["percent"] = percent
+    return environment
+
+
+def percent(share):
+    return "" if share is None else "{:.0%}".format(share)
+
+
+def dashboard(data, person, partner):
+    return _templates().get_template("dashboard.html").render(data=data, person=person,
+                                                              partner=partner)
+
+
+def asset_path(config, name):
+    """Where an asset's file is: the service's own, or Chart.js's (``PARCOURS_DASHBOARD_ASSETS``,
+    else this checkout's tools/dashboard); None for a name that is not an asset."""
+    if name not in ASSETS:
+        return None
+    if name == "dashboard.js":
+        return os.path.join(HERE, "static", name)
+    folder = config.get("PARCOURS_DASHBOARD_ASSETS") or checkout_path(
+        "tools", "dashboard", "node_modules", "chart.js", "dist")
+    return os.path.join(folder or "", name)

@@ -15,7 +15,8 @@ from parcours_shared import web_session as parcours_web_session
 from parcours_shared.http import UtcDateTime, api
 from parcours_shared.inbox import inbox_handler
 
-from . import handlers, pages, store
+from . import handlers, pages, quarterly, store
+from .quarterly import previous_quarters
 from .domain import CONSUMED_EVENT_TYPES, GROUPINGS, STAGES, quarter_of
 from .indicators import (
     DEFAULT_THRESHOLDS, OBJECTIVE_MEASURES, ObjectiveRefused, OutOfScope, check_may_read,
@@ -31,7 +32,7 @@ REBUILD_CHECK_SECONDS = 30
 _rebuilding = set()  # the rebuilds this process is running (one thread each)
 
 
-QUARTER = validate.Regexp(r"^\d{4}-Q[1-4]$", error="a quarter, like 2026-Q1")
+QUARTER = validate.Regexp(r"^20\d{2}-Q[1-4]$", error="a quarter, like 2026-Q1")
 # the query's name of each dimension a figure can be filtered by (domain.GROUPINGS)
 FILTERS = {"region_code": "region", "sector": "sector", "channel": "channel",
            "partner": "partner", "referrer": "referrer", "maturity": "maturity",
@@ -184,6 +185,12 @@ class AttentionFlag(Schema):
 AttentionOut = parcours_http.listing("AttentionOut", "flags", AttentionFlag)
 
 
+class QuarterlyQuery(Schema):
+    quarter = fields.String(load_default=None, validate=QUARTER,
+                            metadata={"description": "default: the last quarter ended"})
+    format = fields.String(load_default="html", validate=validate.OneOf(["html", "pdf", "csv"]))
+
+
 class RebuildOut(Schema):
     id = fields.String()
     started_at = UtcDateTime()
@@ -266,6 +273,23 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
         return {name: float(configured.get(name, default))
                 for name, default in DEFAULT_THRESHOLDS.items()}
 
+    @api("GET", "/reports/quarterly", roles=("steering",), query=QuarterlyQuery,
+         returns={200: ("text/html", "application/pdf", "text/csv")})
+    def quarterly_report(self, request):
+        """The steering committee's quarterly report: ``format`` html (prints well, with its
+        charts), pdf or csv (one row per figure)."""
+        query = request.query
+        quarter = query["quarter"] or previous_quarters(quarter_of(utc_now()), 2)[0]
+        with self.db.reading() as session:
+            report = handlers.quarterly_report(
+                session, quarter, request.caller,
+                self.directory.partner(session, request.caller.partner),
+                self.attention_thresholds, utc_now())
+        content_type, render = quarterly.FORMATS[query["format"]]
+        return Response(render(report), status=200, content_type=content_type, headers={
+            "Content-Disposition": 'inline; filename="parcours-{}.{}"'.format(
+                quarter, query["format"])})
+
     @api("POST", "/operations/rebuild", roles=OPERATOR, returns={202: RebuildOut})
     def rebuild(self, request):
         """Drop the figures and rebuild them from the events reporting kept, in the
@@ -309,12 +333,40 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
 
     @api("GET", "/dashboard", roles=STEERING, page=True, returns="text/html")
     def dashboard(self, request):
-        """The steering committee's page: the pathway funnel (people sign in to see it)."""
-        with self.db.reading() as session:
-            stages, _ = handlers.pathway_funnel(session)
+        """The steering committee's page (people sign in to see it): the funnel, objectives
+        against actual, responsiveness, the quarters' trend and the partners needing
+        attention; it updates itself as events arrive."""
         caller = request.caller
-        return Response(pages.dashboard(stages, caller.person or caller.subject, caller.partner),
+        return Response(pages.dashboard(self._dashboard_data(caller),
+                                        caller.person or caller.subject, caller.partner),
                         status=200, content_type="text/html; charset=utf-8")
+
+    @api("GET", "/dashboard/data", roles=STEERING, page=True, returns={200: None})
+    def dashboard_data(self, request):
+        """The dashboard's figures, for its script to redraw it."""
+        return self._dashboard_data(request.caller)
+
+    @api("GET", "/dashboard/assets/<asset>", public=True, returns="text/javascript")
+    def dashboard_asset(self, request, asset):
+        """The dashboard's script, and Chart.js (from the npm registry, served from here)."""
+        path = pages.asset_path(self.config, asset)
+        if path is None:
+            return 404, {"error": "not_found", "message": "no such file; the page is "
+                         "/dashboard"}
+        try:
+            with open(path, "rb") as served:
+                content = served.read()
+        except OSError:
+            return 503, {"error": "unavailable", "message": "the dashboard's {} is not "
+                         "installed at {}: run make setup, or set PARCOURS_DASHBOARD_ASSETS"
+                         .format(asset, path)}
+        return Response(content, status=200, content_type=pages.ASSETS[asset],
+                        headers={"Cache-Control": "max-age=3600"})
+
+    def _dashboard_data(self, caller):
+        with self.db.reading() as session:
+            return handlers.dashboard_data(session, caller, self.directory.partner(
+                session, caller.partner), self.attention_thresholds, utc_now())
 
     @api("GET", "/funnel", roles=STEERING, query=FunnelQuery, returns=FunnelOut)
     def funnel(self, request):

@@ -117,3 +117,31 @@ def test_filters_periods_and_a_rebuild_from_the_command_line(reporting, monkeypa
     assert reporting.get("/funnel").json() == before
     progress = reporting.get("/operations/rebuild").json()
     assert (progress["done"], progress["total"], progress["progress"]) == (3, 3, 1.0)
+
+
+def test_the_quarterly_report_over_http_and_from_the_command_line(reporting, monkeypatch,
+                                                                   tmp_path, capsys):
+    from parcours_shared import ops_command
+    from parcours_testing.identity import bearer
+
+    publish(reporting.test_amqp_uri, "intake", "case.opened", str(uuid.uuid4()), {
+        "siren": "732829320", "company_name": "Firme", "region_code": "53",
+        "channel": "web", "opened_at": datetime(2026, 5, 4, tzinfo=timezone.utc)})
+    wait_for(lambda: counts(reporting)["opened"] == 1, what="the case counted")
+    answers = {fmt: reporting.get("/reports/quarterly", params={"quarter": "2026-Q2",
+                                                               "format": fmt})
+               for fmt in ("html", "pdf", "csv")}
+    assert {fmt: answer.headers["Content-Type"].split(";")[0]
+            for fmt, answer in answers.items()} == {
+        "html": "text/html", "pdf": "application/pdf", "csv": "text/csv"}
+    assert "2026-Q2;Funnel, 2026-Q2;opened;cases;1" in answers["csv"].text
+    assert answers["pdf"].content.startswith(b"%PDF-")
+    assert reporting.get("/reports/quarterly", params={"quarter": "2026-Q5"}).status_code == 400
+    assert reporting.as_caller("cci-aura", ["reader"]).get("/reports/quarterly").status_code \
+        == 403
+
+    monkeypatch.setenv("PARCOURS_REPORTING_URL", reporting.base)
+    token = bearer("reporting", roles=["steering"])[len("Bearer "):]
+    saved = tmp_path / "q2.pdf"
+    assert ops_command.quarterly_report(token, "2026-Q2", "pdf", str(saved)) == 0
+    assert saved.read_bytes().startswith(b"%PDF-") and str(saved) in capsys.readouterr().out

@@ -354,3 +354,35 @@ def test_who_may_read_which_figures(who, grouping, value, allowed):
     else:
         with pytest.raises(OutOfScope):
             check_may_read(who, partner, grouping, value)
+
+
+def test_the_quarterly_report_in_its_three_formats(db):
+    import csv
+    import io
+    from reporting import quarterly
+
+    record(db, scenario())
+    with db.transaction() as uow:
+        with_directory(db, ("cci-aura", "chamber_of_commerce", ["84"]))
+        handlers.set_objectives(uow, [{"year": 2026, "partner": "network",
+                                       "measure": "identified", "target": 10}])
+    with db.reading() as session:
+        report = handlers.quarterly_report(session, "2026-Q2", caller("x", "steering"), None,
+                                           {"min_cases": 1},
+                                           datetime(2026, 8, 1, tzinfo=timezone.utc))
+    rows = list(csv.reader(io.StringIO(quarterly.as_csv(report).lstrip("\ufeff")),
+                           delimiter=";"))
+    figure = {(table, row, column): value for _, table, row, column, value in rows[1:]}
+    assert figure["Funnel, 2026-Q2", "opened", "cases"] == "2"              # C and D
+    assert figure["Funnel, 2026-Q2", "opened", "previous quarter"] == "2"   # A and B
+    assert figure["Funnel, 2026-Q2", "diagnostic completed", "median days"] == "10"
+    assert figure["Objectives 2026, at the quarter's end", "network", "actual"] == "4"
+    assert figure["Objectives 2026, at the quarter's end", "network", "forecast"] == "8"
+    assert figure["By partner (what each did)", "business-france", "corrected"] == "1"
+    assert figure["Responsiveness: referred firms taken in charge", "cci-bretagne",
+                  "within 3 working days"] == "100%"
+    page = quarterly.as_html(report)
+    assert page.count("<svg") == 2 and "@page" in page and "<script" not in page
+    assert "cci-bretagne" in page and "diagnosed rarely offered" in page
+    pdf = quarterly.as_pdf(report)
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 3000
