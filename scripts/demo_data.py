@@ -237,6 +237,51 @@ def _import_members(cluster, intake, sirens, known, progress):
     return job["opened"]
 
 
+def _trade_fair_visitors(chamber, intake, sirens, progress):
+    """The visitors a chamber met at a trade fair last quarter, imported with the day they were
+    met: the figures then have two quarters of history. Returns the firms it opened."""
+    met = _middle_of_last_quarter().strftime("%d/%m/%Y")
+    rows = [("Visiteur {} du salon".format(n), next(sirens), "25.62B", "84", met)
+            for n in range(12)]
+    body = "Raison sociale;N° SIREN;Code NAF;Région;Date du salon\r\n" + "".join(
+        ";".join(row) + "\r\n" for row in rows)
+    response = requests.post(intake + "/imports?filename=visiteurs-salon-global-industrie.csv",
+                             data=body.encode("utf-8"), timeout=15,
+                             headers={"Content-Type": "text/csv",
+                                      "Authorization": chamber.keywords["authorization"]})
+    if response.status_code != 202:
+        raise DemoError("the trade fair's visitors answered {}: {}".format(
+            response.status_code, response.text))
+    job = _wait(lambda: (lambda j: j if j["status"] != "running" else None)(
+        chamber("GET", "{}/imports/{}".format(intake, response.json()["id"]))),
+        "the trade fair's visitors")
+    progress("demo: {} trade fair visitors met on {}".format(job["opened"], met))
+    return job["opened"]
+
+
+def _middle_of_last_quarter(today=None):
+    today = today or date.today()
+    first_month = 3 * ((today.month - 1) // 3) + 1   # this quarter's
+    year, month = (today.year - 1, 10) if first_month == 1 else (today.year, first_month - 3)
+    return date(year, month + 1, 15)
+
+
+# Each partner's yearly targets (some will be met at the demo's pace, some not) and the
+# national commitment of 3,000 firms accompanied.
+OBJECTIVES = [("network", "accompanied", 3000), ("network", "identified", 60),
+              ("network", "diagnosed", 45), ("cci-international-aura", "identified", 10),
+              ("business-france", "accompanied", 4), ("bpifrance", "accompanied", 25)]
+
+
+def _objectives(steering, reporting, progress):
+    year = date.today().year
+    steering("POST", reporting + "/objectives", {"objectives": [
+        {"year": year, "partner": partner, "measure": measure, "target": target}
+        for partner, measure, target in OBJECTIVES]})
+    progress("demo: {} objectives for {} (GET {}/objectives)".format(len(OBJECTIVES), year,
+                                                                     reporting))
+
+
 CONTACT_NAMES = ["Claire Durand", "Paul Martin", "Inès Robert", "Marc Petit", "Léa Moreau",
                  "Hugo Lefebvre"]
 
@@ -473,6 +518,9 @@ def load(urls, act_as, progress=print, seed=2016, mail_folder=None):
     _co_export_calls(call, as_partner, urls["programmes"], progress)
     imported = _import_members(as_partner("pole-mer-mediterranee"), urls["intake"], sirens,
                                known=firms[0][0]["siren"], progress=progress)
+    imported += _trade_fair_visitors(as_partner("cci-international-aura"), urls["intake"],
+                                     sirens, progress)
+    _objectives(as_partner("steering-committee"), urls["reporting"], progress)
     opened = len(firms) + imported
     progress("demo: {} firms loaded; waiting for reporting to count them".format(opened))
     _wait(lambda: call("GET", urls["reporting"] + "/funnel")["stages"][0]["cases"] == opened,

@@ -39,7 +39,9 @@ def service_processes(log_dir, amqp_uris, issuer):
                "PARCOURS_TRUSTED_PUBLISHERS": "",
                # the demo's member list met its firms weeks ago: show them overdue soon
                "PARCOURS_FOLLOW_UP_CHECK_SECONDS": "20",
-               "PARCOURS_MAIL_URL": "folder:" + MAIL_FOLDER}
+               "PARCOURS_MAIL_URL": "folder:" + MAIL_FOLDER,
+               # the demo network is small: judge the partners needing attention on 2 cases
+               "PARCOURS_ATTENTION_MIN_CASES": "2"}
         own_url = os.environ.get("{}_DATABASE_URL".format(name.upper()))
         if own_url:
             env["DATABASE_URL"] = own_url

@@ -164,9 +164,9 @@ class CaseFacts:
             self._attribute("sector", sector_of(data.get("naf_code")) or None, at)
             if event.type == "case.opened":
                 self._attribute("channel", data.get("channel"), at)
-                self._attribute("partner", data.get("partner") or event.partner, at)
+                self._attribute("opener", data.get("partner") or event.partner, at)
         elif event.type == "case.assigned":
-            self._attribute("partner", data.get("partner"), data["assigned_at"])
+            self._attribute("assignee", data.get("partner"), data["assigned_at"])
         elif event.type == "case.referred":
             self.attributes["referrer"] = _earliest(self.attributes.get("referrer"),
                                                     data["referred_by"], data["referred_at"])
@@ -231,7 +231,11 @@ class CaseFacts:
     # --- what the facts add to the figures -------------------------------------------------
 
     def dimensions(self):
-        return {name: (self.attributes.get(name) or [UNKNOWN])[0] for name in CASE_DIMENSIONS}
+        """The case's value of each dimension. The partner holding it: the one it was last
+        assigned to, else the one who opened it."""
+        said = {name: kept[0] for name, kept in self.attributes.items() if kept}
+        said["partner"] = said.get("assignee") or said.get("opener")
+        return {name: said.get(name) or UNKNOWN for name in CASE_DIMENSIONS}
 
     def contributions(self):
         """``(counts, durations)``: Counters of ``(measure, quarter, grouping, value)`` and of
