@@ -220,21 +220,25 @@ def _import_members(cluster, intake, sirens, known, progress):
     rows = members + [("Firme déjà suivie", known, "", "93", ""), members[3],
                       ("Sans SIREN", "", "", "93", met),
                       ("Mauvaise NAF", next(sirens), "99.99Z", "93", met)]
-    body = "Raison sociale;N° SIREN;Code NAF;Région;Date de contact\r\n" + "".join(
-        ";".join(row) + "\r\n" for row in rows)
-    response = requests.post(intake + "/imports?filename=adherents-pole-mer.csv",
-                             data=body.encode("cp1252"), timeout=15,
-                             headers={"Content-Type": "text/csv",
-                                      "Authorization": cluster.keywords["authorization"]})
-    if response.status_code != 202:
-        raise DemoError("the member list import answered {}: {}".format(response.status_code,
-                                                                      response.text))
-    job = _wait(lambda: (lambda j: j if j["status"] != "running" else None)(
-        cluster("GET", "{}/imports/{}".format(intake, response.json()["id"]))),
-        "the member list import")
+    job = _upload_list(cluster, intake, "adherents-pole-mer.csv",
+                       "Raison sociale;N° SIREN;Code NAF;Région;Date de contact", rows,
+                       "cp1252", "the member list import")
     progress("demo: member list imported: {opened} opened, {already_known} known, {repeated} "
              "repeated, {rejected} rejected (GET /imports/{id}/rejected.csv)".format(**job))
     return job["opened"]
+
+
+def _upload_list(partner, intake, filename, header, rows, encoding, what):
+    """A CSV list sent to intake as its import job (as `parcours import` does), waited for."""
+    body = header + "\r\n" + "".join(";".join(row) + "\r\n" for row in rows)
+    response = requests.post(intake + "/imports?filename=" + filename,
+                             data=body.encode(encoding), timeout=15,
+                             headers={"Content-Type": "text/csv",
+                                      "Authorization": partner.keywords["authorization"]})
+    if response.status_code != 202:
+        raise DemoError("{} answered {}: {}".format(what, response.status_code, response.text))
+    return _wait(lambda: (lambda job: job if job["status"] != "running" else None)(
+        partner("GET", "{}/imports/{}".format(intake, response.json()["id"]))), what)
 
 
 def _trade_fair_visitors(chamber, intake, sirens, progress):
@@ -243,18 +247,9 @@ def _trade_fair_visitors(chamber, intake, sirens, progress):
     met = _middle_of_last_quarter().strftime("%d/%m/%Y")
     rows = [("Visiteur {} du salon".format(n), next(sirens), "25.62B", "84", met)
             for n in range(12)]
-    body = "Raison sociale;N° SIREN;Code NAF;Région;Date du salon\r\n" + "".join(
-        ";".join(row) + "\r\n" for row in rows)
-    response = requests.post(intake + "/imports?filename=visiteurs-salon-global-industrie.csv",
-                             data=body.encode("utf-8"), timeout=15,
-                             headers={"Content-Type": "text/csv",
-                                      "Authorization": chamber.keywords["authorization"]})
-    if response.status_code != 202:
-        raise DemoError("the trade fair's visitors answered {}: {}".format(
-            response.status_code, response.text))
-    job = _wait(lambda: (lambda j: j if j["status"] != "running" else None)(
-        chamber("GET", "{}/imports/{}".format(intake, response.json()["id"]))),
-        "the trade fair's visitors")
+    job = _upload_list(chamber, intake, "visiteurs-salon-global-industrie.csv",
+                       "Raison sociale;N° SIREN;Code NAF;Région;Date du salon", rows, "utf-8",
+                       "the trade fair's visitors")
     progress("demo: {} trade fair visitors met on {}".format(job["opened"], met))
     return job["opened"]
 

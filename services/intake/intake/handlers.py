@@ -222,14 +222,15 @@ def follow_pathway(uow, events, correspondence=None):
 def _keep_programme_results(uow, events, cases, correspondence):
     store.keep_outcomes(uow.session, [RecordedOutcome.from_event(event.data) for event in events
                                       if event.type == "outcome.recorded"])
-    completed = store.keep_completed_enrolments(uow.session, [
-        {"enrolment_id": event.data["enrolment_id"], "case_id": event.data["case_id"],
-         "programme_id": event.data["programme_id"],
-         "programme_name": event.data["programme_name"], "partner": event.data["partner"],
-         "completed_at": event.data["at"]}
-        for event in events if event.type == "enrolment.completed"])
+    enrolments = {event.data["enrolment_id"]: {
+        "enrolment_id": event.data["enrolment_id"], "case_id": event.data["case_id"],
+        "programme_id": event.data["programme_id"],
+        "programme_name": event.data["programme_name"], "partner": event.data["partner"],
+        "completed_at": event.data["at"]}
+        for event in events if event.type == "enrolment.completed"}
+    new = store.keep_completed_enrolments(uow.session, list(enrolments.values()))
     if correspondence is not None:
-        for enrolment in completed:
+        for enrolment in (enrolments[enrolment_id] for enrolment_id in sorted(new)):
             case = cases.get(enrolment["case_id"])
             if case is not None:
                 correspondence.ask_for_review(uow, case, enrolment)

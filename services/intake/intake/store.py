@@ -10,6 +10,7 @@ from parcours_shared.naf import naf_codes
 from parcours_shared.inbox import inbox_table
 from parcours_shared.mail import mail_outbox_table
 from parcours_shared.outbox import outbox_table
+from parcours_shared.sql import insert_new_rows
 from parcours_shared.signed_links import firm_links_table
 
 from .domain import (
@@ -561,13 +562,11 @@ survey_answers = Table(
 
 
 def keep_completed_enrolments(session, enrolments):
-    """Rows of completed_enrolments; those known already are left as they are."""
-    known = set(session.scalars(select(completed_enrolments.c.enrolment_id).where(
-        completed_enrolments.c.enrolment_id.in_([row["enrolment_id"] for row in enrolments]))))
-    new = [row for row in enrolments if row["enrolment_id"] not in known]
-    if new:
-        session.execute(insert(completed_enrolments), new)
-    return new
+    """Rows of completed_enrolments; those known already are left as they are. The new ones'
+    ids."""
+    return {row.enrolment_id for row in insert_new_rows(
+        session, completed_enrolments, enrolments, ("enrolment_id",),
+        returning=(completed_enrolments.c.enrolment_id,))}
 
 
 def completed_enrolment(session, enrolment_id):
@@ -583,11 +582,8 @@ def with_partner_name(session, enrolment):
 
 
 def keep_outcomes(session, outcomes):
-    known = set(session.scalars(select(recorded_outcomes.c.outcome_id).where(
-        recorded_outcomes.c.outcome_id.in_([outcome.id for outcome in outcomes]))))
-    new = [outcome for outcome in outcomes if outcome.id not in known]
-    if new:
-        session.execute(insert(recorded_outcomes), [outcome.row() for outcome in new])
+    insert_new_rows(session, recorded_outcomes, [outcome.row() for outcome in outcomes],
+                    ("outcome_id",))
 
 
 def outcomes_of_enrolment(session, enrolment_id):
