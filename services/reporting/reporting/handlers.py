@@ -15,13 +15,13 @@ from .domain import (
     RESPONSIVENESS_DAYS, TRANSITIONS, difference, funnel, median_days, quarter_of,
     within_measure,
 )
-from .quarterly import previous_quarters, quarter_end
 from .indicators import (
-    NETWORK, Objective, ObjectiveRefused, OutOfScope, check_may_read, partners_needing_attention, quarters_of,
-    responsiveness, visible_partners,
+    NETWORK, Objective, ObjectiveRefused, OutOfScope, check_may_read,
+    partners_needing_attention, quarters_of, responsiveness, visible_partners,
 )
+from .quarterly import previous_quarters, quarter_end
 
-REBUILD_BATCH = 1000  # events replayed per transaction
+REBUILD_BATCH = 5000  # events replayed per transaction (larger batches merge more figure rows)
 
 
 class RebuildRunning(DomainError):

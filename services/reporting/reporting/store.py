@@ -9,7 +9,7 @@ rows whatever the number of cases. ``timeline`` is each case's events across the
 import json
 
 from sqlalchemy import (
-    JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text,
+    JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text,
     UniqueConstraint, bindparam, delete, func, insert, select, update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -54,6 +54,8 @@ figure_counts = Table(
     Column("grouping", String(40), primary_key=True),    # "", "region", "region+sector"...
     Column("value", String(120), primary_key=True),      # "", "84", "84|C"...
     Column("amount", BigInteger, nullable=False),        # cases, or a sum (staff hired...)
+    # a figure is read by grouping, value and quarter: its own rows, whatever the others
+    Index("ix_figure_counts_lookup", "grouping", "value", "quarter", "measure"),
 )
 
 stage_durations = Table(
@@ -64,6 +66,7 @@ stage_durations = Table(
     Column("value", String(120), primary_key=True),
     Column("days", Integer, primary_key=True),
     Column("cases", Integer, nullable=False),
+    Index("ix_stage_durations_lookup", "grouping", "value", "quarter"),
 )
 
 # Every event about a case, from every service, with who acted: the case's whole timeline
