@@ -1,11 +1,12 @@
-"""SQL the services share: one INSERT of many rows that skips those already there."""
+"""SQL the services share: INSERT with ON CONFLICT on either database, and one INSERT of many rows
+that skips those already there."""
 import weakref
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 
-def _dialect_insert(session):
+def dialect_insert(session):
     """INSERT with ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
     return (postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)
 
@@ -33,7 +34,7 @@ def insert_new_rows(session, table, rows, conflict_columns, returning=()):
     compiled_by_shape = _COMPILED_INSERTS.setdefault(dialect, {})
     compiled = compiled_by_shape.get(shape)
     if compiled is None:
-        statement = _dialect_insert(session)(table).on_conflict_do_nothing(
+        statement = dialect_insert(session)(table).on_conflict_do_nothing(
             index_elements=list(conflict_columns))
         if returning:
             statement = statement.returning(*returning)

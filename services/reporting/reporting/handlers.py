@@ -202,11 +202,18 @@ def attention(session, caller, thresholds, first_quarter=None, last_quarter=None
 TREND_MEASURES = ("opened", "diagnostic_completed", "enrolment_confirmed", "outcome_recorded")
 
 
+def trend(session, quarters=None):
+    """The pathway's main stages quarter by quarter: those given, or every quarter there is."""
+    by_quarter = store.figures_by_quarter(session, TREND_MEASURES)
+    return [dict({measure: by_quarter.get(quarter, {}).get(measure, 0)
+                  for measure in TREND_MEASURES}, quarter=quarter)
+            for quarter in (quarters if quarters is not None else sorted(by_quarter))]
+
+
 def dashboard_data(session, caller, partner, thresholds, now):
     """Everything the dashboard shows, for this caller: the network's funnel, this year's
     objectives, this quarter's responsiveness, the quarters' trend and the attention list."""
     stages, counts = pathway_funnel(session)
-    trend = store.figures_by_quarter(session, TREND_MEASURES)
     return {
         "updated_at": now.isoformat(timespec="seconds"), "year": now.year,
         "funnel": stages,
@@ -214,8 +221,7 @@ def dashboard_data(session, caller, partner, thresholds, now):
         "objectives": objectives_against_actual(session, now.year, caller, now),
         "responsiveness": responsiveness_by(session, "partner", quarter_of(now), caller,
                                             partner),
-        "trend": [dict({measure: trend[quarter].get(measure, 0) for measure in TREND_MEASURES},
-                       quarter=quarter) for quarter in sorted(trend)],
+        "trend": trend(session),
         "attention": attention(session, caller, thresholds),
     }
 
@@ -234,7 +240,6 @@ def quarterly_report(session, quarter, caller, partner, thresholds, now):
     stages, _ = pathway_funnel(session, "", "", quarter, quarter)
     previous_stages, _ = pathway_funnel(session, "", "", previous, previous)
     responsive = responsiveness_by(session, "partner", quarter, caller, partner)
-    trend = store.figures_by_quarter(session, TREND_MEASURES)
     return {
         "quarter": quarter, "year": int(quarter[:4]),
         "generated_at": now.isoformat(timespec="seconds"),
@@ -247,6 +252,5 @@ def quarterly_report(session, quarter, caller, partner, thresholds, now):
         "by_partner": store.breakdown(session, REPORT_MEASURES, "acting_partner", quarter,
                                       quarter),
         "attention": attention(session, caller, thresholds, quarter, quarter),
-        "trend": [dict({measure: trend.get(q, {}).get(measure, 0) for measure in TREND_MEASURES},
-                       quarter=q) for q in previous_quarters(quarter, 4)],
+        "trend": trend(session, previous_quarters(quarter, 4)),
     }

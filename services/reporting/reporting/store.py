@@ -12,13 +12,11 @@ from sqlalchemy import (
     JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text,
     UniqueConstraint, bindparam, delete, func, insert, select, update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from parcours_shared.contracts import utc_now
 from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
-from parcours_shared.sql import insert_new_rows
+from parcours_shared.sql import dialect_insert, insert_new_rows
 
 from .domain import CaseFacts
 
@@ -160,9 +158,7 @@ def _upsert_adding(session, table, key_columns, amount_column, rows):
     transactions lock the rows they share in the same order)."""
     if not rows:
         return
-    dialect_insert = (postgresql_insert if session.bind.dialect.name == "postgresql"
-                      else sqlite_insert)
-    statement = dialect_insert(table)
+    statement = dialect_insert(session)(table)
     statement = statement.on_conflict_do_update(
         index_elements=list(key_columns),
         set_={amount_column: table.c[amount_column] + statement.excluded[amount_column]})
@@ -265,9 +261,7 @@ def latest_rebuild(session):
 
 def set_objectives(session, rows):
     """Upsert the targets (a target set again replaces the one before)."""
-    dialect_insert = (postgresql_insert if session.bind.dialect.name == "postgresql"
-                      else sqlite_insert)
-    statement = dialect_insert(objectives)
+    statement = dialect_insert(session)(objectives)
     statement = statement.on_conflict_do_update(
         index_elements=["year", "partner", "measure"],
         set_={name: statement.excluded[name] for name in ("target", "set_by", "set_at")})
