@@ -497,15 +497,22 @@ class OperationalEndpoints:
         if asset not in DOCS_ASSETS:
             return 404, {"error": "not_found", "message": "no such file; the page is /docs"}
         folder = api_docs_assets_folder(self.config)
-        try:
-            with open(os.path.join(folder or "", asset), "rb") as served:
-                content = served.read()
-        except OSError:
-            return 503, {"error": "unavailable", "message": "Swagger UI's files are not "
-                         "installed{}: run make setup, or set PARCOURS_API_DOCS_ASSETS".format(
-                             " at " + folder if folder else "")}
-        return Response(content, status=200, content_type=DOCS_ASSETS[asset],
-                        headers={"Cache-Control": "max-age=86400"})
+        return installed_file(
+            os.path.join(folder or "", asset), DOCS_ASSETS[asset], 86400,
+            "Swagger UI's files are not installed{}: run make setup, or set "
+            "PARCOURS_API_DOCS_ASSETS".format(" at " + folder if folder else ""))
+
+
+def installed_file(path, content_type, max_age, missing):
+    """A file a page loads (from the npm registry, installed by make setup), or a 503 saying
+    ``missing``: how to install it."""
+    try:
+        with open(path, "rb") as served:
+            content = served.read()
+    except OSError:
+        return 503, {"error": "unavailable", "message": missing}
+    return Response(content, status=200, content_type=content_type,
+                    headers={"Cache-Control": "max-age={}".format(max_age)})
 
 
 @functools.lru_cache(maxsize=None)

@@ -353,15 +353,9 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
         if path is None:
             return 404, {"error": "not_found", "message": "no such file; the page is "
                          "/dashboard"}
-        try:
-            with open(path, "rb") as served:
-                content = served.read()
-        except OSError:
-            return 503, {"error": "unavailable", "message": "the dashboard's {} is not "
-                         "installed at {}: run make setup, or set PARCOURS_DASHBOARD_ASSETS"
-                         .format(asset, path)}
-        return Response(content, status=200, content_type=pages.ASSETS[asset],
-                        headers={"Cache-Control": "max-age=3600"})
+        return parcours_http.installed_file(
+            path, pages.ASSETS[asset], 3600, "the dashboard's {} is not installed at {}: run "
+            "make setup, or set PARCOURS_DASHBOARD_ASSETS".format(asset, path))
 
     def _dashboard_data(self, caller):
         with self.db.reading() as session:
