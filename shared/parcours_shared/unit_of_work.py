@@ -9,6 +9,17 @@ from .audit import audit_row
 from .contracts import build_envelope, exchange_name, utc_now
 
 
+WRITING = "parcours.writing"
+
+
+def for_update(session, query):
+    """``query`` locking the rows it reads when the session is a unit of work's, which may change
+    them: two transactions changing one row (an advisor's call and an event about the same case)
+    then take turns, and neither writes back a copy read before the other committed. Reading
+    sessions lock nothing; SQLite, whose writers take turns anyway, ignores it."""
+    return query.with_for_update() if session.info.get(WRITING) else query
+
+
 class UnitOfWork:
     """One transaction of a service: its session plus the events to publish when it commits.
 
@@ -18,6 +29,7 @@ class UnitOfWork:
 
     def __init__(self, session: Session, service_name, outbox: Table, actor=None, audit=None):
         self.session = session
+        session.info[WRITING] = True  # rows loaded to change are locked (for_update)
         self.service_name = service_name
         self.actor = actor  # who acted (identity.Caller), carried by every event published
         self._outbox = outbox

@@ -11,6 +11,7 @@ from parcours_shared.inbox import inbox_table
 from parcours_shared.mail import mail_outbox_table
 from parcours_shared.outbox import outbox_table
 from parcours_shared.sql import insert_new_rows
+from parcours_shared.unit_of_work import for_update
 from parcours_shared.signed_links import firm_links_table
 
 from .domain import (
@@ -193,17 +194,23 @@ def _to_case(row):
     return Case(**{name: row._mapping[name] for name in CASE_FIELDS}) if row is not None else None
 
 
+# A case loaded in a unit of work is locked until it commits (unit_of_work.for_update): its
+# row is written back whole, so two transactions must not each change a copy of it.
+
 def case_by_id(session, case_id):
-    return _to_case(session.execute(select(cases).where(cases.c.id == case_id)).first())
+    return _to_case(session.execute(for_update(session, select(cases).where(
+        cases.c.id == case_id))).first())
 
 
 def case_by_siren(session, siren):
-    return _to_case(session.execute(select(cases).where(cases.c.siren == siren)).first())
+    return _to_case(session.execute(for_update(session, select(cases).where(
+        cases.c.siren == siren))).first())
 
 
 def cases_by_id(session, case_ids):
-    return [_to_case(row) for row in session.execute(
-        select(cases).where(cases.c.id.in_(sorted(case_ids))).order_by(cases.c.id))]
+    """Locked in the order of their ids, as every lock of several cases is taken."""
+    return [_to_case(row) for row in session.execute(for_update(session, select(cases).where(
+        cases.c.id.in_(sorted(case_ids))).order_by(cases.c.id)))]
 
 
 def save_stage(session, case):
@@ -245,7 +252,8 @@ def save_follow_up_level(session, table, entity):
 
 def cases_by_siren(session, sirens):
     """{siren: case} for those of ``sirens`` that have a case (one query, on the unique key)."""
-    found = session.execute(select(cases).where(cases.c.siren.in_(sorted(sirens))))
+    found = session.execute(for_update(session, select(cases).where(
+        cases.c.siren.in_(sorted(sirens))).order_by(cases.c.id)))
     return {row.siren: _to_case(row) for row in found}
 
 
