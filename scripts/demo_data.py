@@ -333,22 +333,22 @@ def _contact(call, intake, case_id, number, consent):
             "channel": "walk_in"})
 
 
-def review_links(mail_folder):
-    """The review links of the mails in intake's mail folder."""
+def links_in(mail_folder, path="/firm/review/"):
+    """The links to ``path`` (review links, say) in the mails of intake's mail folder."""
     links = []
-    for path in sorted(glob.glob(os.path.join(mail_folder, "*.eml"))):
-        with open(path, "rb") as raw:
+    for name in sorted(glob.glob(os.path.join(mail_folder, "*.eml"))):
+        with open(name, "rb") as raw:
             message = email.message_from_binary_file(raw, policy=email.policy.default)
-        links += re.findall(r"http://\S+/firm/review/\S+",
+        links += re.findall(r"http://\S+{}\S+".format(re.escape(path)),
                             message.get_body(("plain",)).get_content())
-    return links
+    return list(dict.fromkeys(links))
 
 
 def _answer_reviews(mail_folder, progress, answers=2):
     """Firms answer their review link as a person would fill the page: the first confirms its
     outcomes and shares its comment, the second corrects them and keeps its comment home."""
     def pages_with_outcomes():  # intake has heard of the outcomes recorded after the mails
-        links = review_links(mail_folder)
+        links = links_in(mail_folder)
         pages = {link: requests.get(link, timeout=10).text for link in links}
         with_outcomes = sum('name="verdict_' in page for page in pages.values())
         return pages if len(links) >= answers and with_outcomes >= answers else None
@@ -376,6 +376,72 @@ def _answer_reviews(mail_folder, progress, answers=2):
                 answered.status_code, answered.text[:300]))
     progress("demo: {} review mails in {}, {} answered".format(
         len(links), mail_folder, min(answers, len(links))))
+
+
+# Firms that come by themselves, through the public request page: on the network's site, and
+# embedded on two partners' sites with their campaign (GET /partners/<id>/embed).
+WEB_REQUESTS = [
+    (None, None, "Ferronnerie", "93", ["first_export", "trade_fair"], "Maroc"),
+    (None, None, "Confiserie", "84", ["target_market", "financing"], "Japon"),
+    ("pole-mer-mediterranee", "salon-euromaritime", "Chantier naval", "93",
+     ["trade_fair", "partner_abroad"], "Norvège"),
+    ("pole-mer-mediterranee", "salon-euromaritime", "Voilerie", "93", ["first_export"], None),
+    ("medicen", "newsletter", "Dispositifs médicaux", "11", ["target_market"], "Allemagne"),
+]
+
+
+def _web_requests(intake, sirens, known_siren, progress):
+    """The requests of WEB_REQUESTS, sent as a firm fills the page; the last firm asks again
+    through the network's page with the SIREN of a firm already known (one case per firm).
+    Returns how many cases they opened."""
+    opened = 0
+    for number, (source, campaign, trade, region, needs, market) in enumerate(WEB_REQUESTS):
+        contact = CONTACT_NAMES[(number + 3) % len(CONTACT_NAMES)]
+        form = {"siren": next(sirens), "company_name": "{} {}".format(trade, PLACES[number]),
+                "region_code": region, "contact_name": contact, "contact_role": "dirigeant",
+                "contact_email": "{}@demande{}.example".format(unicodedata.normalize(
+                    "NFKD", contact.lower()).encode("ascii", "ignore").decode().replace(
+                    " ", "."), number),
+                "target_market": market or "", "consent_orientation": "yes",
+                "consent_satisfaction_surveys": "yes" if number % 2 else "",
+                "source": source or "", "campaign": campaign or ""}
+        form.update(("need_" + need, "yes") for need in needs)
+        _send_request(intake, form)
+        opened += 1
+    _send_request(intake, {"siren": known_siren, "company_name": "Entreprise déjà suivie",
+                           "region_code": "84", "contact_name": "Hélène Vidal",
+                           "contact_email": "helene.vidal@dejasuivie.example",
+                           "need_financing": "yes"})
+    progress("demo: {} requests from the public page, {} of them from partners' sites".format(
+        len(WEB_REQUESTS) + 1, sum(1 for source, *_ in WEB_REQUESTS if source)))
+    return opened
+
+
+def _send_request(intake, form):
+    sent = requests.post(intake + "/firm/request", data=form, timeout=10)
+    if sent.status_code != 200:
+        raise DemoError("the request page refused a demo request ({}): {}".format(
+            sent.status_code, re.sub(r"<[^>]+>", " ", sent.text)[:400]))
+
+
+def _close_and_survey(window, intake, case, mail_folder, progress):
+    """A firm's pathway ends: the window closes its case, and the firm answers the survey
+    intake mails it."""
+    window("POST", "{}/cases/{}/close".format(intake, case["id"]),
+           {"reason": "pathway_completed"})
+
+    def survey_link():
+        links = links_in(mail_folder, "/firm/survey/")
+        return links[0] if links else None
+
+    link = _wait(survey_link, "the survey mail of a closed case")
+    answered = requests.post(link, data={"usefulness": "4", "would_recommend": "yes",
+                                         "comment": "Un seul interlocuteur, enfin.",
+                                         "share_comment": "yes"}, timeout=10)
+    if answered.status_code != 200:
+        raise DemoError("a firm's survey was refused ({})".format(answered.status_code))
+    progress("demo: case {} closed at the end of its pathway, its survey answered".format(
+        case["id"]))
 
 
 def load(urls, act_as, progress=print, seed=2016, mail_folder=None):
@@ -509,14 +575,23 @@ def load(urls, act_as, progress=print, seed=2016, mail_folder=None):
     progress("")
     if mail_folder is not None:
         _answer_reviews(mail_folder, progress)
+        # a firm whose outcome is recorded (it agreed to surveys) ends its pathway, closed by
+        # its region's single window or the partner following it
+        for case, journey in firms:
+            closer = WINDOWS.get(case["region_code"]) or case.get("partner")
+            if journey == "outcome" and closer:
+                _close_and_survey(as_partner(closer), urls["intake"], case, mail_folder,
+                                  progress)
+                break
     _withdraw_from_a_full_session(call, as_partner, urls["programmes"], runner, progress)
     _co_export_calls(call, as_partner, urls["programmes"], progress)
     imported = _import_members(as_partner("pole-mer-mediterranee"), urls["intake"], sirens,
                                known=firms[0][0]["siren"], progress=progress)
     imported += _trade_fair_visitors(as_partner("cci-international-aura"), urls["intake"],
                                      sirens, progress)
+    requested = _web_requests(urls["intake"], sirens, firms[1][0]["siren"], progress)
     _objectives(as_partner("steering-committee"), urls["reporting"], progress)
-    opened = len(firms) + imported
+    opened = len(firms) + imported + requested
     progress("demo: {} firms loaded; waiting for reporting to count them".format(opened))
     _wait(lambda: call("GET", urls["reporting"] + "/funnel")["stages"][0]["cases"] == opened,
           "reporting to count every case")

@@ -170,8 +170,10 @@ def print_summary(urls, log_dir, operator):
           "p-anne-dubois sees the funnel)".format(urls["reporting"]))
     print("  tokens      .venv/bin/parcours token --partner <id> --role <role> (README, "
           "'Calling a service')")
-    print("  mail        {} (what intake sent to firms, a .eml file each; the review links "
-          "open {}/firm/review/...)".format(MAIL_FOLDER, urls["intake"]))
+    print("  request     {}/firm/request (the public page firms fill; a partner's embed code: "
+          "GET /partners/<id>/embed)".format(urls["intake"]))
+    print("  mail        {} (what intake sent to firms, a .eml file each, with their personal "
+          "links to {}/firm/...)".format(MAIL_FOLDER, urls["intake"]))
     print("  logs        {}\n".format(log_dir))
     print("Funnel ({}/funnel):".format(urls["reporting"]))
     for stage in funnel:

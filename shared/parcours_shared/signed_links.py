@@ -28,8 +28,10 @@ from .domain import as_utc
 PURPOSES = {
     # the firm confirms or corrects the outcomes recorded after a programme, and rates it
     "outcome_review": {"days": 30, "single_use": True},
-    # the firm follows its request and corrects its contact details (issue "the firm's side")
+    # the firm follows its request, corrects its contact details, withdraws its consent
     "follow_request": {"days": 90, "single_use": False},
+    # the firm rates its whole pathway once its case is closed
+    "case_survey": {"days": 30, "single_use": True},
 }
 
 REFUSALS = {

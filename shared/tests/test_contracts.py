@@ -64,7 +64,7 @@ def test_every_event_type_has_a_schema_and_a_publisher():
     assert set(REGISTRY.names()) == {
         "case.opened", "case.enriched", "case.referred", "case.assigned", "case.closed",
         "case.follow_up_due", "contact.shared", "contact.withdrawn",
-        "outcome.reviewed", "survey.answered",
+        "outcome.reviewed", "survey.answered", "request.received",
         "referral.accepted", "referral.rejected", "referral.taken_in_charge", "referral.done",
         "diagnostic.scheduled", "diagnostic.completed", "diagnostic.cancelled",
         "enrolment.proposed", "enrolment.confirmed", "enrolment.waitlisted",

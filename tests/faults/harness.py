@@ -35,6 +35,9 @@ AGENCY = "business-france"  # runs the programme the driven firms enrol in
 DIRECTORY_PARTNERS = 10  # registered while the cases flow (PathwayDriver._keep_directory)
 DIRECTORY_COPIES = ("diagnostic", "programmes", "reporting")
 CONTACT = {"name": "Claire Durand", "email": "claire.durand@firme.example"}
+REQUEST_FORM = {"region_code": "84", "contact_name": "Inès Ferrand",
+                "contact_email": "ines.ferrand@firme.example", "need_first_export": "yes",
+                "consent_orientation": "yes"}
 RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 AMQP_BASE = "pyamqp://guest:guest@127.0.0.1:5672"
 # Short delays so retries and the relay's polling do not dominate the measured recovery.
@@ -43,6 +46,10 @@ SERVICE_ENV = {
     "PARCOURS_RETRY_DELAY_MS": "100",
     "PARCOURS_RETRY_TRANSIENT_MAX_DELAY_MS": "1000",
     "PARCOURS_RELAY_IDLE_INTERVAL": "0.2",
+    "PARCOURS_MAIL_POLL_SECONDS": "0.2",
+    "PARCOURS_LINK_SECRET": "the fault suite's link secret",
+    # the driver sends every firm's request from one address
+    "PARCOURS_REQUEST_LIMIT": "1000000/60",
 }
 
 
@@ -99,6 +106,7 @@ class FaultNetwork:
 
     def __init__(self, workdir, database_url):
         self.token = uuid.uuid4().hex[:8]
+        self.mail_folder = os.path.join(workdir, "mail")  # intake's messages to firms
         self.admin = RabbitAdmin()
         self.vhost = "parcours_faults_" + self.token
         self.admin.create_vhost(self.vhost)
@@ -127,6 +135,7 @@ class FaultNetwork:
         self.services = {
             name: ServiceProcess(name, port, workdir, env=dict(
                 SERVICE_ENV, **issuer.service_settings(), DATABASE_URL=self.database_urls[name],
+                PARCOURS_MAIL_URL="folder:" + self.mail_folder,
                 AMQP_URI=self.service_amqp_uri(name), PARCOURS_DECLARE_EXCHANGES="false",
                 PARCOURS_TRUSTED_PUBLISHERS="guest", PARCOURS_BROKER_USER_PREFIX=self.user_prefix))
             for name, port in zip(START_ORDER, ports)}
@@ -334,8 +343,30 @@ class PathwayDriver:
                 self.errors.append(exc)
         return run
 
+    def _request(self, siren):
+        """The firm asks through the public request page, consenting to be kept informed (its
+        pathway is then mailed to it); tried until the page thanks it."""
+        while not self._stop.is_set():
+            try:
+                response = requests.post(self.network.url("intake") + "/firm/request", timeout=10,
+                                         data=dict(REQUEST_FORM, siren=siren,
+                                                   company_name="Firme " + siren))
+                if response.status_code == 200:
+                    return
+                if response.status_code < 500:
+                    raise AssertionError("the request page answered {}: {}".format(
+                        response.status_code, response.text[:500]))
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise InterruptedError("driver stopped")
+
     def _open_cases(self, worker):
         for number, siren in enumerate(self.sirens[worker::self.openers]):
+            if number % 4 == 1:  # the firm comes by itself
+                self._request(siren)
+                self.opened.add(siren)
+                continue
             case = self._call("POST", "intake", "/cases", {
                 "siren": siren, "company_name": "Firme " + siren, "region_code": "84",
                 "channel": "web"}).json()
@@ -474,6 +505,42 @@ def check_case_stages(network, verdict):
                                                       followed.get(wrong[0]), expected[wrong[0]]))
 
 
+def check_firm_mail(network, verdict):
+    """Each firm that asked through the request page (and so consented to be kept informed)
+    hears once of each step its case took, as the publishers' own records say it took them;
+    each message is sent, and written to the mail folder once."""
+    informed = {row[0] for row in network.rows("intake", "SELECT DISTINCT case_id FROM "
+                                                         "firm_requests")}
+    expected = {"request_received:" + row[0] for row in network.rows(
+        "intake", "SELECT id FROM firm_requests")}
+    steps = {"diagnostic.scheduled": ("diagnostic_scheduled", "diagnostic_id"),
+             "enrolment.proposed": ("programmes_proposed", "enrolment_id"),
+             "enrolment.confirmed": ("enrolment_confirmed", "enrolment_id")}
+    for name in ("diagnostic", "programmes"):
+        for event_type, body in network.rows(name, "SELECT routing_key, body FROM outbox"):
+            data = json.loads(body)["data"]
+            if event_type in steps and data["case_id"] in informed:
+                template, about = steps[event_type]
+                expected.add("{}:{}".format(template, data[about]))
+    for case_id, advisor in network.rows("intake", "SELECT id, advisor FROM cases "
+                                                   "WHERE advisor IS NOT NULL"):
+        if case_id in informed:
+            expected.add("taken_in_charge:{}:{}".format(case_id, advisor))
+    queued = dict(network.rows("intake", "SELECT key, sent_at IS NOT NULL FROM mail_outbox"))
+    if set(queued) != expected:
+        verdict.problems.append("intake queued {} firm message(s) for {} steps: {} missing, {} "
+                                "unexpected, such as {}".format(
+                                    len(queued), len(expected), len(expected - set(queued)),
+                                    len(set(queued) - expected),
+                                    sorted(expected ^ set(queued))[:1]))
+    unsent = sum(1 for sent in queued.values() if not sent)
+    written = len([name for name in (os.listdir(network.mail_folder) if os.path.isdir(
+        network.mail_folder) else ()) if name.endswith(".eml")])
+    if unsent or written != len(queued):
+        verdict.problems.append("{} firm message(s) unsent, {} file(s) in the mail folder for "
+                                "{} message(s)".format(unsent, written, len(queued)))
+
+
 def judge(network, expected_dead_letters):
     """Check the invariants once. ``expected_dead_letters``: {queue: count of poison messages}."""
     verdict = Verdict()
@@ -507,6 +574,7 @@ def judge(network, expected_dead_letters):
     check_directory_copies(network, verdict)
     check_case_stages(network, verdict)
     check_contact_copies(network, verdict)
+    check_firm_mail(network, verdict)
     # reporting's timeline and its event store: one row per case event it applied, never two
     timeline, kept, applied = (network.rows("reporting", query)[0][0] for query in (
         "SELECT count(*) FROM timeline", "SELECT count(*) FROM received_events",

@@ -9,7 +9,8 @@ from stdnum.fr import siret as siret_number
 
 from parcours_shared.contracts import REGIONS  # noqa: F401  (the regions a case may be in)
 from parcours_shared.contracts.intake import (  # noqa: F401  (in the events, so in the contract)
-    CLOSURE_REASONS, CONSENT_PURPOSES, FOLLOW_UP_LEVELS, REFERRAL_OUTCOMES, REJECTION_REASONS,
+    CLOSURE_REASONS, CONSENT_PURPOSES, FIRM_NEEDS, FOLLOW_UP_LEVELS, REFERRAL_OUTCOMES,
+    REJECTION_REASONS,
 )
 from parcours_shared.contracts.programmes import OUTCOME_FIGURES  # the firm may correct them
 from parcours_shared.domain import (  # noqa: F401  (as_utc: for the handlers)
@@ -312,6 +313,51 @@ class Consents:
     def record(self, record):
         """Add the firm's word."""
         self.history.append(record)
+
+
+# --- the firm's own request, from the public page ---------------------------------------------
+
+@dataclass
+class FirmRequest:
+    """What a firm asked through the public request page: its firm data (as ``POST /cases``
+    takes it), one contact person, what it needs (FIRM_NEEDS), the purposes it consents to, and
+    where the form was: the partner whose site embedded it (``source``) and its campaign."""
+    firm: dict
+    contact: dict
+    needs: list
+    consents: list
+    target_market: str | None = None
+    message: str | None = None       # the firm's words to the single window: never in an event
+    source: str | None = None
+    campaign: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestLimit:
+    """How many requests one address may send in a window of time: a firm sends one or two, a
+    script filling the form in a loop is asked to wait. Config ``PARCOURS_REQUEST_LIMIT``:
+    ``<requests>/<seconds>``."""
+    most: int = 10
+    seconds: int = 3600
+
+    @classmethod
+    def from_config(cls, text):
+        if not text:
+            return cls()
+        most, _, seconds = str(text).partition("/")
+        return cls(int(most), int(seconds or 3600))
+
+    def allows(self, sent_in_window):
+        return sent_in_window < self.most
+
+
+def same_person(contact, fields):
+    """A contact the firm gives again (the same email, or the same name without one) is the
+    one the case has, not a second."""
+    email = (fields.get("email") or "").strip().lower()
+    if email:
+        return (contact.email or "").strip().lower() == email
+    return search_key(contact.name) == search_key(fields.get("name") or "")
 
 
 # --- the firm's own word on what came of its programme -----------------------------------------

@@ -13,19 +13,21 @@ from parcours_shared.contracts import utc_now
 from parcours_shared.signed_links import LinkRefused
 
 from . import store
-from .correspondence import OUTCOME_REVIEW
+from .correspondence import CASE_SURVEY, FOLLOW_REQUEST, OUTCOME_REVIEW
 from .member_list import UnreadableFile, read_members
 from .domain import (
-    ACCEPTED, OPEN, RUNNING, SENT, STAGE_OF_EVENT, Arrival, Case, CaseSearch, ConsentRecord,
+    ACCEPTED, CONSENT_PURPOSES, OPEN, RUNNING, SENT, STAGE_OF_EVENT, Arrival, Case,
+    CaseSearch, ConsentRecord,
     Contact, ContactNotFound, DirectoryIdTaken, FirmNumber, ImportNotFound, MemberImport,
     Partner, PartnerNotFound, Person, PersonNotFound, RecordedOutcome, Referral,
     ReferralNotFound, SurveyAnswer, UnknownAdvisor, as_utc, check_may_assign, check_may_close,
     check_may_read_case, check_may_read_referral, check_referred_by, checked_firm_data,
-    next_in_rotation, no_case, readable_scope,
+    next_in_rotation, no_case, readable_scope, same_person,
 )
 
 
 log = logging.getLogger(__name__)
+CONTACT_FIELDS = ("name", "role", "email", "phone")
 
 
 def _case_opened_data(case):
@@ -216,7 +218,28 @@ def follow_pathway(uow, events, correspondence=None):
     for case in cases:
         if any([case.reach(stage, at) for stage, at in reached[case.id]]):
             store.save_stage(uow.session, case)
-    _keep_programme_results(uow, events, {case.id: case for case in cases}, correspondence)
+    by_id = {case.id: case for case in cases}
+    _keep_programme_results(uow, events, by_id, correspondence)
+    if correspondence is not None:
+        _tell_firms(uow, events, by_id, correspondence)
+
+
+def _tell_firms(uow, events, cases, correspondence):
+    """Each step of the pathway the firm should hear of, once (the programmes proposed to it
+    together, in one message)."""
+    about = [(cases[event.data["case_id"]], event) for event in events
+             if event.data["case_id"] in cases]
+    proposed = {}
+    for case, event in about:
+        if event.type == "diagnostic.scheduled":
+            correspondence.diagnostic_scheduled(uow, case, event.data)
+        elif event.type == "enrolment.proposed":
+            proposed.setdefault(case.id, (case, []))[1].append(event.data)
+    for case, proposals in proposed.values():
+        correspondence.programmes_proposed(uow, case, proposals)
+    for case, event in about:  # after the proposals, in the firm's mailbox too
+        if event.type in ("enrolment.waitlisted", "enrolment.confirmed"):
+            correspondence.enrolment_step(uow, case, event.type.split(".")[1], event.data)
 
 
 def _keep_programme_results(uow, events, cases, correspondence):
@@ -275,6 +298,118 @@ def answer_outcome_review(uow, links, subject, answer):
     _touch(uow, case, now)
 
 
+def submit_request(uow, request, correspondence=None, assign=False):
+    """A firm's own request (a domain.FirmRequest, from the public page), through the same use
+    cases as the staff's: its case opened or found (channel ``web``, brought by the partner whose
+    site the form was on), its contact kept (the same person given again is updated, not
+    added), the purposes it ticked consented to (a box left blank withdraws nothing: that is
+    the follow page's job), request.received, and the firm told its request arrived.
+
+    Returns (case, created)."""
+    case, created = open_case(uow, request.firm, "web", partner=request.source, assign=assign)
+    _record_consents(uow, case, {purpose: True for purpose in request.consents}, "web",
+                     changes_only=True)
+    known = next((contact for contact in store.contacts_of(uow.session, case.id)
+                  if same_person(contact, request.contact)), None)
+    if known is None:
+        _add_contact(uow, case, request.contact)
+    else:
+        _update_contact(uow, case, known, dict(
+            request.contact, **{name: request.contact.get(name) or getattr(known, name)
+                                for name in CONTACT_FIELDS}))
+    request_id, now = str(uuid.uuid4()), utc_now()
+    store.add_firm_request(uow.session, request_id, case.id, request, now)
+    uow.publish("request.received", case.id, {
+        "request_id": request_id, "case_id": case.id, "siren": case.siren,
+        "source": request.source, "campaign": request.campaign, "needs": list(request.needs),
+        "target_market": request.target_market, "received_at": now})
+    if correspondence is not None:
+        correspondence.request_received(uow, case, request_id, request)
+        if case.advisor is not None:
+            correspondence.taken_in_charge(uow, case)
+    return case, created
+
+
+def count_request_attempt(uow, address_key, limit, now=None):
+    """One more request from an address (a keyed hash of it): False if it went past the
+    ``limit`` (a domain.RequestLimit) and must wait."""
+    now = now or utc_now()
+    sent = store.count_attempt(uow.session, address_key, now,
+                               now - timedelta(seconds=limit.seconds))
+    return limit.allows(sent - 1)
+
+
+@dataclass
+class FollowedRequest:
+    """What the firm sees behind its follow link: its case, the contact the link was sent to,
+    its consent, the advisor following it (a directory Person, or None)."""
+    link: object
+    case: object
+    contact: object
+    consents: object
+    advisor: object
+
+
+def followed_request(session, links, token):
+    """LinkRefused when the link may not be used (or its contact was removed since)."""
+    link = links.open(session, token, FOLLOW_REQUEST)
+    case = store.case_by_id(session, link.case_id)
+    contact = store.contact_by_id(session, link.subject_id) if link.subject_id else None
+    if case is None or contact is None or contact.case_id != case.id:
+        raise LinkRefused("revoked")
+    advisor = store.person_by_id(session, case.advisor) if case.advisor else None
+    return FollowedRequest(link, case, contact, store.consents_of(session, case.id), advisor)
+
+
+def correct_contact(uow, followed, fields):
+    """The firm corrects its own contact details from its follow page."""
+    return _update_contact(uow, followed.case, followed.contact, fields)
+
+
+def change_consent(uow, links, followed, granted):
+    """The firm's consent as its follow page now says (``granted``: the purposes ticked);
+    withdrawing every purpose also withdraws its links: nothing more is sent to it."""
+    consents = _record_consents(uow, followed.case, {
+        purpose: purpose in granted for purpose in CONSENT_PURPOSES}, "web", changes_only=True)
+    if not consents.granted():
+        links.revoke_for_case(uow.session, followed.case.id)
+    return consents
+
+
+def revoke_firm_links(uow, links, case_id):
+    """The single window takes back every personal link of the case (an email forwarded, a
+    contact who left the firm). Returns how many were live."""
+    case = _readable(uow.session, case_id, uow.actor)
+    return links.revoke_for_case(uow.session, case.id)
+
+
+def pathway_survey(session, links, token):
+    """The closed case a survey link is about; LinkRefused when it may not be used."""
+    link = links.open(session, token, CASE_SURVEY)
+    return link, store.case_by_id(session, link.case_id)
+
+
+def answer_pathway_survey(uow, links, link, case, answer):
+    """The firm's word on its whole pathway (survey.answered, about the case)."""
+    if not links.use(uow.session, link):
+        raise LinkRefused("used")
+    survey = SurveyAnswer(
+        id=str(uuid.uuid4()), link_id=link.id, case_id=case.id, usefulness=answer["usefulness"],
+        would_recommend=answer["would_recommend"], comment=answer["comment"],
+        comment_shareable=answer["comment_shareable"], answered_at=utc_now())
+    store.add_survey_answer(uow.session, survey)
+    uow.publish("survey.answered", case.id, dict(survey.event_data(None),
+                                                 partner=case.partner or case.opened_by))
+
+
+def nudge_quiet_firms(uow, correspondence, now, quiet_days):
+    """Firms whose case nothing moved for ``quiet_days`` hear that it is not forgotten, once
+    per quiet spell. Returns how many messages were queued."""
+    return sum(correspondence.nudge(uow, case, (now - as_utc(case.last_activity_at)).days)
+               for case in store.quiet_cases_with_contacts(
+                   uow.session, now - timedelta(days=quiet_days)))
+
+
 def note_nothing_proposed(uow, events):
     """enrolment.none_proposed: programmes had nothing for the firm after its diagnostic; the
     single window finds these cases with ?nothing_proposed=true and follows them up."""
@@ -314,16 +449,19 @@ def visible_cases(session, actor, search=CaseSearch()):
     return store.search_cases(session, search, scope=scope)
 
 
-def assign_case(uow, case_id, advisor, partner=None):
+def assign_case(uow, case_id, advisor, partner=None, correspondence=None):
     """The single window gives the case to an advisor of the directory (``partner``, if given,
-    must be theirs)."""
+    must be theirs); the firm hears who follows it (``correspondence``)."""
     case = get_case(uow.session, case_id)
     check_may_assign(uow.actor, _actor_partner(uow.session, uow.actor), case)
     person = store.person_by_id(uow.session, advisor)
     if person is not None and partner is not None and partner != person.partner_id:
         message = "{} is with {}, not {}".format(advisor, person.partner_id, partner)
         raise UnknownAdvisor(message, fields={"partner": [message]})
-    return _assign(uow, case, person, rule="by_hand", advisor_id=advisor)
+    case = _assign(uow, case, person, rule="by_hand", advisor_id=advisor)
+    if correspondence is not None:
+        correspondence.taken_in_charge(uow, case)
+    return case
 
 
 def _assign(uow, case, person, rule, advisor_id=None):
@@ -400,15 +538,18 @@ def _raise(uow, policy, now, waiting, case, since, table, referral_id=None):
     return 1
 
 
-def close_case(uow, case_id, reason, note=None):
+def close_case(uow, case_id, reason, note=None, correspondence=None):
     """The firm leaves the pathway; diagnostic and programmes cancel what was pending for it
-    when they see case.closed."""
+    when they see case.closed. The firm is asked what it thought of its pathway
+    (``correspondence``), unless its case was a duplicate merged into another."""
     case = get_case(uow.session, case_id)
     check_may_close(uow.actor, _actor_partner(uow.session, uow.actor), case)
     case.close(reason, note, at=utc_now())
     store.save_case(uow.session, case)
     uow.publish("case.closed", case.id, {
         "case_id": case.id, "reason": reason, "closed_at": case.closed_at})
+    if correspondence is not None and reason != "duplicate_merged":
+        correspondence.ask_about_pathway(uow, case)
     return case
 
 
@@ -420,10 +561,13 @@ def contacts_and_consent(session, case_id, actor):
 
 
 def add_contact(uow, case_id, command):
-    case = _readable(uow.session, case_id, uow.actor)
+    return _add_contact(uow, _readable(uow.session, case_id, uow.actor), command)
+
+
+def _add_contact(uow, case, command):
     now = utc_now()
     contact = Contact(id=str(uuid.uuid4()), case_id=case.id, added_at=now, **{
-        name: command.get(name) for name in ("name", "role", "email", "phone")})
+        name: command.get(name) for name in CONTACT_FIELDS})
     store.add_contact(uow.session, contact)
     _touch(uow, case, now)
     _share_contacts(uow, case.id, now)
@@ -432,7 +576,10 @@ def add_contact(uow, case_id, command):
 
 def update_contact(uow, case_id, contact_id, command):
     case = _readable(uow.session, case_id, uow.actor)
-    contact = _contact_of(uow.session, case, contact_id)
+    return _update_contact(uow, case, _contact_of(uow.session, case, contact_id), command)
+
+
+def _update_contact(uow, case, contact, command):
     now = utc_now()
     contact.update(command["name"], command.get("role"), command.get("email"),
                    command.get("phone"), at=now)
@@ -456,15 +603,25 @@ def record_consent(uow, case_id, purpose, granted, channel):
     """The firm's yes or no to one purpose, kept with who recorded it, when and how. Consenting
     shares its contacts for what it now consents to (contact.shared); withdrawing tells every
     consumer to drop its copy for that purpose (contact.withdrawn)."""
-    case = _readable(uow.session, case_id, uow.actor)
+    return _record_consents(uow, _readable(uow.session, case_id, uow.actor), {purpose: granted},
+                            channel)
+
+
+def _record_consents(uow, case, answers, channel, changes_only=False):
+    """The firm's word on several purposes at once (``answers``: purpose -> granted);
+    ``changes_only``: a word that changes nothing (a form sent with its boxes as they were) is
+    not recorded."""
     consents = store.consents_of(uow.session, case.id)
     before = set(consents.granted())
     now, actor = utc_now(), uow.actor
-    record = ConsentRecord(purpose=purpose, granted=granted, channel=channel, at=now,
-                           partner=actor.partner if actor else None,
-                           person=actor.person if actor else None)
-    consents.record(record)
-    store.add_consent(uow.session, case.id, record)
+    for purpose, granted in sorted(answers.items()):
+        if changes_only and (purpose in before) == granted:
+            continue
+        record = ConsentRecord(purpose=purpose, granted=granted, channel=channel, at=now,
+                               partner=actor.partner if actor else None,
+                               person=actor.person if actor else None)
+        consents.record(record)
+        store.add_consent(uow.session, case.id, record)
     after = set(consents.granted())
     if before - after:
         uow.publish("contact.withdrawn", case.id, {

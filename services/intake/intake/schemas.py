@@ -389,3 +389,14 @@ class PartnerWithPeopleOut(PartnerOut):
 
 
 PartnerList = listing("PartnerList", "partners", PartnerOut)
+
+
+class EmbedOut(Schema):
+    partner = fields.String(metadata={"description": "the partner the requests count under"})
+    campaign = fields.String(allow_none=True)
+    link = fields.String(metadata={"description": "the request page's address for this partner"})
+    iframe = fields.String(metadata={"description": "HTML to paste in the partner's page"})
+
+
+class RevokedLinksOut(Schema):
+    revoked = fields.Integer(metadata={"description": "how many links were live"})

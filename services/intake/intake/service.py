@@ -1,6 +1,7 @@
 """The intake service: thin HTTP entrypoints over the use cases in ``handlers``."""
 import csv
 import functools
+import hmac
 import io
 import os
 import tempfile
@@ -11,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from parcours_shared.contracts import ROLES, utc_now
+from parcours_shared.contracts.intake import CONSENT_PURPOSES
 from parcours_shared.background import BackgroundJobs, timer
 from parcours_shared.db import Database
 from parcours_shared import audit as parcours_audit
@@ -29,24 +31,27 @@ from .domain import (
     LEFT, PATHWAY_STAGES, STAGE_OF_EVENT, CaseMoveRefused, CaseNotFound, CaseSearch,
     ContactNotFound, DirectoryIdTaken, FollowUpPolicy, ImportNotFound, InvalidNafCode, InvalidSiren,
     OutsidePartnerRegions, PartnerNotFound, PersonMoveRefused, PersonNotFound,
-    ReferralMoveRefused, ReferralNotFound, RegionStillStaffed, UnknownAdvisor,
+    ReferralMoveRefused, ReferralNotFound, RegionStillStaffed, RequestLimit, UnknownAdvisor,
     may_see_contact_details,
 )
 from .member_list import UnreadableFile, read_members
 from .schemas import (
     AssignmentRequest, CaseList, CaseListQuery, CaseOpenOut, CaseOut, CaseWithHistoryOut,
-    ClosureRequest, ConsentOut, ConsentRequest, ContactOut, ContactRequest, ContactsOut,
+    ClosureRequest, ConsentOut, ConsentRequest, ContactOut, ContactRequest, ContactsOut, EmbedOut,
     ImportCasesRequest, ImportOut, ImportQuery, MemberImportOut, OpenCaseRequest, PartnerFields,
     PartnerList, PartnerOut,
     PartnerRequest, PartnerWithPeopleOut, PersonFields, PersonOut, PersonRequest,
     PersonWithContactOut, ReferralDoneRequest, ReferralList, ReferralListQuery, ReferralOpenOut,
     ReferralOut, ReferralRequest, ReferralWithCaseOut, ReferredCaseOut, RejectionRequest,
+    RevokedLinksOut,
 )
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 # how often the follow-up deadlines are looked at (a deadline is a matter of days)
 PROCESS_STARTED_AT = utc_now()  # imports begun before it were cut off by a restart
 FOLLOW_UP_CHECK_SECONDS = float(os.environ.get("PARCOURS_FOLLOW_UP_CHECK_SECONDS", "300"))
+# how often quiet firms are looked for (a nudge is a matter of weeks)
+FIRM_NUDGE_CHECK_SECONDS = float(os.environ.get("PARCOURS_FIRM_NUDGE_CHECK_SECONDS", "3600"))
 
 # Who may call what (parcours_shared.identity.ROLES; README, "Who may do what").
 ADVISOR = ("advisor",)
@@ -212,8 +217,173 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
                 handlers.answer_outcome_review(uow, self.links, subject, answer)
         except LinkRefused as refused:
             return firm_pages.refused_link(refused.reason)
-        return firm_pages.html("review_thanks.html",
-                               programme=subject.enrolment["programme_name"])
+        return firm_pages.html("survey_thanks.html", about="Vos réponses sur « {} » ont été "
+                               "transmises au réseau.".format(subject.enrolment["programme_name"]))
+
+    # --- the firm's side of the window: its request, its follow page, its survey --------------
+
+    @api("GET", "/firm/request", public=True, html=True, returns={200: "text/html"})
+    def request_page(self, request):
+        """The public request page, in French, without JavaScript. Embedded on a partner's site
+        (GET /partners/<id>/embed), ``?source=<partner>&campaign=<name>`` counts its requests
+        under that partner and campaign."""
+        with self.db.reading() as session:
+            source, campaign, source_name = self._source(session, request.args)
+        return firm_pages.request_page(source, campaign, source_name)
+
+    @api("POST", "/firm/request", public=True, html=True,
+         returns={200: "text/html", 400: "text/html", 413: "text/html", 429: "text/html"})
+    def submit_request(self, request):
+        """The firm's request (a form): its case opened or enriched (channel web) with its
+        contact and consent, or the page again with each error next to its field. Each address
+        may send PARCOURS_REQUEST_LIMIT requests (default 10 an hour)."""
+        if (request.content_length or 0) > MAX_FORM_BYTES:
+            return firm_pages.html("link_refused.html", status=413,
+                                   heading="Votre demande est trop longue",
+                                   explanation="Raccourcissez votre message et renvoyez.")
+        form = request.form
+        with self.db.transaction() as uow:
+            allowed = handlers.count_request_attempt(uow, self._address_key(request),
+                                                     self.request_limit)
+            source, campaign, source_name = self._source(uow.session, form)
+        if not allowed:
+            page = firm_pages.html(
+                "link_refused.html", status=429, heading="Trop de demandes envoyées",
+                explanation="Beaucoup de demandes sont parties de votre connexion : réessayez "
+                            "dans une heure, ou appelez le guichet unique de votre région.")
+            page.headers["Retry-After"] = str(self.request_limit.seconds)
+            return page
+        firm_request, errors = firm_pages.read_request_form(form)
+        if form.get(firm_pages.HONEYPOT):
+            # a script filled the field people do not see: it is thanked, and nothing is kept
+            return firm_pages.html("request_thanks.html", kept_informed=False)
+        if errors:
+            return firm_pages.request_page(source, campaign, source_name, form, errors, 400)
+        firm_request.source, firm_request.campaign = source, campaign
+        self._open_once(request, handlers.submit_request, firm_request, self.correspondence,
+                        assign=self.assign_on_open)
+        self.mail.wake()
+        return firm_pages.request_thanks(firm_request)
+
+    @api("GET", "/partners/<partner_id>/embed", roles=EVERYONE, returns=EmbedOut)
+    def embed_code(self, request, partner_id):
+        """The code a partner puts on its site so that firms reach the single window from it:
+        an iframe, or a link, whose requests count under the partner (and ``?campaign=``)."""
+        with self.db.reading() as session:
+            partner = handlers.get_partner(session, partner_id)
+        campaign = firm_pages.campaign_of(request.args.get("campaign"))
+        return firm_pages.embed_code(public_url(self.config, self.name), partner, campaign)
+
+    @api("GET", "/firm/follow/<token>", public=True, html=True,
+         returns={200: "text/html", 404: "text/html", 410: "text/html"})
+    def follow_page(self, request, token):
+        """The firm's page behind the link each message carries: where its request stands, in
+        plain words; its contact details to correct; its consent to change."""
+        with self.db.reading() as session:
+            try:
+                followed = handlers.followed_request(session, self.links, token)
+            except LinkRefused as refused:
+                return firm_pages.refused_link(refused.reason)
+        return firm_pages.follow_page(followed)
+
+    @api("POST", "/firm/follow/<token>", public=True, html=True,
+         returns={200: "text/html", 400: "text/html", 404: "text/html", 410: "text/html",
+                  413: "text/html"})
+    def change_from_follow_page(self, request, token):
+        """``action=contact``: the contact details corrected; ``action=consent``: the purposes
+        ticked are those the firm now consents to."""
+        if (request.content_length or 0) > MAX_FORM_BYTES:
+            return firm_pages.html("link_refused.html", status=413,
+                                   heading="Votre réponse est trop longue",
+                                   explanation="Raccourcissez-la et renvoyez.")
+        form = request.form
+        try:
+            with self.db.transaction() as uow:
+                followed = handlers.followed_request(uow.session, self.links, token)
+                if form.get("action") == "consent":
+                    granted = [purpose for purpose in CONSENT_PURPOSES
+                               if form.get("consent_" + purpose) == "yes"]
+                    followed.consents = handlers.change_consent(uow, self.links, followed,
+                                                                granted)
+                    notice = ("Vos choix sont enregistrés." if followed.consents.granted() else
+                              "Vous ne recevrez plus rien du guichet unique ; ce lien ne "
+                              "servira plus.")
+                else:
+                    fields, errors = firm_pages.read_contact_form(form)
+                    if errors:
+                        return firm_pages.follow_page(followed, values=form, errors=errors,
+                                                      status=400)
+                    handlers.correct_contact(uow, followed, fields)
+                    notice = "Vos coordonnées sont corrigées."
+        except LinkRefused as refused:
+            return firm_pages.refused_link(refused.reason)
+        return firm_pages.follow_page(followed, notice=notice)
+
+    @api("GET", "/firm/survey/<token>", public=True, html=True,
+         returns={200: "text/html", 404: "text/html", 410: "text/html"})
+    def pathway_survey_page(self, request, token):
+        """The survey sent once the firm's case is closed."""
+        with self.db.reading() as session:
+            try:
+                _, case = handlers.pathway_survey(session, self.links, token)
+            except LinkRefused as refused:
+                return firm_pages.refused_link(refused.reason)
+        return firm_pages.survey_page(case)
+
+    @api("POST", "/firm/survey/<token>", public=True, html=True,
+         returns={200: "text/html", 400: "text/html", 404: "text/html", 410: "text/html",
+                  413: "text/html"})
+    def answer_pathway_survey(self, request, token):
+        if (request.content_length or 0) > MAX_FORM_BYTES:
+            return firm_pages.html("link_refused.html", status=413,
+                                   heading="Votre réponse est trop longue",
+                                   explanation="Raccourcissez votre commentaire et renvoyez.")
+        try:
+            with self.db.transaction() as uow:
+                link, case = handlers.pathway_survey(uow.session, self.links, token)
+                answer, errors = firm_pages.read_survey_form(request.form)
+                if errors:
+                    return firm_pages.survey_page(case, request.form, errors, status=400)
+                handlers.answer_pathway_survey(uow, self.links, link, case, answer)
+        except LinkRefused as refused:
+            return firm_pages.refused_link(refused.reason)
+        return firm_pages.html("survey_thanks.html", about="Votre avis sur votre parcours est "
+                                                           "transmis au réseau.")
+
+    @api("POST", "/cases/<case_id>/firm-links/revoke", roles=ADVISOR, returns=RevokedLinksOut)
+    def revoke_firm_links(self, request, case_id):
+        """Take back every personal link sent to the firm (an email forwarded, a contact who
+        left): they answer "withdrawn" from now on; the next message carries a new one."""
+        with self.db.transaction(request.caller) as uow:
+            return {"revoked": handlers.revoke_firm_links(uow, self.links, case_id)}
+
+    @timer(interval=FIRM_NUDGE_CHECK_SECONDS, eager=False)
+    def nudge_quiet_firms(self):
+        """Firms whose case nothing moved for PARCOURS_FIRM_NUDGE_DAYS hear it is not
+        forgotten (handlers.nudge_quiet_firms)."""
+        with self.db.transaction() as uow:
+            handlers.nudge_quiet_firms(uow, self.correspondence, utc_now(),
+                                       float(self.config.get("PARCOURS_FIRM_NUDGE_DAYS", 21)))
+        self.mail.wake()
+
+    @property
+    def request_limit(self):
+        return RequestLimit.from_config(self.config.get("PARCOURS_REQUEST_LIMIT"))
+
+    def _address_key(self, request):
+        """The caller's address as a keyed hash: the rate limit needs to know it again, not to
+        know it."""
+        secret = link_secret(self.config, self.name).encode()
+        return hmac.new(secret, (request.remote_addr or "").encode(), "sha256").hexdigest()
+
+    @staticmethod
+    def _source(session, args):
+        """(source, campaign, source's name) from the page's parameters: a source that is not
+        a partner of the directory counts as the network's own page."""
+        partner = args.get("source") and store.partner_by_id(session, args["source"])
+        if not partner:
+            return None, None, None
+        return partner.id, firm_pages.campaign_of(args.get("campaign")), partner.name
 
     @inbox_handler("enrolment.none_proposed")
     def on_nothing_proposed(self, uow, events):
@@ -239,14 +409,18 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
     def assign_case(self, request, case_id):
         command = request.command
         with self.db.transaction(request.caller) as uow:
-            case = handlers.assign_case(uow, case_id, command["advisor"], command.get("partner"))
+            case = handlers.assign_case(uow, case_id, command["advisor"], command.get("partner"),
+                                        self.correspondence)
+        self.mail.wake()
         return case_out.dump(case)
 
     @api("POST", "/cases/<case_id>/close", roles=ADVISOR, body=ClosureRequest, returns=CaseOut)
     def close_case(self, request, case_id):
         command = request.command
         with self.db.transaction(request.caller) as uow:
-            case = handlers.close_case(uow, case_id, command["reason"], command["note"])
+            case = handlers.close_case(uow, case_id, command["reason"], command["note"],
+                                       self.correspondence)
+        self.mail.wake()
         return case_out.dump(case)
 
     # --- the firm's contact persons and its consent ----------------------------------------------

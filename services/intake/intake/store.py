@@ -15,8 +15,8 @@ from parcours_shared.unit_of_work import for_update
 from parcours_shared.signed_links import firm_links_table
 
 from .domain import (
-    ACTIVE, CLOSED, FOLLOW_UP_LEVELS, PENDING_REFERRAL, Arrival, Case, ConsentRecord, Consents, Contact,
-    MemberImport, Partner, Person, RecordedOutcome, Referral, search_key,
+    ACTIVE, CLOSED, FOLLOW_UP_LEVELS, PENDING_REFERRAL, Arrival, Case, ConsentRecord, Consents,
+    Contact, MemberImport, Partner, Person, RecordedOutcome, Referral, search_key,
 )
 
 metadata = MetaData()
@@ -613,6 +613,61 @@ def mail_queued(session, key):
 
 def add_survey_answer(session, answer):
     session.execute(insert(survey_answers).values(**vars(answer)))
+
+
+# --- the firms' own requests, from the public page ---------------------------------------------
+
+# each request as the firm sent it; its message stays here (never in an event)
+firm_requests = Table(
+    "firm_requests", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("source", String(100)),
+    Column("campaign", String(40)),
+    Column("needs", JSON, nullable=False),
+    Column("target_market", String(100)),
+    Column("message", String(2000)),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+# the requests sent from each address lately, for the rate limit; the address is kept as a keyed
+# hash (it is personal data), and forgotten once out of the window
+request_attempts = Table(
+    "request_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("address_key", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+def add_firm_request(session, request_id, case_id, request, at):
+    session.execute(insert(firm_requests).values(
+        id=request_id, case_id=case_id, source=request.source, campaign=request.campaign,
+        needs=list(request.needs), target_market=request.target_market,
+        message=request.message, received_at=at))
+
+
+def requests_of(session, case_id):
+    return [dict(row) for row in session.execute(select(firm_requests).where(
+        firm_requests.c.case_id == case_id).order_by(firm_requests.c.received_at)).mappings()]
+
+
+def count_attempt(session, address_key, at, window_start):
+    """Note one request from the address; how many it sent since ``window_start``, this one
+    included. Older attempts of every address are forgotten."""
+    session.execute(request_attempts.delete().where(request_attempts.c.at < window_start))
+    session.execute(insert(request_attempts).values(address_key=address_key, at=at))
+    return session.execute(select(func.count()).select_from(request_attempts).where(
+        request_attempts.c.address_key == address_key,
+        request_attempts.c.at >= window_start)).scalar_one()
+
+
+def quiet_cases_with_contacts(session, since_before):
+    """Open cases nothing moved since before ``since_before`` whose firm has a contact."""
+    return [_to_case(row) for row in session.execute(select(cases).where(
+        cases.c.status != CLOSED, cases.c.last_activity_at <= since_before,
+        cases.c.id.in_(select(contacts.c.case_id))).order_by(cases.c.last_activity_at,
+                                                             cases.c.id))]
 
 
 # --- member list imports -----------------------------------------------------------------------

@@ -71,7 +71,7 @@ SURVEY_MEASURES = ("surveys_answered", "usefulness_points", "would_recommend")
 
 # The events reporting consumes: every one changes a figure, or tells a case's attribute.
 ATTRIBUTE_EVENTS = ("case.enriched",)
-FACT_EVENTS = ("outcome.reviewed", "survey.answered")
+FACT_EVENTS = ("outcome.reviewed", "survey.answered", "request.received")
 CONSUMED_EVENT_TYPES = tuple(dict.fromkeys(
     [event_type for _, event_type, _ in CASE_STEPS] + list(ATTRIBUTE_EVENTS)
     + list(FACT_EVENTS)))
@@ -83,7 +83,10 @@ CASE_DIMENSIONS = ("region", "sector", "channel", "partner", "referrer", "maturi
 GROUPINGS = ((),) + tuple((name,) for name in CASE_DIMENSIONS) + (
     ("acting_partner",), ("region", "partner"), ("region", "sector"), ("partner", "sector"))
 PROGRAMME_GROUPINGS = ((), ("programme",), ("acting_partner",), ("region",))
-GROUPING_NAMES = tuple("+".join(grouping) for grouping in GROUPINGS + PROGRAMME_GROUPINGS)
+# the firms' own requests (request.received), by the partner whose site they came from
+REQUEST_GROUPINGS = ((), ("source",), ("source", "campaign"), ("region",))
+GROUPING_NAMES = tuple(dict.fromkeys("+".join(grouping) for grouping in
+                                     GROUPINGS + PROGRAMME_GROUPINGS + REQUEST_GROUPINGS))
 UNKNOWN = ""  # a dimension not known (yet): the region before case.opened, say
 
 # The median time between the funnel's stages, from day-histograms kept like the counts.
@@ -144,11 +147,12 @@ class CaseFacts:
     enrolments: dict = field(default_factory=dict)   # id -> {programme, partner, steps{}}
     outcomes: dict = field(default_factory=dict)     # id -> its figures and the firm's word
     surveys: dict = field(default_factory=dict)      # id -> the answer's figures
+    requests: dict = field(default_factory=dict)     # id -> when, from which source
 
     def as_json(self):
         return {"attributes": self.attributes, "stages": self.stages,
                 "enrolments": self.enrolments, "outcomes": self.outcomes,
-                "surveys": self.surveys}
+                "surveys": self.surveys, "requests": self.requests}
 
     @classmethod
     def from_json(cls, case_id, facts):
@@ -183,6 +187,10 @@ class CaseFacts:
                 "at": moment(data["answered_at"]).isoformat(), "partner": data.get("partner"),
                 "programme": data.get("programme_id"), "usefulness": data["usefulness"],
                 "recommend": bool(data["would_recommend"])}
+        elif event.type == "request.received":
+            self.requests[data["request_id"]] = {
+                "at": moment(data["received_at"]).isoformat(), "source": data.get("source"),
+                "campaign": data.get("campaign")}
         if event.type in STEP_OF_EVENT:
             stage, time_field = STEP_OF_EVENT[event.type]
             if event.type == "co_export.decided" and data["decision"] != "selected":
@@ -292,6 +300,10 @@ class CaseFacts:
                                     ("would_recommend", int(survey["recommend"]))):
                 for grouping, value in _grouped(own, PROGRAMME_GROUPINGS):
                     counts[measure, quarter_of(survey["at"]), grouping, value] += amount
+        for request in self.requests.values():
+            own = dict(region, source=request["source"], campaign=request["campaign"])
+            for grouping, value in _grouped(own, REQUEST_GROUPINGS):
+                counts["requests", quarter_of(request["at"]), grouping, value] += 1
         return counts, durations
 
 

@@ -199,6 +199,28 @@ def attention(session, caller, thresholds, first_quarter=None, last_quarter=None
     return [flag for flag in flags if allowed is None or flag["partner"] in allowed]
 
 
+def requests_by_source(session, caller, first_quarter=None, last_quarter=None):
+    """The firms' requests over the period, per source and campaign (the sources the caller
+    may read), and the network's total."""
+    total = store.figures(session, "", "", first_quarter, last_quarter).get("requests", 0)
+    campaigns = store.breakdown(session, ("requests",), "source+campaign", first_quarter,
+                                last_quarter)
+    allowed = visible_partners(caller)
+    sources = {}
+    for value, counts in campaigns.items():
+        source, _, campaign = value.partition("|")
+        if allowed is not None and source not in allowed:
+            continue
+        line = sources.setdefault(source, {"source": source or None, "requests": 0,
+                                           "campaigns": []})
+        line["requests"] += counts["requests"]
+        line["campaigns"].append({"campaign": campaign or None, "requests": counts["requests"]})
+    for line in sources.values():
+        line["campaigns"].sort(key=lambda found: (-found["requests"], found["campaign"] or ""))
+    return {"total": total, "sources": sorted(sources.values(), key=lambda line: (
+        -line["requests"], line["source"] or ""))}
+
+
 TREND_MEASURES = ("opened", "diagnostic_completed", "enrolment_confirmed", "outcome_recorded")
 
 

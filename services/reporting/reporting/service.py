@@ -185,6 +185,25 @@ class AttentionFlag(Schema):
 AttentionOut = parcours_http.listing("AttentionOut", "flags", AttentionFlag)
 
 
+class CampaignRequests(Schema):
+    campaign = fields.String(allow_none=True, metadata={"description": "None: no campaign named"})
+    requests = fields.Integer()
+
+
+class SourceRequests(Schema):
+    source = fields.String(allow_none=True, metadata={
+        "description": "the partner whose site embedded the form; None: the network's page"})
+    requests = fields.Integer()
+    campaigns = fields.List(fields.Nested(CampaignRequests))
+
+
+class RequestsOut(Schema):
+    from_quarter = fields.String(data_key="from", allow_none=True)
+    to_quarter = fields.String(data_key="to", allow_none=True)
+    total = fields.Integer(metadata={"description": "every request of the network"})
+    sources = fields.List(fields.Nested(SourceRequests))
+
+
 class QuarterlyQuery(Schema):
     quarter = fields.String(load_default=None, validate=QUARTER,
                             metadata={"description": "default: the last quarter ended"})
@@ -266,6 +285,17 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
             flags = handlers.attention(session, request.caller, self.attention_thresholds,
                                        query["from_quarter"], query["to_quarter"])
         return {"flags": flags}
+
+    @api("GET", "/requests", roles=STEERING, query=PeriodQuery, returns=RequestsOut)
+    def requests_by_source(self, request):
+        """The firms' own requests from the public page, by the partner whose site embedded it
+        and its campaign (a partner sees its own, and the network's total)."""
+        query = request.query
+        with self.db.reading() as session:
+            found = handlers.requests_by_source(session, request.caller, query["from_quarter"],
+                                                query["to_quarter"])
+        return RequestsOut().dump(dict(found, from_quarter=query["from_quarter"],
+                                       to_quarter=query["to_quarter"]))
 
     @property
     def attention_thresholds(self):

@@ -386,3 +386,30 @@ def test_the_quarterly_report_in_its_three_formats(db):
     assert "cci-bretagne" in page and "diagnosed rarely offered" in page
     pdf = quarterly.as_pdf(report)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 3000
+
+
+def test_requests_are_counted_by_source_and_campaign_once_each(db):
+    script = Script()
+    firms = [script.firm("93", "20.41Z", Q1 + timedelta(days=day), None) for day in range(3)]
+    sent = [(firms[0], "pole-mer", "salon", Q1), (firms[1], "pole-mer", "salon", Q1),
+            (firms[1], None, None, Q2), (firms[2], "medicen", None, Q2)]
+    for case_id, source, campaign, at in sent:
+        script.add("request.received", {
+            "request_id": str(uuid.uuid4()), "case_id": case_id, "siren": "732829320",
+            "source": source, "campaign": campaign, "needs": ["first_export"],
+            "target_market": None, "received_at": at})
+    record(db, script.events + script.events[-2:])  # the last two delivered twice
+    with db.reading() as session:
+        everything = handlers.requests_by_source(session, caller("steering", "steering"))
+        second = handlers.requests_by_source(session, caller("steering", "steering"),
+                                             quarter_of(Q2), quarter_of(Q2))
+        cluster = handlers.requests_by_source(session, caller("pole-mer"))
+    assert everything == {"total": 4, "sources": [
+        {"source": "pole-mer", "requests": 2, "campaigns": [{"campaign": "salon", "requests": 2}]},
+        {"source": None, "requests": 1, "campaigns": [{"campaign": None, "requests": 1}]},
+        {"source": "medicen", "requests": 1, "campaigns": [{"campaign": None, "requests": 1}]}]}
+    assert second["total"] == 2 and [line["source"] for line in second["sources"]] == [
+        None, "medicen"]
+    # a partner sees its own line and the network's total
+    assert cluster["total"] == 4 and [line["source"] for line in cluster["sources"]] == [
+        "pole-mer"]

@@ -178,6 +178,39 @@ publishes(
              "closed_at": "2026-09-30T16:45:00+00:00"})
 
 
+# What a firm asks for when it comes through the public request page ("first export", ...).
+FIRM_NEEDS = ("first_export", "target_market", "trade_fair", "financing", "partner_abroad")
+
+
+class RequestReceivedV1(EventData):
+    request_id = required_id()
+    case_id = required_id()
+    siren = siren()
+    source = _optional(fields.String, validate=validate.Length(min=1, max=100), metadata={
+        "description": "the partner whose site the request form was embedded in (None: the "
+                       "network's own page)"})
+    campaign = _optional(fields.String, validate=validate.Length(min=1, max=40), metadata={
+        "description": "the source's campaign, as its embed code names it"})
+    needs = fields.List(fields.String(validate=validate.OneOf(FIRM_NEEDS)), required=True,
+                        validate=validate.Length(min=1))
+    target_market = _optional(fields.String, validate=validate.Length(max=100), metadata={
+        "description": "the market the firm has in mind, in its words"})
+    received_at = Timestamp(required=True)
+
+
+publishes(
+    "request.received", 1, RequestReceivedV1,
+    meaning="A firm asked the single window for help through the public request page, on the "
+            "network's site or embedded on a partner's: its case was opened or enriched "
+            "(channel web) in the same transaction. The firm's contact and its message stay at "
+            "intake.",
+    example={"request_id": "9a3e5c71-4b2d-4f8e-a061-7d2c9b3e5f14",
+             "case_id": "5f0c9a1e-2b7d-4c1a-9a57-0d3c2f6b8e41", "siren": "732829320",
+             "source": "pole-mer-mediterranee", "campaign": "salon-euromaritime",
+             "needs": ["first_export", "trade_fair"], "target_market": "Maroc",
+             "received_at": "2026-03-02T09:15:00+00:00"})
+
+
 # Follow-up deadlines: a case or referral untouched for too long (intake's configuration says how
 # long, in working or calendar days).
 FOLLOW_UP_LEVELS = ("reminder", "last_call", "abandoned")
