@@ -61,7 +61,8 @@ def test_a_request_from_a_partner_s_form_is_one_web_case_that_hears_of_each_step
     sent = requests.post(request_url, data=form_for(siren, source="pole-mer",
                                                     campaign="salon-mer"), timeout=10)
     assert sent.status_code == 200 and "Merci" in sent.text
-    again = requests.post(request_url, data=form_for(siren, need_financing="yes"), timeout=10)
+    again = requests.post(request_url, data=form_for(
+        siren, need_financing="yes", consent_satisfaction_surveys="yes"), timeout=10)
     assert again.status_code == 200
 
     found = network.intake.get("/cases", params={"siren": siren}).json()
@@ -98,6 +99,24 @@ def test_a_request_from_a_partner_s_form_is_one_web_case_that_hears_of_each_step
                                    mails[0].get_body(("plain",)).get_content()))
     follow = requests.get(follow_link, timeout=10)
     assert follow.status_code == 200 and "inscrit à un programme" in follow.text
+
+    # the window closes the case: the firm rates its pathway, and reporting counts it
+    window = network.intake.as_caller("cci-paca", ["advisor"])
+    assert network.intake.as_caller("network-operator", ["admin"]).post("/partners", {
+        "id": "cci-paca", "name": "CCI PACA", "kind": "chamber_of_commerce",
+        "regions": ["93"]}).status_code == 201
+    closed = window.post("/cases/{}/close".format(case["id"]), {"reason": "pathway_completed"})
+    assert closed.status_code == 200, closed.text
+    [survey_mail] = wait_for(lambda: [mail for mail in mails_in(tmp_path / "mail") if mail[
+        "Subject"] == "Votre avis sur votre parcours export"], what="the survey mail")
+    [survey_link] = set(re.findall(r"http://\S+/firm/survey/\S+",
+                                   survey_mail.get_body(("plain",)).get_content()))
+    answered = requests.post(survey_link, data={"usefulness": "5", "would_recommend": "yes"},
+                             timeout=10)
+    assert answered.status_code == 200 and "Merci" in answered.text
+    wait_for(lambda: network.reporting.get("/funnel").json()["measures"].get(
+        "surveys_answered") == 1 or None, what="reporting to count the survey")
+    assert network.reporting.get("/funnel").json()["measures"]["usefulness_points"] == 5
 
 
 def test_abuse_is_refused_without_a_captcha(running_service, tmp_path):
