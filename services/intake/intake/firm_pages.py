@@ -76,6 +76,15 @@ def _summary(outcome):
     return ", ".join(parts)
 
 
+def too_long(request, most_bytes):
+    return (request.content_length or 0) > most_bytes
+
+
+def too_long_page():
+    return html("link_refused.html", status=413, heading="Votre envoi est trop long",
+                explanation="Raccourcissez votre texte (un commentaire, un message) et renvoyez.")
+
+
 def review_page(review, values=None, errors=None, status=200):
     """``review``: handlers.OutcomeReviewSubject; ``values``: the form as sent (shown again)."""
     enrolment = review.enrolment

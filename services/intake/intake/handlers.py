@@ -288,14 +288,24 @@ def answer_outcome_review(uow, links, subject, answer):
         verdict, figures = answer["verdicts"][outcome.id]
         uow.publish("outcome.reviewed", case.id, outcome.review(verdict, figures, now))
     store.save_reviews(uow.session, reviewed)
-    survey = SurveyAnswer(
-        id=str(uuid.uuid4()), link_id=subject.link.id, case_id=case.id,
-        enrolment_id=subject.link.subject_id, usefulness=answer["usefulness"],
-        would_recommend=answer["would_recommend"], comment=answer["comment"],
-        comment_shareable=answer["comment_shareable"], answered_at=now)
-    store.add_survey_answer(uow.session, survey)
-    uow.publish("survey.answered", case.id, survey.event_data(subject.enrolment))
+    _record_survey(uow, subject.link, case, answer, now, subject.enrolment)
     _touch(uow, case, now)
+
+
+def _record_survey(uow, link, case, answer, now, enrolment=None):
+    """The survey's answer kept (its comment stays here unless shared) and told:
+    survey.answered, about the enrolment, or else the case (credited to its holder)."""
+    survey = SurveyAnswer(
+        id=str(uuid.uuid4()), link_id=link.id, case_id=case.id,
+        enrolment_id=enrolment["enrolment_id"] if enrolment else None,
+        usefulness=answer["usefulness"], would_recommend=answer["would_recommend"],
+        comment=answer["comment"], comment_shareable=answer["comment_shareable"],
+        answered_at=now)
+    store.add_survey_answer(uow.session, survey)
+    data = survey.event_data(enrolment)
+    if enrolment is None:
+        data["partner"] = case.partner or case.opened_by
+    uow.publish("survey.answered", case.id, data)
 
 
 def submit_request(uow, request, correspondence=None, assign=False):
@@ -393,13 +403,7 @@ def answer_pathway_survey(uow, links, link, case, answer):
     """The firm's word on its whole pathway (survey.answered, about the case)."""
     if not links.use(uow.session, link):
         raise LinkRefused("used")
-    survey = SurveyAnswer(
-        id=str(uuid.uuid4()), link_id=link.id, case_id=case.id, usefulness=answer["usefulness"],
-        would_recommend=answer["would_recommend"], comment=answer["comment"],
-        comment_shareable=answer["comment_shareable"], answered_at=utc_now())
-    store.add_survey_answer(uow.session, survey)
-    uow.publish("survey.answered", case.id, dict(survey.event_data(None),
-                                                 partner=case.partner or case.opened_by))
+    _record_survey(uow, link, case, answer, utc_now())
 
 
 def nudge_quiet_firms(uow, correspondence, now, quiet_days):

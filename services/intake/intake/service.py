@@ -204,10 +204,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
     def answer_outcome_review(self, request, token):
         """The firm's answer (a form): the page again with each error next to its field, or
         its thanks; the link then answers no more."""
-        if (request.content_length or 0) > MAX_FORM_BYTES:
-            return firm_pages.html("link_refused.html", status=413,
-                                   heading="Votre réponse est trop longue",
-                                   explanation="Raccourcissez votre commentaire et renvoyez.")
+        if firm_pages.too_long(request, MAX_FORM_BYTES):
+            return firm_pages.too_long_page()
         try:
             with self.db.transaction() as uow:
                 subject = handlers.outcome_review(uow.session, self.links, token)
@@ -237,10 +235,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
         """The firm's request (a form): its case opened or enriched (channel web) with its
         contact and consent, or the page again with each error next to its field. Each address
         may send PARCOURS_REQUEST_LIMIT requests (default 10 an hour)."""
-        if (request.content_length or 0) > MAX_FORM_BYTES:
-            return firm_pages.html("link_refused.html", status=413,
-                                   heading="Votre demande est trop longue",
-                                   explanation="Raccourcissez votre message et renvoyez.")
+        if firm_pages.too_long(request, MAX_FORM_BYTES):
+            return firm_pages.too_long_page()
         form = request.form
         with self.db.transaction() as uow:
             allowed = handlers.count_request_attempt(uow, self._address_key(request),
@@ -292,10 +288,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
     def change_from_follow_page(self, request, token):
         """``action=contact``: the contact details corrected; ``action=consent``: the purposes
         ticked are those the firm now consents to."""
-        if (request.content_length or 0) > MAX_FORM_BYTES:
-            return firm_pages.html("link_refused.html", status=413,
-                                   heading="Votre réponse est trop longue",
-                                   explanation="Raccourcissez-la et renvoyez.")
+        if firm_pages.too_long(request, MAX_FORM_BYTES):
+            return firm_pages.too_long_page()
         form = request.form
         try:
             with self.db.transaction() as uow:
@@ -334,10 +328,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
          returns={200: "text/html", 400: "text/html", 404: "text/html", 410: "text/html",
                   413: "text/html"})
     def answer_pathway_survey(self, request, token):
-        if (request.content_length or 0) > MAX_FORM_BYTES:
-            return firm_pages.html("link_refused.html", status=413,
-                                   heading="Votre réponse est trop longue",
-                                   explanation="Raccourcissez votre commentaire et renvoyez.")
+        if firm_pages.too_long(request, MAX_FORM_BYTES):
+            return firm_pages.too_long_page()
         try:
             with self.db.transaction() as uow:
                 link, case = handlers.pathway_survey(uow.session, self.links, token)
