@@ -55,8 +55,9 @@ class Correspondence:
     # --- the pathway, step by step ---------------------------------------------------------
 
     def request_received(self, uow, case, request_id, request):
-        return self._tell(uow, case, "request_received", request_id,
-                          needs=[NEED_LABELS[need] for need in request.needs])
+        """Every request is acknowledged, even one about a case closed since: the firm asked."""
+        return self._write(uow, case, "request_received", request_id, KEPT_INFORMED,
+                           needs=[NEED_LABELS[need] for need in request.needs])
 
     def taken_in_charge(self, uow, case):
         """Once per advisor: a case given to someone else is news again."""

@@ -59,7 +59,7 @@ def html(template, status=200, **context):
 
 
 def refused_link(reason):
-    return html("link_refused.html", status=REFUSAL_STATUS[reason],
+    return html("notice.html", status=REFUSAL_STATUS[reason],
                 heading=REFUSAL_HEADINGS[reason], explanation=REFUSAL_TEXTS[reason])
 
 
@@ -81,7 +81,7 @@ def too_long(request, most_bytes):
 
 
 def too_long_page():
-    return html("link_refused.html", status=413, heading="Votre envoi est trop long",
+    return html("notice.html", status=413, heading="Votre envoi est trop long",
                 explanation="Raccourcissez votre texte (un commentaire, un message) et renvoyez.")
 
 

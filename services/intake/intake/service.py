@@ -244,7 +244,7 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
             source, campaign, source_name = self._source(uow.session, form)
         if not allowed:
             page = firm_pages.html(
-                "link_refused.html", status=429, heading="Trop de demandes envoyées",
+                "notice.html", status=429, heading="Trop de demandes envoyées",
                 explanation="Beaucoup de demandes sont parties de votre connexion : réessayez "
                             "dans une heure, ou appelez le guichet unique de votre région.")
             page.headers["Retry-After"] = str(self.request_limit.seconds)
