@@ -53,11 +53,15 @@ class ServiceFailed(RuntimeError):
 
 
 class ServiceProcess:
-    def __init__(self, name, port, log_dir, env=None):
+    """One process of a service; ``replica``: its number when the service runs several (they
+    share the service's database and queues)."""
+
+    def __init__(self, name, port, log_dir, env=None, replica=1):
         self.name = name
         self.port = port
         self.url = "http://127.0.0.1:{}".format(port)
-        self.log_path = os.path.join(log_dir, name + ".log")
+        self.log_path = os.path.join(log_dir, "{}{}.log".format(
+            name, "" if replica == 1 else "-{}".format(replica)))
         self.env = env or {}
         self.process = None
 

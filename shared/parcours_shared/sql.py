@@ -1,6 +1,9 @@
-"""SQL the services share: INSERT with ON CONFLICT on either database, and one INSERT of many rows
-that skips those already there."""
+"""SQL the services share: INSERT with ON CONFLICT on either database, one INSERT of many rows
+that skips those already there, and a turn taken among a service's replicas."""
+import hashlib
 import weakref
+
+from sqlalchemy import text
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -44,3 +47,16 @@ def insert_new_rows(session, table, rows, conflict_columns, returning=()):
     # on both databases, so an upgrade of SQLAlchemy that changed it would show there).
     result = session.connection().execute(compiled, rows)
     return result.all() if returning else []
+
+
+def my_turn(session, job):
+    """True if this transaction may do ``job``, the periodic work every replica of a service
+    has a timer for (follow-up deadlines, say): on PostgreSQL a transaction-scoped advisory
+    lock named after the job, so that two replicas never do it at once (the second finds it
+    taken and skips this round; the next round finds the work done). SQLite serves one
+    process: always its turn."""
+    if session.bind.dialect.name != "postgresql":
+        return True
+    key = int.from_bytes(hashlib.sha256(job.encode()).digest()[:8], "big", signed=True)
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                {"key": key}).scalar())

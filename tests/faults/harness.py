@@ -104,7 +104,7 @@ class RabbitAdmin:
 class FaultNetwork:
     """The four services as processes, each with its own PostgreSQL database, on a new vhost."""
 
-    def __init__(self, workdir, database_url):
+    def __init__(self, workdir, database_url, replicas=1):
         self.token = uuid.uuid4().hex[:8]
         self.mail_folder = os.path.join(workdir, "mail")  # intake's messages to firms
         self.admin = RabbitAdmin()
@@ -127,18 +127,21 @@ class FaultNetwork:
                     hide_password=False)
         self.engines = {name: create_engine(url, pool_size=2) for name, url
                         in self.database_urls.items()}
-        ports = _free_ports(len(START_ORDER))
+        ports = iter(_free_ports(len(START_ORDER) * replicas))
         issuer = dev_issuer(os.path.join(workdir, "issuer"))
         self.authorization = operator_authorization(issuer)
         # the programme is the agency's: its enrolments are the agency's to decide
         self.agency_authorization = partner_authorization(issuer, AGENCY)
-        self.services = {
-            name: ServiceProcess(name, port, workdir, env=dict(
+        # every process of every service; the driver calls each service's first
+        self.processes = {
+            name: [ServiceProcess(name, next(ports), workdir, replica=number, env=dict(
                 SERVICE_ENV, **issuer.service_settings(), DATABASE_URL=self.database_urls[name],
                 PARCOURS_MAIL_URL="folder:" + self.mail_folder,
                 AMQP_URI=self.service_amqp_uri(name), PARCOURS_DECLARE_EXCHANGES="false",
                 PARCOURS_TRUSTED_PUBLISHERS="guest", PARCOURS_BROKER_USER_PREFIX=self.user_prefix))
-            for name, port in zip(START_ORDER, ports)}
+                for number in range(1, replicas + 1)]
+            for name in START_ORDER}
+        self.services = {name: processes[0] for name, processes in self.processes.items()}
 
     def service_amqp_uri(self, name):
         return self.secrets.uri(self.user_prefix + name, self.vhost)
@@ -157,21 +160,29 @@ class FaultNetwork:
         return create_engine(self._server, isolation_level="AUTOCOMMIT", pool_size=1)
 
     def start(self):
+        # one process at a time: the first of a service migrates its database
         for name in START_ORDER:
-            self.services[name].start().wait_healthy()
+            for process in self.processes[name]:
+                process.start().wait_healthy()
 
     def restart(self, name):
         self.services[name].start().wait_healthy()
 
+    def all_processes(self):
+        return [process for name in START_ORDER for process in self.processes[name]]
+
     def all_healthy(self):
-        return all(service.healthy() for service in self.services.values())
+        return all(process.healthy() for process in self.all_processes())
 
     def url(self, name):
-        return self.services[name].url
+        """A running process of the service, any of them when it has replicas (a call to one
+        killed meanwhile fails, and is tried again on another)."""
+        running = [process for process in self.processes[name] if process.running()]
+        return random.choice(running or self.processes[name]).url
 
     def close(self):
-        for service in self.services.values():
-            service.kill()
+        for process in self.all_processes():
+            process.kill()
         for name in START_ORDER:
             self.broker.call("DELETE", "users", self.user_prefix + name)
         for engine in self.engines.values():

@@ -175,6 +175,18 @@ def password_rotation(network, driver):
     return {}
 
 
+def kill_9_a_replica_of_each(network, driver):
+    """With two processes of every service: the second of each killed at once, mid-flow, the
+    first carrying on alone; then restarted."""
+    when(driver, 0.3)
+    for processes in network.processes.values():
+        processes[1].kill()
+    time.sleep(1)
+    for processes in network.processes.values():
+        processes[1].start()
+    return {}
+
+
 FAULTS = [broker_restart, kill_9("intake"), kill_9("diagnostic"), kill_9("programmes"),
           kill_9("reporting"), duplicates_and_reordering, slow_consumer, poison_messages,
           database_outage, password_rotation]
@@ -189,6 +201,7 @@ LABELS = {
     "poison_messages": "36 poison messages mixed in",
     "database_outage": "diagnostic's database down 6 s",
     "password_rotation": "intake's broker password rotated, intake restarted",
+    "kill_9_a_replica_of_each": "2 replicas of every service, kill -9 one of each, restart",
 }
 
 
@@ -196,6 +209,25 @@ LABELS = {
 def test_nothing_is_lost_nothing_counts_twice(network, fault):
     if fault is broker_restart and not shutil.which("rabbitmqctl"):
         pytest.skip("rabbitmqctl is not on this machine")
+    run_with_fault(network, fault)
+
+
+@pytest.fixture
+def replicated_network(tmp_path):
+    """Two processes of every service, sharing its database, its queues and its outbox."""
+    network = FaultNetwork(str(tmp_path), DATABASE_URL, replicas=2)
+    try:
+        network.start()
+        yield network
+    finally:
+        network.close()
+
+
+def test_replicas_share_the_work_and_one_killed_loses_nothing(replicated_network):
+    run_with_fault(replicated_network, kill_9_a_replica_of_each)
+
+
+def run_with_fault(network, fault):
     driver = PathwayDriver(network, CASES)
     outcome = {}
 

@@ -10,6 +10,7 @@ from parcours_shared.closed_cases import closed_cases_table
 from parcours_shared.directory import DirectoryTables
 from parcours_shared.inbox import inbox_table
 from parcours_shared.outbox import outbox_table
+from parcours_shared.unit_of_work import for_update
 
 from .domain import Diagnostic
 
@@ -65,7 +66,7 @@ inbox = inbox_table(metadata)
 
 
 _by_ids = select(diagnostics).where(
-    diagnostics.c.id.in_(bindparam("diagnostic_ids", expanding=True)))
+    diagnostics.c.id.in_(bindparam("diagnostic_ids", expanding=True))).order_by(diagnostics.c.id)
 # SETs the columns named in its parameters: one statement for a whole workshop's answers.
 _update_by_id = update(diagnostics).where(diagnostics.c.id == bindparam("diagnostic_id"))
 _COMPLETION_FIELDS = ("status", "completed_at", "answers", "score", "maturity",
@@ -77,16 +78,21 @@ def diagnostic_by_id(session, diagnostic_id):
     return diagnostics_by_id(session, [diagnostic_id]).get(diagnostic_id)
 
 
+# A diagnostic loaded in a unit of work is locked until it commits (unit_of_work.for_update):
+# answers sent while the case is closed must not each change a copy of its status.
+
 def diagnostics_by_id(session, diagnostic_ids):
-    """{diagnostic id: diagnostic} for those of the ids that exist."""
-    rows = session.execute(_by_ids, {"diagnostic_ids": list(diagnostic_ids)})
+    """{diagnostic id: diagnostic} for those of the ids that exist (locked in id order)."""
+    rows = session.execute(for_update(session, _by_ids),
+                           {"diagnostic_ids": sorted(diagnostic_ids)})
     return {row.id: Diagnostic(**row._mapping) for row in rows}
 
 
 def diagnostic_for_case(session, case_id):
     """The case's latest assessment, or None."""
-    row = session.execute(select(diagnostics).where(diagnostics.c.case_id == case_id).order_by(
-        diagnostics.c.assessment_number.desc()).limit(1)).first()
+    row = session.execute(for_update(session, select(diagnostics).where(
+        diagnostics.c.case_id == case_id).order_by(
+        diagnostics.c.assessment_number.desc()).limit(1))).first()
     return Diagnostic(**row._mapping) if row else None
 
 

@@ -466,6 +466,9 @@ class MemberImport:
     bytes_read: int = 0
     finished_at: datetime | None = None
     error: str | None = None
+    # the last batch's commit: an import running that stopped moving was cut off (its process
+    # died), whichever replica notices it
+    progressed_at: datetime | None = None
 
     @property
     def progress(self):

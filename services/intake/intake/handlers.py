@@ -667,8 +667,9 @@ def _touch(uow, case, at):
 
 def start_import(uow, filename, size_bytes):
     actor = uow.actor
+    now = utc_now()
     job = MemberImport(id=str(uuid.uuid4()), filename=filename, status=RUNNING,
-                       started_at=utc_now(), size_bytes=size_bytes,
+                       started_at=now, progressed_at=now, size_bytes=size_bytes,
                        partner=actor.partner if actor else None,
                        person=actor.person if actor else None)
     store.add_import(uow.session, job)
@@ -694,7 +695,7 @@ def import_rows(uow, import_id, rows, bytes_read, assign=False):
     store.add_rejections(uow.session, job.id, rejections)
     job.count(opened=opened, already_known=len(results) - opened,
               repeated=len(members) - len(firsts), rejected=len(rejections))
-    job.bytes_read = bytes_read
+    job.bytes_read, job.progressed_at = bytes_read, utc_now()
     store.save_import(uow.session, job)
     return job
 
@@ -731,10 +732,13 @@ def run_import(transaction, import_id, path, actor=None, assign=False,
         return finish_import(uow, import_id, error)
 
 
-def fail_interrupted_imports(uow, started_before):
-    """Imports still running that began before this process started were cut off by a restart:
-    they say so, and what to do."""
-    interrupted = store.running_imports(uow.session, started_before)
+IMPORT_STALL = timedelta(minutes=5)  # a batch commits every second or so: this is a dead one
+
+
+def fail_interrupted_imports(uow, now):
+    """Imports running that have not moved for IMPORT_STALL were cut off (their process died,
+    or was restarted): they say so, and what to do. Any replica may notice it."""
+    interrupted = store.stalled_imports(uow.session, now - IMPORT_STALL)
     for job in interrupted:
         finish_import(uow, job.id, "intake restarted during the import: the rows counted so far "
                                    "are in; import the file again to finish it")

@@ -23,6 +23,7 @@ from parcours_shared.inbox import inbox_handler
 from parcours_shared.mail import MailSender
 from parcours_shared.metrics import CASES_OPEN
 from parcours_shared.signed_links import FirmLinks, LinkRefused, link_secret
+from parcours_shared.sql import my_turn
 from parcours_shared.web_session import public_url
 
 from . import firm_pages, handlers, store
@@ -48,7 +49,6 @@ from .schemas import (
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 # how often the follow-up deadlines are looked at (a deadline is a matter of days)
-PROCESS_STARTED_AT = utc_now()  # imports begun before it were cut off by a restart
 FOLLOW_UP_CHECK_SECONDS = float(os.environ.get("PARCOURS_FOLLOW_UP_CHECK_SECONDS", "300"))
 # how often quiet firms are looked for (a nudge is a matter of weeks)
 FIRM_NUDGE_CHECK_SECONDS = float(os.environ.get("PARCOURS_FIRM_NUDGE_CHECK_SECONDS", "3600"))
@@ -158,7 +158,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
     def check_follow_ups(self):
         """Raise the follow-up deadlines passed (handlers.raise_follow_ups)."""
         with self.db.transaction() as uow:
-            handlers.raise_follow_ups(uow, self.follow_up_policy, utc_now())
+            if my_turn(uow.session, "intake.follow_ups"):
+                handlers.raise_follow_ups(uow, self.follow_up_policy, utc_now())
 
     @property
     def follow_up_policy(self):
@@ -354,8 +355,9 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
         """Firms whose case nothing moved for PARCOURS_FIRM_NUDGE_DAYS hear it is not
         forgotten (handlers.nudge_quiet_firms)."""
         with self.db.transaction() as uow:
-            handlers.nudge_quiet_firms(uow, self.correspondence, utc_now(),
-                                       float(self.config.get("PARCOURS_FIRM_NUDGE_DAYS", 21)))
+            if my_turn(uow.session, "intake.nudges"):
+                handlers.nudge_quiet_firms(uow, self.correspondence, utc_now(), float(
+                    self.config.get("PARCOURS_FIRM_NUDGE_DAYS", 21)))
         self.mail.wake()
 
     @property
@@ -478,11 +480,12 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
         self.jobs(functools.partial(self._run_import, job.id, path, request.caller))
         return 202, import_out.dump(job)
 
-    @timer(interval=24 * 3600, eager=True)
+    @timer(interval=60, eager=True)
     def fail_interrupted_imports(self):
-        """At start: an import left running by the previous process says it was cut off."""
+        """An import that stopped moving (its process died) says it was cut off."""
         with self.db.transaction() as uow:
-            handlers.fail_interrupted_imports(uow, PROCESS_STARTED_AT)
+            if my_turn(uow.session, "intake.interrupted_imports"):
+                handlers.fail_interrupted_imports(uow, utc_now())
 
     def _run_import(self, import_id, path, caller):
         try:

@@ -164,6 +164,7 @@ imports = Table(
     Column("bytes_read", BigInteger, nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     Column("error", String(2000)),
+    Column("progressed_at", DateTime(timezone=True)),
 )
 import_rejections = Table(
     "import_rejections", metadata,
@@ -685,9 +686,11 @@ def import_by_id(session, import_id):
     return MemberImport(**row._mapping) if row is not None else None
 
 
-def running_imports(session, started_before):
+def stalled_imports(session, still_before):
+    """Imports running whose last batch (or start) is older than ``still_before``."""
     return [MemberImport(**row._mapping) for row in session.execute(select(imports).where(
-        imports.c.status == "running", imports.c.started_at < started_before))]
+        imports.c.status == "running",
+        func.coalesce(imports.c.progressed_at, imports.c.started_at) < still_before))]
 
 
 def add_rejections(session, import_id, rejections):

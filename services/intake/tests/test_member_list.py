@@ -131,8 +131,10 @@ def test_an_import_cut_off_by_a_restart_says_so_and_what_to_do():
     db = UseCaseDatabase("intake", store.metadata)
     with db.transaction() as uow:
         job = handlers.start_import(uow, "membres.csv", 1000)
-    with db.transaction() as uow:  # this process started after it: it was the previous one's
-        [interrupted] = handlers.fail_interrupted_imports(uow, utc_now() + timedelta(seconds=1))
+    with db.transaction() as uow:  # a minute on, it moves still: running
+        assert handlers.fail_interrupted_imports(uow, utc_now() + timedelta(minutes=1)) == []
+    with db.transaction() as uow:  # it has not moved for long: its process died
+        [interrupted] = handlers.fail_interrupted_imports(uow, utc_now() + timedelta(minutes=6))
     with db.reading() as session:
         job = handlers.get_import(session, job.id)
     assert job.status == "failed" and "import the file again" in job.error

@@ -80,10 +80,13 @@ def continue_rebuild(transaction, rebuild, progress=lambda rebuild: None):
     batch (each with its progress, in one transaction); ``transaction()``: a new unit of work.
     The figures come out as they were: the facts do not depend on the order, nor on how the
     events were batched, and an event that arrives meanwhile is applied once by the consumer
-    and changes nothing when the replay reaches it."""
-    rebuild = dict(rebuild)
+    and changes nothing when the replay reaches it. Each batch starts from the rebuild's row as
+    committed, locked: replicas resuming one rebuild take its batches in turn."""
     while True:
         with transaction() as uow:
+            rebuild = store.rebuild_for_update(uow.session, rebuild["id"])
+            if rebuild["finished_at"] is not None:  # another replica finished it
+                return rebuild
             rows = store.stored_events(uow.session, rebuild["last_seq"], REBUILD_BATCH)
             if rows:
                 apply_to_read_model(uow.session, [_event(row) for row in rows])

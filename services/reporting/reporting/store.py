@@ -253,6 +253,12 @@ def save_rebuild(session, rebuild_id, **values):
     session.execute(update(rebuilds).where(rebuilds.c.id == rebuild_id).values(**values))
 
 
+def rebuild_for_update(session, rebuild_id):
+    row = session.execute(select(rebuilds).where(rebuilds.c.id == rebuild_id)
+                          .with_for_update()).mappings().first()
+    return dict(row)
+
+
 def latest_rebuild(session):
     row = session.execute(select(rebuilds).order_by(rebuilds.c.started_at.desc()).limit(1)) \
         .mappings().first()
