@@ -45,7 +45,9 @@ from .metrics import MAIL_FAILURES, MAILS_SENT
 log = logging.getLogger(__name__)
 
 MAIL_URL_CONFIG_KEY = "PARCOURS_MAIL_URL"
-CLAIM_SECONDS = 60      # how long a sender holds a row it is sending
+# how long a sender holds a row it is sending: a sender that died holding it (kill -9) leaves it
+# to another after that (PARCOURS_MAIL_CLAIM_SECONDS)
+CLAIM_SECONDS = 60
 RETRY_SECONDS = (30, 120, 600, 3600)  # after each failed attempt (the last one repeats)
 
 
@@ -189,9 +191,11 @@ def transport_from_url(url):
 class Outbox:
     """Sending the mail outbox's due rows: ``send_due()`` is one pass (tests call it)."""
 
-    def __init__(self, service_name, engine, table, transport, sender, clock=utc_now):
+    def __init__(self, service_name, engine, table, transport, sender, clock=utc_now,
+                 claim_seconds=CLAIM_SECONDS):
         self.service_name, self.engine, self.table = service_name, engine, table
         self.transport, self.sender, self.clock = transport, sender, clock
+        self.claim_seconds = claim_seconds
 
     def send_due(self, limit=50):
         """Send what is due; the number of messages sent."""
@@ -229,7 +233,7 @@ class Outbox:
             return connection.execute(update(table).where(
                 table.c.seq == seq, table.c.sent_at.is_(None),
                 or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)).values(
-                    claimed_until=now + timedelta(seconds=CLAIM_SECONDS))).rowcount == 1
+                    claimed_until=now + timedelta(seconds=self.claim_seconds))).rowcount == 1
 
     def _failed(self, row, exc):
         attempts = row["attempts"] + 1
@@ -267,11 +271,12 @@ class MailSender(DependencyProvider):
         self.transport = transport_from_url(config.get(MAIL_URL_CONFIG_KEY) or "folder:data/mail")
         self.sender = config.get("PARCOURS_MAIL_FROM") or "Parcours <guichet@parcours.invalid>"
         self.poll_seconds = float(config.get("PARCOURS_MAIL_POLL_SECONDS", self.poll_seconds))
+        self.claim_seconds = float(config.get("PARCOURS_MAIL_CLAIM_SECONDS", CLAIM_SECONDS))
 
     def start(self):
         self.outbox = Outbox(self.container.service_name, self.database.engine,
                              self.database.metadata.tables["mail_outbox"], self.transport,
-                             self.sender)
+                             self.sender, claim_seconds=self.claim_seconds)
         log.info("mail to firms goes to %s", self.transport)
         self._stopped = False
         self._thread = self.container.spawn_managed_thread(

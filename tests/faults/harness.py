@@ -47,6 +47,7 @@ SERVICE_ENV = {
     "PARCOURS_RETRY_TRANSIENT_MAX_DELAY_MS": "1000",
     "PARCOURS_RELAY_IDLE_INTERVAL": "0.2",
     "PARCOURS_MAIL_POLL_SECONDS": "0.2",
+    "PARCOURS_MAIL_CLAIM_SECONDS": "5",  # a message held by a process killed is sent on soon
     "PARCOURS_LINK_SECRET": "the fault suite's link secret",
     # the driver sends every firm's request from one address
     "PARCOURS_REQUEST_LIMIT": "1000000/60",
