@@ -118,21 +118,23 @@ def service_rights(vhost, prefix=""):
         for permission in permissions}
 
 
-def topology(vhost):
-    """The exchanges, queues, bindings and policies of deploy/rabbitmq/definitions.json, on
-    ``vhost``."""
-    with open(DEFINITIONS) as loaded:
+def topology(vhost, queue_type="classic"):
+    """The exchanges, queues, bindings and policies of deploy/rabbitmq/definitions.json (its
+    quorum twin, definitions.quorum.json, for ``queue_type`` quorum), on ``vhost``."""
+    path = DEFINITIONS if queue_type == "classic" else DEFINITIONS.replace(
+        "definitions.json", "definitions.quorum.json")
+    with open(path) as loaded:
         definitions = json.load(loaded)
     return {kind: [dict(item, vhost=vhost) for item in definitions[kind]]
             for kind in ("exchanges", "queues", "bindings", "policies")}
 
 
-def apply(management, secrets_store, vhost, prefix=""):
+def apply(management, secrets_store, vhost, prefix="", queue_type="classic"):
     management.call("PUT", "vhosts", vhost, body={})
     admin_user = management.auth[0]
     management.call("PUT", "permissions", vhost, admin_user,
                     body={"configure": ".*", "write": ".*", "read": ".*"})
-    management.call("POST", "definitions", body=topology(vhost))
+    management.call("POST", "definitions", body=topology(vhost, queue_type))
     users = []
     for service, (user, permission, topic_permissions) in service_rights(vhost, prefix).items():
         management.set_user(user, secrets_store.password(user))

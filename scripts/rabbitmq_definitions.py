@@ -1,9 +1,10 @@
 """Write what deploy/rabbitmq/definitions.json derives from the code: the consumer queues and
 their bindings, a user per service with its permissions and topic permissions, and the
-policies.
+policies; and the same as definitions.quorum.json, its queues quorum queues, for a cluster
+(the services then run with PARCOURS_QUEUE_TYPE=quorum).
 
     python scripts/rabbitmq_definitions.py          # rewrite them
-    python scripts/rabbitmq_definitions.py --check  # exit 1 if the file is out of date
+    python scripts/rabbitmq_definitions.py --check  # exit 1 if a file is out of date
 
 Run it after adding or renaming an @inbox_handler or an event type (a test fails until you do).
 Users not derived from the code (admin) keep the permissions written for them. A service's user
@@ -20,6 +21,7 @@ sys.path.insert(0, os.path.join(ROOT, "deploy", "rabbitmq"))
 from hash_password import rabbit_sha256_hash  # noqa: E402
 
 DEFINITIONS = os.path.join(ROOT, "deploy", "rabbitmq", "definitions.json")
+QUORUM_DEFINITIONS = os.path.join(ROOT, "deploy", "rabbitmq", "definitions.quorum.json")
 VHOST = "parcours"
 
 
@@ -32,12 +34,12 @@ def service_users(definitions, names):
             for name in names]
 
 
-def generated(definitions):
+def generated(definitions, queue_type="classic"):
     from parcours_shared.topology import (
         broker_permissions, broker_policies, rabbitmq_definitions,
     )
     classes = service_classes()
-    queues, bindings = rabbitmq_definitions(classes, VHOST)
+    queues, bindings = rabbitmq_definitions(classes, VHOST, queue_type)
     permissions, topic_permissions = broker_permissions(classes, VHOST)
     policies = broker_policies(VHOST)
     derived = [permission["user"] for permission in permissions]
@@ -56,17 +58,24 @@ def generated(definitions):
 def main(argv):
     with open(DEFINITIONS) as current:
         definitions = json.load(current)
-    wanted = generated(definitions)
-    if "--check" in argv:
-        if wanted != definitions:
-            sys.exit("{} is out of date: run python scripts/rabbitmq_definitions.py".format(
-                DEFINITIONS))
-        return
-    with open(DEFINITIONS, "w") as out:
-        json.dump(wanted, out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    print("wrote {} queues and {} bindings into {}".format(
-        len(wanted["queues"]), len(wanted["bindings"]), DEFINITIONS))
+    for path, queue_type in ((DEFINITIONS, "classic"), (QUORUM_DEFINITIONS, "quorum")):
+        # the quorum file is made from the classic one: users and passwords are the same
+        wanted = generated(definitions, queue_type)
+        if "--check" in argv:
+            try:
+                with open(path) as current:
+                    up_to_date = json.load(current) == wanted
+            except FileNotFoundError:
+                up_to_date = False
+            if not up_to_date:
+                sys.exit("{} is out of date: run python scripts/rabbitmq_definitions.py".format(
+                    path))
+            continue
+        with open(path, "w") as out:
+            json.dump(wanted, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        print("wrote {} {} queues and {} bindings into {}".format(
+            len(wanted["queues"]), queue_type, len(wanted["bindings"]), path))
 
 
 if __name__ == "__main__":

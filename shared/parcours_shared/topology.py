@@ -12,7 +12,8 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from .contracts import REGISTRY, exchange_name
 from .inbox import (
-    InboxHandler, consumer_queue_name, dead_letter_queue_name, retry_queue_name,
+    InboxHandler, consumer_queue_name, dead_letter_queue_name, queue_arguments,
+    retry_queue_name,
 )
 
 # An integrator's queue (scripts/broker.py user add), and the cap on it: the network's
@@ -51,20 +52,20 @@ def subscriptions(service_classes):
     return found
 
 
-def rabbitmq_definitions(service_classes, vhost):
+def rabbitmq_definitions(service_classes, vhost, queue_type="classic"):
     """Queues and bindings, in RabbitMQ's definitions format, exactly as the services declare
-    them (a mismatch in arguments would make the service's own declaration fail)."""
+    them with PARCOURS_QUEUE_TYPE ``queue_type`` (a mismatch in arguments would make the
+    service's own declaration fail)."""
     queues, bindings = [], []
 
-    def queue(name, arguments=None):
+    def queue(name, role):
         queues.append({"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
-                       "arguments": arguments or {}})
+                       "arguments": queue_arguments(queue_type, role, subscription.queue)})
 
     for subscription in subscriptions(service_classes):
-        queue(subscription.queue)
-        queue(retry_queue_name(subscription.queue), {
-            "x-dead-letter-exchange": "", "x-dead-letter-routing-key": subscription.queue})
-        queue(dead_letter_queue_name(subscription.queue))
+        queue(subscription.queue, "queue")
+        queue(retry_queue_name(subscription.queue), "retry")
+        queue(dead_letter_queue_name(subscription.queue), "dlq")
         bindings.append({"source": exchange_name(subscription.source_service), "vhost": vhost,
                          "destination": subscription.queue, "destination_type": "queue",
                          "routing_key": subscription.event_type, "arguments": {}})

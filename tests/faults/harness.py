@@ -39,7 +39,6 @@ REQUEST_FORM = {"region_code": "84", "contact_name": "Inès Ferrand",
                 "contact_email": "ines.ferrand@firme.example", "need_first_export": "yes",
                 "consent_orientation": "yes"}
 RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
-AMQP_BASE = "pyamqp://guest:guest@127.0.0.1:5672"
 # Short delays so retries and the relay's polling do not dominate the measured recovery.
 SERVICE_ENV = {
     "PARCOURS_RETRY_MAX_ATTEMPTS": "3",
@@ -73,51 +72,85 @@ def queue_name(source, event_type, service, method):
 
 
 class RabbitAdmin:
-    """The management API, for vhosts and queue figures (it is down while the broker is)."""
+    """The management API, for vhosts and queue figures (it is down while the broker is); on a
+    cluster, any node's that answers."""
 
-    def __init__(self, base=RABBIT_API):
-        self.base = base
+    def __init__(self, bases=(RABBIT_API,)):
+        self.bases = list(bases)
 
-    def _url(self, path):
-        return "{}/api/{}".format(self.base, path)
+    def _request(self, method, path, **kwargs):
+        failure = None
+        for base in self.bases:
+            try:
+                response = requests.request(method, "{}/api/{}".format(base, path), **kwargs)
+                response.raise_for_status()
+                return response
+            except requests.RequestException as exc:
+                failure = exc
+        raise failure
 
     def create_vhost(self, vhost):
-        requests.put(self._url("vhosts/" + quote(vhost, safe="")), timeout=10).raise_for_status()
-        requests.put(self._url("permissions/{}/guest".format(quote(vhost, safe=""))),
-                     json={"configure": ".*", "write": ".*", "read": ".*"},
-                     timeout=10).raise_for_status()
+        self._request("PUT", "vhosts/" + quote(vhost, safe=""), timeout=10)
+        self._request("PUT", "permissions/{}/guest".format(quote(vhost, safe="")),
+                      json={"configure": ".*", "write": ".*", "read": ".*"}, timeout=10)
 
     def delete_vhost(self, vhost):
-        requests.delete(self._url("vhosts/" + quote(vhost, safe="")), timeout=30)
+        try:
+            self._request("DELETE", "vhosts/" + quote(vhost, safe=""), timeout=30)
+        except requests.RequestException:
+            pass
 
     def queues(self, vhost):
         """{queue name: (ready + unacked messages, consumers)}, or None while unreachable."""
         try:
-            response = requests.get(self._url("queues/" + quote(vhost, safe="")), timeout=5,
-                                    params={"columns": "name,messages,consumers"})
-            response.raise_for_status()
+            response = self._request("GET", "queues/" + quote(vhost, safe=""), timeout=5,
+                                     params={"columns": "name,messages,consumers"})
         except requests.RequestException:
             return None
         return {q["name"]: (q.get("messages", 0), q.get("consumers", 0))
                 for q in response.json()}
 
+    def queue_leaders(self, vhost):
+        """{node: how many of the vhost's quorum queues it leads}; every queue of the vhost
+        must be a quorum queue."""
+        response = self._request("GET", "queues/" + quote(vhost, safe=""), timeout=10,
+                                 params={"columns": "name,type,leader,node"})
+        found = {}
+        for queue in response.json():
+            if queue.get("type") != "quorum":
+                raise AssertionError("{} is a {} queue, not a quorum queue".format(
+                    queue["name"], queue.get("type")))
+            leader = queue.get("leader") or queue.get("node")
+            found[leader] = found.get(leader, 0) + 1
+        return found
+
 
 class FaultNetwork:
     """The four services as processes, each with its own PostgreSQL database, on a new vhost."""
 
-    def __init__(self, workdir, database_url, replicas=1):
+    def __init__(self, workdir, database_url, replicas=1, cluster=None):
+        """``cluster``: a scripts/rabbitmq_cluster.Cluster to run on, with quorum queues
+        (else the machine's broker, with classic queues)."""
         self.token = uuid.uuid4().hex[:8]
         self.mail_folder = os.path.join(workdir, "mail")  # intake's messages to firms
-        self.admin = RabbitAdmin()
+        self.cluster = cluster
+        ports = [node.amqp_port for node in cluster.nodes] if cluster else [5672]
+        self.admin = RabbitAdmin([node.management_url for node in cluster.nodes] if cluster
+                                 else [RABBIT_API])
         self.vhost = "parcours_faults_" + self.token
         self.admin.create_vhost(self.vhost)
-        self.amqp_uri = "{}/{}".format(AMQP_BASE, self.vhost)
+        self.amqp_uri = ";".join("pyamqp://guest:guest@127.0.0.1:{}/{}".format(port, self.vhost)
+                                 for port in ports)
         # each service as its own broker user, with only its own rights (scripts/broker.py);
         # guest, which injects the duplicates and the poison, is trusted as an operator is
         self.user_prefix = "f{}-".format(self.token)
-        self.broker = broker.Management(broker.DEFAULT_API, broker.DEFAULT_ADMIN)
+        self.broker = broker.Management(
+            cluster.nodes[0].management_url.replace("guest:guest@", "") if cluster
+            else broker.DEFAULT_API, broker.DEFAULT_ADMIN)
         self.secrets = broker.Secrets(os.path.join(workdir, "secrets"))
-        broker.apply(self.broker, self.secrets, self.vhost, self.user_prefix)
+        queue_type = "quorum" if cluster else "classic"
+        broker.apply(self.broker, self.secrets, self.vhost, self.user_prefix, queue_type)
+        self._broker_ports = ports
         self._server = make_url(database_url)
         self.database_urls = {}
         with self._admin_engine().connect() as connection:
@@ -137,7 +170,7 @@ class FaultNetwork:
         self.processes = {
             name: [ServiceProcess(name, next(ports), workdir, replica=number, env=dict(
                 SERVICE_ENV, **issuer.service_settings(), DATABASE_URL=self.database_urls[name],
-                PARCOURS_MAIL_URL="folder:" + self.mail_folder,
+                PARCOURS_MAIL_URL="folder:" + self.mail_folder, PARCOURS_QUEUE_TYPE=queue_type,
                 AMQP_URI=self.service_amqp_uri(name), PARCOURS_DECLARE_EXCHANGES="false",
                 PARCOURS_TRUSTED_PUBLISHERS="guest", PARCOURS_BROKER_USER_PREFIX=self.user_prefix))
                 for number in range(1, replicas + 1)]
@@ -145,7 +178,9 @@ class FaultNetwork:
         self.services = {name: processes[0] for name, processes in self.processes.items()}
 
     def service_amqp_uri(self, name):
-        return self.secrets.uri(self.user_prefix + name, self.vhost)
+        """The service's user on every broker node: it fails over from one to the next."""
+        return ";".join(self.secrets.uri(self.user_prefix + name, self.vhost, port=port)
+                        for port in self._broker_ports)
 
     def rotate_password(self, name):
         """A new password for the service's user, then the service restarted with it (a

@@ -2,14 +2,15 @@
 from .consumer import (
     ACCEPTED_CONTENT_TYPES, ATTEMPTS_HEADER, ERROR_HEADER, FAILED_AT_HEADER, QUEUE_HEADER,
     TRANSIENT_HEADER, AckWindow, InboxConsumer, InboxHandler, consumer_queue_name,
-    dead_letter_queue_name, decode_event, inbox_handler, inbox_settings, is_transient,
-    retry_queue_name,
+    QUEUE_TYPE_CONFIG_KEY, dead_letter_queue_name, decode_event, inbox_handler, inbox_settings,
+    is_transient, queue_arguments, queue_type, retry_queue_name,
 )
 from .once import GroupCommit, inbox_table
 
 __all__ = [
     "ACCEPTED_CONTENT_TYPES", "ATTEMPTS_HEADER", "ERROR_HEADER", "FAILED_AT_HEADER",
-    "QUEUE_HEADER", "TRANSIENT_HEADER", "AckWindow", "GroupCommit", "InboxConsumer",
-    "InboxHandler", "consumer_queue_name", "dead_letter_queue_name", "decode_event",
-    "inbox_handler", "inbox_settings", "inbox_table", "is_transient", "retry_queue_name",
+    "QUEUE_HEADER", "QUEUE_TYPE_CONFIG_KEY", "TRANSIENT_HEADER", "AckWindow", "GroupCommit",
+    "InboxConsumer", "InboxHandler", "consumer_queue_name", "dead_letter_queue_name",
+    "decode_event", "inbox_handler", "inbox_settings", "inbox_table", "is_transient",
+    "queue_arguments", "queue_type", "retry_queue_name",
 ]

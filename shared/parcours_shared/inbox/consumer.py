@@ -90,6 +90,40 @@ def inbox_settings(config):
     return dict(DEFAULT_INBOX, **config.get(INBOX_CONFIG_KEY, {}))
 
 
+# "classic" (one broker) or "quorum" (a cluster: each queue replicated on a majority of nodes,
+# and it survives the loss of its leader)
+QUEUE_TYPE_CONFIG_KEY = "PARCOURS_QUEUE_TYPE"
+QUEUE_TYPES = ("classic", "quorum")
+
+
+def queue_type(config):
+    chosen = str(config.get(QUEUE_TYPE_CONFIG_KEY) or "classic").strip().lower()
+    if chosen not in QUEUE_TYPES:
+        raise ValueError("{} is {!r}: use classic (one broker) or quorum (a cluster)".format(
+            QUEUE_TYPE_CONFIG_KEY, chosen))
+    return chosen
+
+
+def queue_arguments(kind, role, queue_name=None):
+    """The arguments of a handler's queues: ``kind`` classic or quorum, ``role`` the queue's
+    part (``queue``, ``retry``, ``dlq``; the retry queue names the queue it expires back to).
+    The services and the broker's definitions take them from here: a mismatch would make the
+    services' own declarations fail."""
+    arguments = {}
+    if role == "retry":
+        # expired retries go straight back to this handler's queue only
+        arguments.update({"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name})
+    if kind == "quorum":
+        arguments["x-queue-type"] = "quorum"
+        if role == "retry":
+            # a retry expiring while its leader changes must still reach the queue
+            # (quorum queues dead-letter at most once unless told; at least once needs
+            # reject-publish)
+            arguments.update({"x-dead-letter-strategy": "at-least-once",
+                              "x-overflow": "reject-publish"})
+    return arguments
+
+
 def consumer_queue_name(source_service, event_type, service, method):
     """nameko's naming for a service-pool event handler's queue."""
     return "evt-{}-{}--{}.{}".format(source_service, event_type, service, method)
@@ -286,8 +320,10 @@ class InboxHandler(Entrypoint):
         declare = _is_true(self.container.config.get(DECLARE_EXCHANGES_CONFIG_KEY, True))
         exchange = Exchange(exchange_name(self.source_service), type="topic", durable=True,
                             no_declare=not declare)
+        self.queue_type = queue_type(self.container.config)
         self.queue = Queue(queue_name, exchange=exchange, routing_key=self.event_type,
-                           durable=True)
+                           durable=True,
+                           queue_arguments=queue_arguments(self.queue_type, "queue") or None)
         self.retry = dict(DEFAULT_RETRY, **self.container.config.get(RETRY_CONFIG_KEY, {}))
         self.own_user = Connection(self.container.config["AMQP_URI"]).userid
         self.trusted = trusted_publishers(self.container.config)
@@ -316,13 +352,10 @@ class InboxHandler(Entrypoint):
     def declare_retry_queues(self, channel):
         channel.queue_declare(
             queue=retry_queue_name(self.queue.name), durable=True, auto_delete=False,
-            arguments={
-                # expired retries go straight back to this handler's queue only
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": self.queue.name,
-            })
+            arguments=queue_arguments(self.queue_type, "retry", self.queue.name))
         channel.queue_declare(queue=dead_letter_queue_name(self.queue.name), durable=True,
-                              auto_delete=False)
+                              auto_delete=False,
+                              arguments=queue_arguments(self.queue_type, "dlq") or None)
 
     # --- receiving, batching ---------------------------------------------------------------------
 
