@@ -43,9 +43,11 @@ def check_passwords(defs):
     users = {u["name"]: u for u in defs["users"]}
     compose = yaml.safe_load((HERE / "compose.yaml").read_text())
     for svc in SERVICES:
-        uri = urlsplit(compose["services"][svc]["environment"]["AMQP_URI"])
-        assert uri.username == svc and uri.path == "/parcours", uri
-        assert hash_matches(uri.password, users[svc]["password_hash"]), svc
+        # one address per node of the cluster, separated by ';'
+        for address in compose["services"][svc]["environment"]["AMQP_URI"].split(";"):
+            uri = urlsplit(address)
+            assert uri.username == svc and uri.path == "/parcours", uri
+            assert hash_matches(uri.password, users[svc]["password_hash"]), svc
     print("ok   compose AMQP passwords match definitions.json hashes")
 
 
