@@ -99,6 +99,14 @@ def main(argv=None):
     report.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
                         help="a steering committee member's access token (default: "
                              "$PARCOURS_TOKEN, else one from the dev issuer)")
+    follow = commands.add_parser("follow", help="a case's events across the network: its "
+                                                "timeline, then live")
+    follow.add_argument("case_id")
+    follow.add_argument("--amqp-uri", help="an operator's broker address (default: "
+                                           "$PARCOURS_OPERATOR_AMQP_URI, else make run's)")
+    follow.add_argument("--json", action="store_true", help="one JSON object a line")
+    follow.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
+                        help=operator_help)
     args = parser.parse_args(argv)
 
     issuer = dev_issuer(args.keys, args.issuer)
@@ -113,6 +121,10 @@ def main(argv=None):
             parser.error("say which dead letters: --event ID, --type TYPE, or --all")
         return ops_command.dead_letters(token, args.action, args.service or SERVICES,
                                         args.event, args.type, args.all, as_json=args.json)
+    if args.command == "follow":
+        from .follow_command import follow
+        token = args.token or issuer.token("network-operator", ["admin"], "reporting")
+        return follow(token, args.case_id, args.amqp_uri, as_json=args.json)
     if args.command == "quarterly-report":
         from . import ops_command
         token = args.token or issuer.token("steering-committee", ["steering"], "reporting")
