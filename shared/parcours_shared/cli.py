@@ -77,7 +77,8 @@ def main(argv=None):
                                 help=operator_help)
     letters = commands.add_parser("dead-letters", help="see, send back or discard the "
                                                        "dead-lettered messages")
-    letters.add_argument("action", choices=("list", "requeue", "discard"))
+    letters.add_argument("action", choices=("list", "show", "requeue", "discard"),
+                         help="show: the chosen ones (--event, --type) each in full")
     letters.add_argument("--service", action="append", choices=SERVICES,
                          help="repeat for several (default: all four)")
     letters.add_argument("--event", action="append", default=[], help="an event id (repeat)")
@@ -117,7 +118,7 @@ def main(argv=None):
             return ops_command.status(token, as_json=args.json)
         if args.command == "rebuild-reporting":
             return ops_command.rebuild_reporting(token, as_json=args.json)
-        if args.action != "list" and not (args.event or args.type or args.all):
+        if args.action in ("requeue", "discard") and not (args.event or args.type or args.all):
             parser.error("say which dead letters: --event ID, --type TYPE, or --all")
         return ops_command.dead_letters(token, args.action, args.service or SERVICES,
                                         args.event, args.type, args.all, as_json=args.json)

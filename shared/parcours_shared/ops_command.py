@@ -96,15 +96,16 @@ def status(token, services=SERVICES, as_json=False, out=print):
 
 def dead_letters(token, action, services=SERVICES, event_ids=(), event_type=None,
                  every=False, as_json=False, out=print):
-    """``list`` the dead letters of these services, or ``requeue`` / ``discard`` the chosen
-    ones (by event id, by type, or all)."""
+    """``list`` the dead letters of these services (``show``: the chosen ones, each in full),
+    or ``requeue`` / ``discard`` the chosen ones (by event id, by type, or all)."""
     found, problems = [], []
     for service in services:
         try:
-            if action == "list":
+            if action in ("list", "show"):
                 answer = _call("GET", service, "/operations/dead-letters" + (
                     "?type=" + event_type if event_type else ""), token)
-                rows = answer["dead_letters"]
+                rows = [row for row in answer["dead_letters"]
+                        if not event_ids or row["event_id"] in event_ids]
             else:
                 answer = _call("POST", service, "/operations/dead-letters/" + action, token, {
                     "event_ids": list(event_ids), "type": event_type, "all": every})
@@ -114,8 +115,17 @@ def dead_letters(token, action, services=SERVICES, event_ids=(), event_type=None
             continue
         found += [dict(row, service=service) for row in rows]
     if as_json:
-        key = {"list": "dead_letters", "requeue": "requeued", "discard": "discarded"}[action]
+        key = {"list": "dead_letters", "show": "dead_letters", "requeue": "requeued",
+               "discard": "discarded"}[action]
         out(json.dumps({key: found, "problems": problems}, indent=2))
+    elif action == "show":
+        for letter in found:  # each field on its line, the reason whole
+            out("\n".join("{:<10} {}".format(name, letter[name]) for name in (
+                "service", "queue", "event_id", "type", "subject", "attempts", "failed_at",
+                "reason")) + "\n")
+        out("{} dead letters".format(len(found)))
+        for problem in problems:
+            out("problem: " + problem)
     else:
         if found:
             out(_table([dict(r, reason=r["reason"][:70]) for r in found], [

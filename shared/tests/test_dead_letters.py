@@ -108,6 +108,10 @@ def test_the_command_lists_and_discards_dead_letters(ledger, monkeypatch, capsys
     listed = capsys.readouterr().out
     assert "3 dead letters" in listed and poisons[0]["id"] in listed
     assert "the ledger's account is not configured" in listed
+    assert ops_command.dead_letters(token, "show", services=("intake",),
+                                    event_ids=[poisons[0]["id"]]) == 0
+    shown = capsys.readouterr().out  # the one chosen, each field on its line
+    assert "1 dead letters" in shown and "subject    " + poisons[0]["data"]["case_id"] in shown
     assert ops_command.dead_letters(token, "discard", services=("intake",),
                                     event_ids=[poisons[1]["id"]], as_json=True) == 0
     assert [d["event_id"] for d in ops_command_json(capsys)["discarded"]] == [poisons[1]["id"]]

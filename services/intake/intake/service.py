@@ -192,12 +192,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
     def outcome_review_page(self, request, token):
         """The firm's page behind its review link: the outcomes recorded after its programme,
         to confirm or correct, and a short survey. Plain HTML, no JavaScript needed."""
-        with self.db.reading() as session:
-            try:
-                subject = handlers.outcome_review(session, self.links, token)
-            except LinkRefused as refused:
-                return firm_pages.refused_link(refused.reason)
-        return firm_pages.review_page(subject)
+        return self._behind_link(lambda session: handlers.outcome_review(
+            session, self.links, token), firm_pages.review_page)
 
     @api("POST", "/firm/review/<token>", public=True, html=True,
          returns={200: "text/html", 400: "text/html", 404: "text/html", 410: "text/html",
@@ -276,12 +272,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
     def follow_page(self, request, token):
         """The firm's page behind the link each message carries: where its request stands, in
         plain words; its contact details to correct; its consent to change."""
-        with self.db.reading() as session:
-            try:
-                followed = handlers.followed_request(session, self.links, token)
-            except LinkRefused as refused:
-                return firm_pages.refused_link(refused.reason)
-        return firm_pages.follow_page(followed)
+        return self._behind_link(lambda session: handlers.followed_request(
+            session, self.links, token), firm_pages.follow_page)
 
     @api("POST", "/firm/follow/<token>", public=True, html=True,
          returns={200: "text/html", 400: "text/html", 404: "text/html", 410: "text/html",
@@ -318,12 +310,8 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
          returns={200: "text/html", 404: "text/html", 410: "text/html"})
     def pathway_survey_page(self, request, token):
         """The survey sent once the firm's case is closed."""
-        with self.db.reading() as session:
-            try:
-                _, case = handlers.pathway_survey(session, self.links, token)
-            except LinkRefused as refused:
-                return firm_pages.refused_link(refused.reason)
-        return firm_pages.survey_page(case)
+        return self._behind_link(lambda session: handlers.pathway_survey(
+            session, self.links, token)[1], firm_pages.survey_page)
 
     @api("POST", "/firm/survey/<token>", public=True, html=True,
          returns={200: "text/html", 400: "text/html", 404: "text/html", 410: "text/html",
@@ -359,6 +347,16 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
                 handlers.nudge_quiet_firms(uow, self.correspondence, utc_now(), float(
                     self.config.get("PARCOURS_FIRM_NUDGE_DAYS", 21)))
         self.mail.wake()
+
+    def _behind_link(self, opened, page):
+        """A firm's page behind its personal link: ``opened(session)``, what the link is about
+        (LinkRefused: the page saying why it may not be used), shown by ``page``."""
+        with self.db.reading() as session:
+            try:
+                subject = opened(session)
+            except LinkRefused as refused:
+                return firm_pages.refused_link(refused.reason)
+        return page(subject)
 
     @property
     def request_limit(self):
