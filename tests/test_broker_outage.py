@@ -47,6 +47,10 @@ def test_an_event_committed_during_an_outage_is_published_when_the_broker_return
              what="the relay to try and fail")
     assert unsent() == ["case.opened"]
     assert funnel_counts(network)["opened"] == 0
+    # what an operator sees meanwhile (parcours status): the backlog, its age, and why
+    queues = network.intake.get("/operations/queues").json()
+    assert (queues["outbox_pending"], queues["queues"]) == (1, [])
+    assert queues["outbox_oldest_seconds"] >= 0 and queues["broker"].startswith("unreachable")
 
     link.restore()
     wait_for(lambda: funnel_counts(network)["opened"] == 1, what="reporting to see the case")

@@ -34,6 +34,13 @@ class DatabaseAccess:
         """Whether this service relays an outbox (it publishes events)."""
         return self._provider.relay is not None
 
+    def outbox_status(self):
+        """(rows waiting for the broker, when the oldest of them was committed), read from the
+        outbox now (the metrics' gauges are counted when the relay idles); None if the
+        service publishes nothing."""
+        relay = self._provider.relay
+        return relay.pending_rows() if relay is not None else None
+
     @contextmanager
     def transaction(self, actor=None):
         """A unit of work committed at the end of the block (rolled back on error). ``actor``:

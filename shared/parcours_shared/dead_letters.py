@@ -113,7 +113,8 @@ def dead_letters(amqp_uri, consumer_queues, action="list", choice=Choice(), read
 def queue_status(amqp_uri, consumer_queues):
     """Per consumer queue: messages ready, consumers attached, and dead letters waiting."""
     status = []
-    with Connection(amqp_uri) as connection:
+    with Connection(amqp_uri, connect_timeout=5) as connection:
+        connection.ensure_connection(max_retries=1, timeout=5)
         channel = connection.channel()
         try:
             for queue in consumer_queues:

@@ -6,11 +6,14 @@ every service (README, "Operations").
 Mixed into each service class, as ``parcours_operations.DeadLetterEndpoints`` (through its
 module, so that ``nameko run`` finds only the service class in the service's module).
 """
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .dead_letters import Choice, dead_letters, queue_status
 from .http import api, listing
-from .metrics import OUTBOX_PENDING
+from .contracts import utc_now
+from .domain import as_utc
 
 OPERATORS = ("admin",)
 
@@ -27,6 +30,11 @@ class QueuesOut(Schema):
     outbox_pending = fields.Integer(allow_none=True, metadata={
         "description": "events committed, not yet confirmed by the broker (None: it does not "
                        "publish)"})
+    broker = fields.String(metadata={"description": "ok, or why its queues could not be "
+                                                    "read (the outbox is read all the same)"})
+    outbox_oldest_seconds = fields.Float(allow_none=True, metadata={
+        "description": "how long the oldest of them has waited (None: none waits, or it does "
+                       "not publish); growing: the relay is stuck"})
     queues = fields.List(fields.Nested(QueueOut))
 
 
@@ -82,11 +90,19 @@ class DeadLetterEndpoints:
     @api("GET", "/operations/queues", roles=OPERATORS, returns=QueuesOut)
     def operations_queues(self, request):
         """This service's consumer queues: ready, consumers, dead letters; its outbox."""
-        pending = (OUTBOX_PENDING.labels(self.name)._value.get()
-                   if self.db.publishes else None)
+        status = self.db.outbox_status()
+        pending, oldest = status if status is not None else (None, None)
+        waited = (round(max(0.0, (utc_now() - as_utc(oldest)).total_seconds()), 1)
+                  if oldest is not None else None)
+        try:
+            queues, broker = queue_status(self.config["AMQP_URI"],
+                                          _consumer_queues(type(self))), "ok"
+        except (OSError, KombuError, AMQPError) as exc:  # what operators most need to know
+            queues, broker = [], "unreachable ({}): events wait in the outbox".format(
+                type(exc).__name__)
         return QueuesOut().dump({"service": self.name, "outbox_pending": pending,
-                                 "queues": queue_status(self.config["AMQP_URI"],
-                                                        _consumer_queues(type(self)))})
+                                 "outbox_oldest_seconds": waited, "broker": broker,
+                                 "queues": queues})
 
     @api("GET", "/operations/dead-letters", roles=OPERATORS, query=DeadLetterQuery,
          returns=DeadLetterList)

@@ -55,7 +55,8 @@ def _table(rows, columns):
 
 
 def status(token, services=SERVICES, as_json=False, out=print):
-    """Each service's health, outbox backlog, and queues (ready, consumers, dead letters)."""
+    """Each service's health, outbox backlog (and how long its oldest row has waited), and
+    queues (ready, consumers, dead letters)."""
     report, problems = [], []
     for service in services:
         try:
@@ -63,25 +64,31 @@ def status(token, services=SERVICES, as_json=False, out=print):
         except Unanswered as exc:
             problems.append(str(exc))
             report.append({"service": service, "health": "down", "outbox_pending": "-",
-                           "queues": []})
+                           "outbox_oldest_seconds": None, "queues": []})
             continue
         try:
             queues = _call("GET", service, "/operations/queues", token)
         except Unanswered as exc:
             problems.append(str(exc))
             queues = {"outbox_pending": "-", "queues": []}
+        if queues.get("broker", "ok") != "ok":
+            problems.append("{}'s broker: {}".format(service, queues["broker"]))
         report.append({"service": service, "health": health,
-                       "outbox_pending": queues["outbox_pending"], "queues": queues["queues"]})
+                       "outbox_pending": queues["outbox_pending"],
+                       "outbox_oldest_seconds": queues.get("outbox_oldest_seconds"),
+                       "queues": queues["queues"]})
     if as_json:
         out(json.dumps({"services": report, "problems": problems}, indent=2))
     else:
         out(_table([dict(r, outbox_pending="-" if r["outbox_pending"] is None
                          else r["outbox_pending"],
+                         oldest=_age(r["outbox_oldest_seconds"]),
                          dead_letters=sum(q["dead_letters"] for q in r["queues"]),
                          ready=sum(q["ready"] for q in r["queues"]))
                     for r in report],
                    [("service", "SERVICE"), ("health", "HEALTH"), ("ready", "READY"),
-                    ("dead_letters", "DEAD LETTERS"), ("outbox_pending", "OUTBOX")]))
+                    ("dead_letters", "DEAD LETTERS"), ("outbox_pending", "OUTBOX"),
+                    ("oldest", "OLDEST UNSENT")]))
         queue_rows = [dict(q, service=r["service"]) for r in report for q in r["queues"]
                       if q["ready"] or q["dead_letters"] or not q["consumers"]]
         if queue_rows:
@@ -92,6 +99,12 @@ def status(token, services=SERVICES, as_json=False, out=print):
         for problem in problems:
             out("problem: " + problem)
     return 1 if problems else 0
+
+
+def _age(seconds):
+    if seconds is None:
+        return "-"
+    return "{:.0f} s".format(seconds) if seconds < 120 else "{:.0f} min".format(seconds / 60)
 
 
 def dead_letters(token, action, services=SERVICES, event_ids=(), event_type=None,
