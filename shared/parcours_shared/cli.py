@@ -89,6 +89,9 @@ def main(argv=None):
                          help=operator_help)
     rebuild = commands.add_parser("rebuild-reporting", help="drop reporting's figures and "
                                                             "rebuild them from its events")
+    rebuild.add_argument("--from-outboxes", action="store_true",
+                         help="first recover from the publishers' outboxes the events "
+                              "reporting never received")
     rebuild.add_argument("--json", action="store_true", help="for scripts")
     rebuild.add_argument("--token", default=os.environ.get("PARCOURS_TOKEN"),
                          help=operator_help)
@@ -117,7 +120,8 @@ def main(argv=None):
         if args.command == "status":
             return ops_command.status(token, as_json=args.json)
         if args.command == "rebuild-reporting":
-            return ops_command.rebuild_reporting(token, as_json=args.json)
+            return ops_command.rebuild_reporting(token, as_json=args.json,
+                                                 from_outboxes=args.from_outboxes)
         if args.action in ("requeue", "discard") and not (args.event or args.type or args.all):
             parser.error("say which dead letters: --event ID, --type TYPE, or --all")
         return ops_command.dead_letters(token, args.action, args.service or SERVICES,

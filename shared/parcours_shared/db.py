@@ -8,7 +8,7 @@ transaction and the events it publishes), ``outbox`` (the relay and its table), 
 from contextlib import contextmanager
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, select, text
 from sqlalchemy.orm import Session
 
 from .engine import DATABASE_URL_CONFIG_KEY, create_db_engine, upgrade_to_head
@@ -33,6 +33,14 @@ class DatabaseAccess:
     def publishes(self):
         """Whether this service relays an outbox (it publishes events)."""
         return self._provider.relay is not None
+
+    def outbox_page(self, after_seq, limit):
+        """Outbox rows (seq, body) after ``after_seq``, oldest first, sent or not."""
+        outbox = self._provider.outbox
+        with self._provider.engine.connect() as connection:
+            return connection.execute(
+                select(outbox.c.seq, outbox.c.body).where(outbox.c.seq > after_seq)
+                .order_by(outbox.c.seq).limit(limit)).all()
 
     def outbox_status(self):
         """(rows waiting for the broker, when the oldest of them was committed), read from the

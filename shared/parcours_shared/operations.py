@@ -6,6 +6,8 @@ every service (README, "Operations").
 Mixed into each service class, as ``parcours_operations.DeadLetterEndpoints`` (through its
 module, so that ``nameko run`` finds only the service class in the service's module).
 """
+import json
+
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -82,6 +84,35 @@ def _consumer_queues(service_cls):
 
 def _choice(command):
     return Choice(frozenset(command["event_ids"]), command["type"], command["all"])
+
+
+class OutboxPageQuery(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={
+        "description": "the last seq already read (0: from the start)"})
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+
+
+class OutboxPage(Schema):
+    events = fields.List(fields.Dict(), metadata={
+        "description": "the envelopes, as published, oldest first"})
+    last_seq = fields.Integer(metadata={"description": "give it as ?after= for the next page"})
+    more = fields.Boolean()
+
+
+class OutboxReplay:
+    """Mixed into a publishing service class: its outbox read back, page by page, for an
+    operator recovering what a consumer lost (``parcours rebuild-reporting --from-outboxes``).
+    Events are kept in the outbox once sent: they are the publisher's record of what it said."""
+
+    @api("GET", "/operations/outbox", roles=OPERATORS, query=OutboxPageQuery,
+         returns=OutboxPage)
+    def operations_outbox(self, request):
+        """The events this service published (or will), oldest first, a page at a time."""
+        query = request.query
+        rows = self.db.outbox_page(query["after"], query["limit"])
+        return {"events": [json.loads(row.body) for row in rows],
+                "last_seq": rows[-1].seq if rows else query["after"],
+                "more": len(rows) == query["limit"]}
 
 
 class DeadLetterEndpoints:

@@ -151,11 +151,45 @@ def dead_letters(token, action, services=SERVICES, event_ids=(), event_type=None
     return 1 if problems else 0
 
 
-def rebuild_reporting(token, as_json=False, out=print, poll_seconds=0.5, bar=None):
-    """Drop reporting's figures and rebuild them from the events it kept, showing progress
-    until it is done."""
+PUBLISHERS = ("intake", "diagnostic", "programmes")
+OUTBOX_PAGE = 2000
+
+
+def recover_from_outboxes(token, as_json=False, bar=None):
+    """Read every publisher's outbox back and hand reporting the events it never applied
+    (lost on their way, or with a queue dropped): {publisher: (read, new to reporting)}."""
     bar = bar or sys.stderr
+    found = {}
+    for service in PUBLISHERS:
+        after, more, read, applied = 0, True, 0, 0
+        while more:
+            page = _call("GET", service, "/operations/outbox?after={}&limit={}".format(
+                after, OUTBOX_PAGE), token)
+            if page["events"]:
+                answer = _call("POST", "reporting", "/operations/recovered-events", token,
+                               {"events": page["events"]})
+                read, applied = read + answer["read"], applied + answer["applied"]
+            after, more = page["last_seq"], page["more"]
+            if not as_json:
+                bar.write("\r{}'s outbox: {:,} events for reporting read back, {:,} it had "
+                          "not applied".format(service, read, applied))
+                bar.flush()
+        if not as_json:
+            bar.write("\n")
+        found[service] = (read, applied)
+    return found
+
+
+def rebuild_reporting(token, as_json=False, out=print, poll_seconds=0.5, bar=None,
+                      from_outboxes=False):
+    """Drop reporting's figures and rebuild them from the events it kept, showing progress
+    until it is done; ``from_outboxes``: first recover, from the publishers' outboxes, the
+    events it never received."""
+    bar = bar or sys.stderr
+    recovered = None
     try:
+        if from_outboxes:
+            recovered = recover_from_outboxes(token, as_json, bar)
         rebuild = _call("POST", "reporting", "/operations/rebuild", token)
         while not rebuild["finished_at"]:
             if not as_json:
@@ -166,10 +200,15 @@ def rebuild_reporting(token, as_json=False, out=print, poll_seconds=0.5, bar=Non
         out("problem: {}".format(exc))
         return 1
     if as_json:
-        out(json.dumps(rebuild, indent=2))
+        out(json.dumps(dict(rebuild, recovered=recovered and {
+            service: {"read": read, "applied": applied}
+            for service, (read, applied) in recovered.items()}), indent=2))
     else:
         _progress_bar(rebuild, bar)
         bar.write("\n")
+        if recovered:
+            out("{:,} events recovered from the publishers' outboxes".format(
+                sum(applied for _, applied in recovered.values())))
         out("reporting rebuilt from {:,} events".format(rebuild["done"]))
     return 0
 

@@ -60,7 +60,8 @@ def _view(diagnostic, questionnaires, progress=None):
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
 class DiagnosticService(parcours_http.OperationalEndpoints,
-                        parcours_operations.DeadLetterEndpoints, parcours_audit.AuditTrail,
+                        parcours_operations.DeadLetterEndpoints,
+                        parcours_operations.OutboxReplay, parcours_audit.AuditTrail,
                         parcours_directory.DirectoryCopy):
     name = "diagnostic"
     http_errors = HTTP_ERRORS

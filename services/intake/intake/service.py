@@ -79,7 +79,7 @@ HTTP_ERRORS = {InvalidSiren: 400, InvalidNafCode: 400, CaseNotFound: 404, CaseMo
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
 class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.DeadLetterEndpoints,
-                    parcours_audit.AuditTrail):
+                    parcours_operations.OutboxReplay, parcours_audit.AuditTrail):
     name = "intake"
     http_errors = HTTP_ERRORS
 

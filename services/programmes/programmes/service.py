@@ -51,7 +51,8 @@ eligibility_out, who_does_what_out = EligibilityOut(), WhoDoesWhat()
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
 class ProgrammesService(parcours_http.OperationalEndpoints,
-                        parcours_operations.DeadLetterEndpoints, parcours_audit.AuditTrail,
+                        parcours_operations.DeadLetterEndpoints,
+                        parcours_operations.OutboxReplay, parcours_audit.AuditTrail,
                         parcours_directory.DirectoryCopy):
     name = "programmes"
     http_errors = HTTP_ERRORS

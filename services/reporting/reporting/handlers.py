@@ -6,14 +6,15 @@ import uuid
 from collections import Counter
 
 from parcours_shared.audit import change_out
-from parcours_shared.contracts import utc_now
-from parcours_shared.contracts.envelope import Event
+from parcours_shared.contracts import ContractViolation, utc_now
+from parcours_shared.contracts.envelope import Event, parse_envelope
+from parcours_shared.inbox import claim_in_inbox
 from parcours_shared.domain import DomainError
 
 from . import store
 from .domain import (
-    RESPONSIVENESS_DAYS, TRANSITIONS, difference, funnel, median_days, quarter_of,
-    within_measure,
+    CONSUMED_EVENT_TYPES, RESPONSIVENESS_DAYS, TRANSITIONS, difference, funnel, median_days,
+    quarter_of, within_measure,
 )
 from .indicators import (
     NETWORK, Objective, ObjectiveRefused, OutOfScope, check_may_read,
@@ -39,6 +40,35 @@ def record_events(uow, events):
     store.keep_events(uow.session, events)
     apply_to_read_model(uow.session, events)
     store.add_to_timeline(uow.session, events)
+
+
+class UnusableEvents(DomainError):
+    pass
+
+
+def recover_events(uow, inbox, envelopes):
+    """Events read back from the publishers' outboxes (``parcours rebuild-reporting
+    --from-outboxes``): those reporting consumes and never applied (lost on their way, or with
+    a queue dropped) are applied now, claimed in the inbox as the consumer claims them, so that
+    each counts once whichever way it comes. Returns (events read, events new to reporting);
+    envelopes that break their contract are refused, all of them said (UnusableEvents)."""
+    events, problems = [], {}
+    for index, envelope in enumerate(envelopes):
+        if envelope.get("type") not in CONSUMED_EVENT_TYPES:
+            continue
+        try:
+            events.append(parse_envelope(envelope))
+        except ContractViolation as exc:
+            problems[str(index)] = [str(exc)]
+    if problems:
+        raise UnusableEvents("{} of the events break their contract: nothing was applied"
+                             .format(len(problems)), fields={"events": problems})
+    new = claim_in_inbox(uow.session, inbox, events)
+    fresh = list({(event.source, event.id): event for event in events
+                  if (event.source, event.id) in new}.values())
+    if fresh:
+        record_events(uow, fresh)
+    return len(events), len(fresh)
 
 
 def apply_to_read_model(session, events):

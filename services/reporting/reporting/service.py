@@ -226,6 +226,16 @@ class RebuildOut(Schema):
 rebuild_out = RebuildOut()
 
 
+class RecoveredEvents(Schema):
+    events = fields.List(fields.Dict(), required=True, validate=validate.Length(max=5000),
+                         metadata={"description": "envelopes as the publishers published them"})
+
+
+class RecoveredOut(Schema):
+    read = fields.Integer(metadata={"description": "events of the types reporting consumes"})
+    applied = fields.Integer(metadata={"description": "those it had never applied"})
+
+
 # The mixin is reached through its module so that `nameko run <name>.service` finds only
 # this class in the module (it runs every class with entrypoints it finds).
 class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.DeadLetterEndpoints,
@@ -236,7 +246,7 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
     directory = store.directory
     jobs = BackgroundJobs()  # a rebuild goes on after its request answered
     http_errors = {handlers.RebuildRunning: 409, handlers.RebuildNotFound: 404,
-                   ObjectiveRefused: 400, OutOfScope: 403}
+                   ObjectiveRefused: 400, OutOfScope: 403, handlers.UnusableEvents: 400}
 
     @inbox_handler(*CONSUMED_EVENT_TYPES)
     def on_pathway_event(self, uow, events):
@@ -328,6 +338,17 @@ class ReportingService(parcours_http.OperationalEndpoints, parcours_operations.D
             rebuild = handlers.start_rebuild(uow)
         self._run_rebuild(rebuild)
         return 202, rebuild_out.dump(rebuild)
+
+    @api("POST", "/operations/recovered-events", roles=OPERATOR, body=RecoveredEvents,
+         returns=RecoveredOut)
+    def recover_events(self, request):
+        """Events read back from the publishers' outboxes (``GET /operations/outbox`` on each):
+        those reporting never applied are applied now, once; then a rebuild gives the figures
+        of everything the publishers said."""
+        with self.db.transaction(request.caller) as uow:
+            read, applied = handlers.recover_events(uow, store.inbox,
+                                                    request.command["events"])
+        return {"read": read, "applied": applied}
 
     @api("GET", "/operations/rebuild", roles=OPERATOR + STEERING, returns=RebuildOut)
     def rebuild_progress(self, request):

@@ -5,12 +5,12 @@ from .consumer import (
     QUEUE_TYPE_CONFIG_KEY, dead_letter_queue_name, decode_event, inbox_handler, inbox_settings,
     is_transient, queue_arguments, queue_type, retry_queue_name,
 )
-from .once import GroupCommit, inbox_table
+from .once import GroupCommit, claim_in_inbox, inbox_table
 
 __all__ = [
     "ACCEPTED_CONTENT_TYPES", "ATTEMPTS_HEADER", "ERROR_HEADER", "FAILED_AT_HEADER",
     "QUEUE_HEADER", "QUEUE_TYPE_CONFIG_KEY", "TRANSIENT_HEADER", "AckWindow", "GroupCommit",
-    "InboxConsumer", "InboxHandler", "consumer_queue_name", "dead_letter_queue_name",
+    "InboxConsumer", "InboxHandler", "claim_in_inbox", "consumer_queue_name", "dead_letter_queue_name",
     "decode_event", "inbox_handler", "inbox_settings", "inbox_table", "is_transient",
     "queue_arguments", "queue_type", "retry_queue_name",
 ]

@@ -141,12 +141,17 @@ class GroupCommit:
             return exc
 
     def _claim_in_inbox(self, session, events):
-        """Insert the events' inbox rows in one statement; the (source, id) pairs inserted are
-        the events new to this service (the others were applied before)."""
-        now = utc_now()
-        new_keys = {(event.source, event.id): event.type for event in events}  # copies once
-        rows = [{"source": source, "event_id": event_id, "event_type": event_type,
-                 "applied_at": now} for (source, event_id), event_type in new_keys.items()]
-        inserted = insert_new_rows(session, self._inbox, rows, ("source", "event_id"),
-                                   returning=(self._inbox.c.source, self._inbox.c.event_id))
-        return {(source, event_id) for source, event_id in inserted}
+        return claim_in_inbox(session, self._inbox, events)
+
+
+def claim_in_inbox(session, inbox, events):
+    """Insert the events' inbox rows in one statement; the (source, id) pairs inserted are the
+    events new to this service (the others were applied before). Whatever brings an event (the
+    consumer, or an operator recovering lost ones) claims it so, and it is applied once."""
+    now = utc_now()
+    new_keys = {(event.source, event.id): event.type for event in events}  # copies once
+    rows = [{"source": source, "event_id": event_id, "event_type": event_type,
+             "applied_at": now} for (source, event_id), event_type in new_keys.items()]
+    inserted = insert_new_rows(session, inbox, rows, ("source", "event_id"),
+                               returning=(inbox.c.source, inbox.c.event_id))
+    return {(source, event_id) for source, event_id in inserted}
