@@ -9,7 +9,7 @@ data: the follower sees their number, never who they are.
 import json
 import os
 import socket
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from kombu import Connection, Consumer, Exchange, Queue, binding
 
@@ -54,7 +54,8 @@ def line_of(envelope):
 
 def history(token, case_id):
     """The case's changes so far across the network, oldest first (reporting's timeline)."""
-    return _call("GET", "reporting", "/audit?subject=" + case_id, token)["changes"]
+    return _call("GET", "reporting", "/audit?subject=" + quote(case_id, safe=""),
+                 token)["changes"]
 
 
 def follow(token, case_id, amqp_uri=None, as_json=False, out=print, running=lambda: True,
@@ -65,11 +66,10 @@ def follow(token, case_id, amqp_uri=None, as_json=False, out=print, running=lamb
     if with_history:
         try:
             for change in history(token, case_id):
-                out(json.dumps(change) if as_json else "{}  {:<26} {:<11} {}".format(
-                    change["at"][:19], change["event_type"],
-                    change["source"].rsplit("/", 1)[-1],
-                    "by " + "/".join(p for p in (change["partner"], change["person"]) if p)
-                    if change["partner"] else "").rstrip())
+                out(json.dumps(change) if as_json else line_of({
+                    "time": change["at"], "type": change["event_type"],
+                    "source": change["source"], "partner": change["partner"],
+                    "person": change["person"]}))
         except Unanswered as exc:
             out("problem: the timeline so far is missing: {}".format(exc))
     amqp_uri = amqp_uri or operator_amqp_uri()

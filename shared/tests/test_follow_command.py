@@ -73,3 +73,14 @@ def test_an_unreachable_broker_is_said_without_its_password():
     code = follow("unused", "case-1", "amqp://operator:s3cret@127.0.0.1:1/parcours",
                   out=lines.append, with_history=False)
     assert code == 1 and "s3cret" not in lines[-1] and "PARCOURS_OPERATOR_AMQP_URI" in lines[-1]
+
+
+def test_the_timeline_so_far_comes_first(monkeypatch):
+    from parcours_shared import follow_command
+    monkeypatch.setattr(follow_command, "history", lambda token, case_id: [{
+        "at": "2026-12-08T09:15:02.123456", "source": "/parcours/intake",
+        "event_type": "case.opened", "event_id": "e1", "partner": "cci-paca",
+        "person": None}])
+    lines = []
+    follow("unused", "case-1", "amqp://operator:s3cret@127.0.0.1:1/parcours", out=lines.append)
+    assert lines[0] == "2026-12-08T09:15:02  case.opened                intake      by cci-paca"
