@@ -51,6 +51,14 @@ def test_events_reporting_lost_are_recovered_from_the_outboxes_once(network, mon
     broken = network.reporting.post("/operations/recovered-events", {"events": [
         {"type": "case.opened", "id": "x"}]})
     assert broken.status_code == 400 and "0" in broken.json()["fields"]["events"]
+    # personal data does not leave through an operator's page
+    contact = network.intake.post("/cases/{}/contacts".format(cases[0]["id"]), {
+        "name": "Claire Durand", "email": "claire@ateliers.example"})
+    assert contact.status_code == 201
+    assert network.intake.post("/cases/{}/consent".format(cases[0]["id"]), {
+        "purpose": "orientation", "granted": True, "channel": "phone"}).ok
+    assert "contact.shared" not in {event["type"] for event in outbox_of(network, "intake")}
+    assert "claire@" not in str(outbox_of(network, "intake"))
 
 
 def consumed_in_outbox(network, publisher):

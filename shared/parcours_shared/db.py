@@ -35,11 +35,13 @@ class DatabaseAccess:
         return self._provider.relay is not None
 
     def outbox_page(self, after_seq, limit):
-        """Outbox rows (seq, body) after ``after_seq``, oldest first, sent or not."""
+        """Outbox rows (seq, routing_key, body) after ``after_seq``, oldest first, sent or
+        not."""
         outbox = self._provider.outbox
         with self._provider.engine.connect() as connection:
             return connection.execute(
-                select(outbox.c.seq, outbox.c.body).where(outbox.c.seq > after_seq)
+                select(outbox.c.seq, outbox.c.routing_key, outbox.c.body)
+                .where(outbox.c.seq > after_seq)
                 .order_by(outbox.c.seq).limit(limit)).all()
 
     def outbox_status(self):

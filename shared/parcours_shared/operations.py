@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from .dead_letters import Choice, dead_letters, queue_status
 from .http import api, listing
-from .contracts import utc_now
+from .contracts import REGISTRY, utc_now
 from .domain import as_utc
 
 OPERATORS = ("admin",)
@@ -102,15 +102,21 @@ class OutboxPage(Schema):
 class OutboxReplay:
     """Mixed into a publishing service class: its outbox read back, page by page, for an
     operator recovering what a consumer lost (``parcours rebuild-reporting --from-outboxes``).
-    Events are kept in the outbox once sent: they are the publisher's record of what it said."""
+    Events are kept in the outbox once sent: they are the publisher's record of what it said.
+    Events carrying personal data (contact.shared) are left out: the consumers the firm
+    consented to keep their own copies, and an operator's page is no place for them."""
 
     @api("GET", "/operations/outbox", roles=OPERATORS, query=OutboxPageQuery,
          returns=OutboxPage)
     def operations_outbox(self, request):
-        """The events this service published (or will), oldest first, a page at a time."""
+        """The events this service published (or will), oldest first, a page at a time,
+        without those carrying personal data."""
         query = request.query
         rows = self.db.outbox_page(query["after"], query["limit"])
-        return {"events": [json.loads(row.body) for row in rows],
+        personal = {event_type.name for event_type in REGISTRY.latest_types()
+                    if event_type.personal_fields}
+        return {"events": [json.loads(row.body) for row in rows
+                           if row.routing_key not in personal],
                 "last_seq": rows[-1].seq if rows else query["after"],
                 "more": len(rows) == query["limit"]}
 
