@@ -87,8 +87,10 @@ def _choice(command):
 
 
 class OutboxPageQuery(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={
-        "description": "the last seq already read (0: from the start)"})
+    # a seq is a database integer: a larger number is refused, not passed to the database
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2 ** 63 - 1),
+                           metadata={"description": "the last seq already read (0: from the "
+                                                    "start)"})
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
 
 
