@@ -2,7 +2,7 @@
 transport fails, never sent by two senders at once."""
 import email
 import email.policy
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import MetaData, create_engine
@@ -14,16 +14,9 @@ from parcours_shared.mail import (
     FolderTransport, MailTemplates, Outbox, RenderedMessage, SmtpTransport, mail_outbox_table,
     queue_message, transport_from_url,
 )
+from parcours_testing import Clock
 
 MESSAGE = RenderedMessage("outcome_review", "Votre avis", "Bonjour,\n", "<p>Bonjour,</p>")
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
 
 
 class Refusing:

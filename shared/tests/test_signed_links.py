@@ -1,19 +1,12 @@
 """Personal links: valid, expired, tampered, used, revoked; on the service's clock."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.orm import Session
 
 from parcours_shared.signed_links import FirmLinks, LinkRefused, firm_links_table, link_secret
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
+from parcours_testing import Clock
 
 
 @pytest.fixture

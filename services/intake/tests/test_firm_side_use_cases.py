@@ -8,7 +8,7 @@ import pytest
 from parcours_shared.contracts import utc_now
 from parcours_shared.identity import Caller
 from parcours_shared.signed_links import FirmLinks, LinkRefused
-from parcours_testing import UseCaseDatabase, event, luhn_valid_sirens
+from parcours_testing import Clock, UseCaseDatabase, event, luhn_valid_sirens
 from sqlalchemy import select
 from stdnum import luhn
 
@@ -24,17 +24,9 @@ CLUSTER = {"id": "pole-mer", "kind": "competitiveness_cluster", "regions": ["93"
 WINDOW = Caller("p-luc-marin", "cci-paca", frozenset({"advisor"}), person="p-luc-marin")
 
 
-class Clock:
-    def __init__(self):
-        self.now = utc_now()
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(utc_now())  # the cases are opened now: their links are issued on this clock
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@
 - ``use_cases``: ``UseCaseDatabase``, units of work over an in-memory SQLite database that
   record what they publish, and ``event``, for fast use-case tests without a broker;
   ``example_data``, an event's data from its contract's example, with the values a test sets;
-  ``at_revision``, a database migrated up to a revision, for a migration's test;
+  ``at_revision``, a database migrated up to a revision, for a migration's test; ``Clock``,
+  a clock the test moves by hand;
 - ``pytest_plugin``: the ``parcours`` pytest plugin (eventlet monkey patch, a database per
   service under test, ``service_config``, ``running_service``).
 
@@ -31,6 +32,7 @@ _EXPORTS = {
     "event": "use_cases",
     "example_data": "use_cases",
     "at_revision": "use_cases",
+    "Clock": "use_cases",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -12,6 +12,7 @@ event is made with ``event(...)``, validated as a consumer would receive it.
 """
 import itertools
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -99,3 +100,13 @@ def event(type_name, data, subject=None):
                                   next(_event_ids)))
     return parse_envelope(envelope)
 
+
+class Clock:
+    """A clock a test moves by hand (``clock.now += timedelta(days=91)``), for code that takes
+    its clock as a function: ``FirmLinks(..., clock)``, the mail ``Outbox(..., clock=clock)``."""
+
+    def __init__(self, now=None):
+        self.now = now or datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
