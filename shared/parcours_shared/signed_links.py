@@ -12,6 +12,7 @@ took it back)::
     link = links.open(session, token, "outcome_review")  # LinkRefused(reason): may not be used
     links.use(session, link)                   # single-use links: in the answer's transaction
 """
+import functools
 import os
 import secrets
 import uuid
@@ -49,7 +50,14 @@ def link_secret(config, service_name):
     configured = config.get("PARCOURS_LINK_SECRET")
     if configured:
         return configured
-    path = data_path(os.path.join("data", "secrets", "{}-link-secret".format(service_name)))
+    return _kept_secret(data_path(os.path.join("data", "secrets",
+                                               "{}-link-secret".format(service_name))))
+
+
+@functools.lru_cache(maxsize=None)
+def _kept_secret(path):
+    """The secret kept at ``path``, made there first if need be; read once per process (a
+    service asks for it at every firm's page and every batch of events it mails about)."""
     if not os.path.exists(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         try:
