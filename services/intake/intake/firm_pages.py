@@ -206,7 +206,7 @@ def request_page(source=None, campaign=None, source_name=None, values=None, erro
     return html("request.html", status=status, values=values or {}, errors=errors or {},
                 source=source, campaign=campaign, source_name=source_name,
                 regions=REGION_CHOICES, needs=NEED_LABELS, consents=CONSENT_WORDS,
-                honeypot=HONEYPOT, embedded=source is not None)
+                honeypot=HONEYPOT)
 
 
 def campaign_of(text):
@@ -309,8 +309,9 @@ def follow_page(followed, notice=None, values=None, errors=None, status=200):
     """Where the firm stands, in plain words; its contact details and consent, to change."""
     case, contact = followed.case, followed.contact
     reached = PATHWAY_STAGES[:PATHWAY_STAGES.index(case.stage) + 1]
+    # a waitlist is said while the firm is on it, not once it is enrolled
     steps = [STAGE_WORDS[stage] for stage in reached
-             if stage not in ("waitlisted",) or case.stage == "waitlisted"]
+             if stage != "waitlisted" or case.stage == "waitlisted"]
     if case.status == CLOSED:
         steps.append(CLOSED_WORDS)
     values = values or {"contact_name": contact.name, "contact_role": contact.role or "",

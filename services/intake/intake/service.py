@@ -246,10 +246,10 @@ class IntakeService(parcours_http.OperationalEndpoints, parcours_operations.Dead
                             "dans une heure, ou appelez le guichet unique de votre région.")
             page.headers["Retry-After"] = str(self.request_limit.seconds)
             return page
-        firm_request, errors = firm_pages.read_request_form(form)
         if form.get(firm_pages.HONEYPOT):
             # a script filled the field people do not see: it is thanked, and nothing is kept
             return firm_pages.html("request_thanks.html", kept_informed=False)
+        firm_request, errors = firm_pages.read_request_form(form)
         if errors:
             return firm_pages.request_page(source, campaign, source_name, form, errors, 400)
         firm_request.source, firm_request.campaign = source, campaign

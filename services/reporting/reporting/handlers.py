@@ -235,7 +235,8 @@ def attention(session, caller, thresholds, first_quarter=None, last_quarter=None
 def requests_by_source(session, caller, first_quarter=None, last_quarter=None):
     """The firms' requests over the period, per source and campaign (the sources the caller
     may read), and the network's total."""
-    total = store.figures(session, "", "", first_quarter, last_quarter).get("requests", 0)
+    total = store.breakdown(session, ("requests",), "", first_quarter, last_quarter).get(
+        "", {}).get("requests", 0)
     campaigns = store.breakdown(session, ("requests",), "source+campaign", first_quarter,
                                 last_quarter)
     allowed = visible_partners(caller)
