@@ -33,6 +33,8 @@ import requests
 from processes import ROOT, service_classes
 
 DEFINITIONS = os.path.join(ROOT, "deploy", "rabbitmq", "definitions.json")
+DEFINITIONS_BY_QUEUE_TYPE = {"classic": DEFINITIONS, "quorum": os.path.join(
+    os.path.dirname(DEFINITIONS), "definitions.quorum.json")}
 DEFAULT_SECRETS = os.path.join(ROOT, "data", "secrets")
 DEFAULT_VHOST = "parcours"
 DEFAULT_API = os.environ.get("PARCOURS_RABBIT_API", "http://127.0.0.1:15672")
@@ -121,9 +123,7 @@ def service_rights(vhost, prefix=""):
 def topology(vhost, queue_type="classic"):
     """The exchanges, queues, bindings and policies of deploy/rabbitmq/definitions.json (its
     quorum twin, definitions.quorum.json, for ``queue_type`` quorum), on ``vhost``."""
-    path = DEFINITIONS if queue_type == "classic" else DEFINITIONS.replace(
-        "definitions.json", "definitions.quorum.json")
-    with open(path) as loaded:
+    with open(DEFINITIONS_BY_QUEUE_TYPE[queue_type]) as loaded:
         definitions = json.load(loaded)
     return {kind: [dict(item, vhost=vhost) for item in definitions[kind]]
             for kind in ("exchanges", "queues", "bindings", "policies")}
