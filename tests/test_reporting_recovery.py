@@ -21,7 +21,12 @@ def test_events_reporting_lost_are_recovered_from_the_outboxes_once(network, mon
                                        {"answers": READY_ANSWERS}).ok
     wait_for(lambda: funnel_counts(network)["diagnostic_completed"] == 2 or None,
              what="reporting to count two diagnoses")
-    whole = network.reporting.get("/funnel").json()
+    # no programme exists: programmes answers each diagnosis with enrolment.none_proposed,
+    # which must be counted too before the figures are taken as whole
+    def settled():
+        funnel = network.reporting.get("/funnel").json()
+        return funnel if funnel["measures"].get("none_proposed") == 2 else None
+    whole = wait_for(settled, what="reporting to hear that nothing was proposed")
 
     # the diagnoses never reached reporting: a queue lost, say
     engine = create_engine(network.config["reporting"]["DATABASE_URL"])
